@@ -1,0 +1,55 @@
+# memgrid — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The official mem0ai SDK pins protobuf<7, so the end-to-end SDK tests drive it from its own venv.
+SDK_VENV ?= .venv-sdk
+SDK_STAMP := $(SDK_VENV)/.installed
+MEM0AI_VERSION ?= 2.2.1
+PROTOS := $(shell find protos -name '*.proto' | sort)
+PROTOC = $(PY) -m grpc_tools.protoc -Iprotos --python_out=$(1) --pyi_out=$(1) --grpc_python_out=$(1) $(PROTOS)
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# The CPU build of torch first: a bare `torch` requirement would pull the multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+$(SDK_STAMP):
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install -q mem0ai==$(MEM0AI_VERSION)
+	touch $@
+
+install: $(STAMP) ## Create the venv and install memgrid with its dev tools
+
+run: $(STAMP) ## Run the embedded stack (all four services, Milvus Lite, SQLite) on 127.0.0.1
+	$(VENV)/bin/memgrid up
+
+test: $(STAMP) $(SDK_STAMP) ## Run the test suite (real services on loopback)
+	MEM0_SDK_PYTHON=$(CURDIR)/$(SDK_VENV)/bin/python $(PY) -m pytest -q
+
+proto: $(STAMP) ## Regenerate the Python stubs in memgrid/ from protos/
+	rm -rf memgrid
+	$(call PROTOC,.)
+
+proto-check: $(STAMP) ## Fail if the committed stubs differ from freshly generated ones
+	@tmp=$$(mktemp -d) && $(call PROTOC,$$tmp) && \
+	  diff -r -x __pycache__ $$tmp/memgrid memgrid && echo "stubs are up to date"; \
+	  status=$$?; rm -rf $$tmp; exit $$status
+
+lint: $(STAMP) ## Lint with ruff
+	$(VENV)/bin/ruff check .
+
+clean: ## Remove the venvs and local data
+	rm -rf $(VENV) $(SDK_VENV) .memgrid .pytest_cache
+
+.PHONY: help install run test proto proto-check lint clean

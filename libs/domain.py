@@ -1,0 +1,161 @@
+"""Plain domain types shared by the services and the gateway. No protobuf, no grpc here."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+SCOPE_FIELDS = ("user_id", "agent_id", "app_id", "run_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    org_id: str
+    project_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    user_id: str | None = None
+    agent_id: str | None = None
+    app_id: str | None = None
+    run_id: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in SCOPE_FIELDS)
+
+    def as_dict(self) -> dict[str, str]:
+        """The ids that are set, by field name."""
+        return {name: value for name in SCOPE_FIELDS if (value := getattr(self, name))}
+
+
+class Role(enum.StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+    TOOL = "tool"
+
+
+class MemoryEvent(enum.StrEnum):
+    ADD = "ADD"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    NONE = "NONE"
+
+
+class EntityType(enum.StrEnum):
+    USER = "user"
+    AGENT = "agent"
+    APP = "app"
+    RUN = "run"
+
+    @property
+    def scope_field(self) -> str:
+        return f"{self.value}_id"
+
+
+class EventStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    content: str
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class Memory:
+    id: str
+    memory: str
+    hash: str
+    scope: Scope
+    metadata: dict[str, Any] | None
+    categories: list[str]
+    immutable: bool
+    expiration_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    actor_id: str | None = None
+    role: Role | None = None
+
+
+@dataclass(slots=True)
+class ScoredMemory:
+    memory: Memory
+    score: float
+
+
+@dataclass(slots=True)
+class MemoryChange:
+    id: str
+    memory: str
+    event: MemoryEvent
+    previous_memory: str | None = None
+    actor_id: str | None = None
+    role: Role | None = None
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    id: str
+    memory_id: str
+    old_memory: str | None
+    new_memory: str | None
+    event: MemoryEvent
+    input: list[Message]
+    scope: Scope
+    categories: list[str]
+    metadata: dict[str, Any] | None
+    actor_id: str | None
+    role: Role | None
+    is_deleted: bool
+    created_at: datetime
+    updated_at: datetime | None
+
+
+@dataclass(slots=True)
+class Entity:
+    id: str
+    type: EntityType
+    name: str
+    memory_count: int
+    metadata: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class EntityPage:
+    entities: list[Entity]
+    total_count: int
+    totals: dict[EntityType, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Event:
+    id: str
+    event_type: str
+    status: EventStatus
+    results: list[MemoryChange]
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    key_id: str
+    tenant: Tenant
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None

@@ -1,0 +1,21 @@
+"""The Mem0 v2 filter language: one parser (JSON → AST) and the AST ↔ protobuf mapping.
+
+Translators to SQL and to Milvus expressions live with the services that run them.
+"""
+
+from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or, conjoin, fields_of
+from libs.filters.parser import SCOPE_FILTER_FIELDS, VECTOR_FILTER_FIELDS, parse_filters
+
+__all__ = [
+    "SCOPE_FILTER_FIELDS",
+    "VECTOR_FILTER_FIELDS",
+    "And",
+    "Condition",
+    "FilterNode",
+    "Not",
+    "Op",
+    "Or",
+    "conjoin",
+    "fields_of",
+    "parse_filters",
+]

@@ -1,0 +1,74 @@
+"""Filter AST: conditions combined by AND / OR / NOT (NOT = none of its members match)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+class Op(enum.StrEnum):
+    EQ = "eq"
+    NE = "ne"
+    IN = "in"
+    NIN = "nin"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    CONTAINS = "contains"
+    ICONTAINS = "icontains"
+    EXISTS = "exists"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """`field op value`. Fields: scope ids, dates, categories, keywords, memory_ids, metadata.<path>."""
+
+    field: str
+    op: Op
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[FilterNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[FilterNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """True when none of the children match."""
+
+    children: tuple[FilterNode, ...]
+
+
+FilterNode = Condition | And | Or | Not
+
+
+def conjoin(*nodes: FilterNode | None) -> FilterNode | None:
+    """AND the given nodes, dropping Nones; a single node is returned as is."""
+    present = tuple(node for node in nodes if node is not None)
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    return And(present)
+
+
+def walk(node: FilterNode) -> Iterator[Condition]:
+    if isinstance(node, Condition):
+        yield node
+        return
+    for child in node.children:
+        yield from walk(child)
+
+
+def fields_of(node: FilterNode | None) -> set[str]:
+    """Every field name a filter refers to."""
+    return set() if node is None else {condition.field for condition in walk(node)}

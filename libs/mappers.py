@@ -1,0 +1,263 @@
+"""Domain types ↔ memgrid.common.v1 messages, used by every servicer and every client."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2, timestamp_pb2
+
+from libs import domain
+from libs.errors import InvalidArgument
+from memgrid.common.v1 import common_pb2
+
+ROLE_TO_PROTO = {
+    domain.Role.USER: common_pb2.ROLE_USER,
+    domain.Role.ASSISTANT: common_pb2.ROLE_ASSISTANT,
+    domain.Role.SYSTEM: common_pb2.ROLE_SYSTEM,
+    domain.Role.TOOL: common_pb2.ROLE_TOOL,
+}
+PROTO_TO_ROLE = {value: role for role, value in ROLE_TO_PROTO.items()}
+EVENT_TO_PROTO = {event: getattr(common_pb2, f"MEMORY_EVENT_{event.name}") for event in domain.MemoryEvent}
+PROTO_TO_EVENT = {value: event for event, value in EVENT_TO_PROTO.items()}
+ENTITY_TYPE_TO_PROTO = {kind: getattr(common_pb2, f"ENTITY_TYPE_{kind.name}") for kind in domain.EntityType}
+PROTO_TO_ENTITY_TYPE = {value: kind for kind, value in ENTITY_TYPE_TO_PROTO.items()}
+STATUS_TO_PROTO = {status: getattr(common_pb2, f"EVENT_STATUS_{status.name}") for status in domain.EventStatus}
+PROTO_TO_STATUS = {value: status for status, value in STATUS_TO_PROTO.items()}
+
+
+# --- small values -------------------------------------------------------------------------------
+
+
+def tenant_to_proto(tenant: domain.Tenant) -> common_pb2.Tenant:
+    return common_pb2.Tenant(org_id=tenant.org_id, project_id=tenant.project_id)
+
+
+def tenant_from_proto(message: common_pb2.Tenant) -> domain.Tenant:
+    """The tenant of an internal request; a request without one is rejected."""
+    if not message.org_id or not message.project_id:
+        raise InvalidArgument("tenant.org_id and tenant.project_id are required", field="tenant")
+    return domain.Tenant(org_id=message.org_id, project_id=message.project_id)
+
+
+def scope_to_proto(scope: domain.Scope) -> common_pb2.Scope:
+    return common_pb2.Scope(**scope.as_dict())
+
+
+def scope_from_proto(message: common_pb2.Scope) -> domain.Scope:
+    return domain.Scope(
+        user_id=message.user_id or None,
+        agent_id=message.agent_id or None,
+        app_id=message.app_id or None,
+        run_id=message.run_id or None,
+    )
+
+
+def timestamp_to_proto(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if moment is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return stamp
+
+
+def timestamp_from_proto(stamp: timestamp_pb2.Timestamp, *, present: bool = True) -> datetime | None:
+    if not present or (stamp.seconds == 0 and stamp.nanos == 0):
+        return None
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def struct_to_proto(data: dict[str, Any] | None) -> struct_pb2.Struct | None:
+    if data is None:
+        return None
+    message = struct_pb2.Struct()
+    message.update(data)
+    return message
+
+
+def struct_from_proto(message: struct_pb2.Struct, *, present: bool = True) -> dict[str, Any] | None:
+    if not present:
+        return None
+    return json_format.MessageToDict(message)
+
+
+def date_from_text(text: str, field: str = "expiration_date") -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgument(f"{field} must be a date as YYYY-MM-DD, got {text!r}", field=field) from None
+
+
+def role_to_proto(role: domain.Role | None) -> int:
+    return ROLE_TO_PROTO[role] if role else common_pb2.ROLE_UNSPECIFIED
+
+
+def role_from_proto(value: int) -> domain.Role | None:
+    return PROTO_TO_ROLE.get(value)
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+def message_to_proto(message: domain.Message) -> common_pb2.Message:
+    return common_pb2.Message(role=ROLE_TO_PROTO[message.role], content=message.content, name=message.name or "")
+
+
+def message_from_proto(message: common_pb2.Message) -> domain.Message:
+    return domain.Message(
+        role=PROTO_TO_ROLE.get(message.role, domain.Role.USER), content=message.content, name=message.name or None
+    )
+
+
+def memory_to_proto(memory: domain.Memory) -> common_pb2.Memory:
+    message = common_pb2.Memory(
+        id=memory.id,
+        memory=memory.memory,
+        hash=memory.hash,
+        scope=scope_to_proto(memory.scope),
+        categories=memory.categories,
+        immutable=memory.immutable,
+        expiration_date=memory.expiration_date.isoformat() if memory.expiration_date else "",
+        created_at=timestamp_to_proto(memory.created_at),
+        updated_at=timestamp_to_proto(memory.updated_at),
+        actor_id=memory.actor_id or "",
+        role=role_to_proto(memory.role),
+    )
+    if memory.metadata is not None:
+        message.metadata.CopyFrom(struct_to_proto(memory.metadata))
+    return message
+
+
+def memory_from_proto(message: common_pb2.Memory) -> domain.Memory:
+    return domain.Memory(
+        id=message.id,
+        memory=message.memory,
+        hash=message.hash,
+        scope=scope_from_proto(message.scope),
+        metadata=struct_from_proto(message.metadata, present=message.HasField("metadata")),
+        categories=list(message.categories),
+        immutable=message.immutable,
+        expiration_date=date_from_text(message.expiration_date),
+        created_at=timestamp_from_proto(message.created_at) or datetime.now(UTC),
+        updated_at=timestamp_from_proto(message.updated_at) or datetime.now(UTC),
+        actor_id=message.actor_id or None,
+        role=role_from_proto(message.role),
+    )
+
+
+def change_to_proto(change: domain.MemoryChange) -> common_pb2.MemoryChange:
+    return common_pb2.MemoryChange(
+        id=change.id,
+        memory=change.memory,
+        event=EVENT_TO_PROTO[change.event],
+        previous_memory=change.previous_memory or "",
+        actor_id=change.actor_id or "",
+        role=role_to_proto(change.role),
+    )
+
+
+def change_from_proto(message: common_pb2.MemoryChange) -> domain.MemoryChange:
+    return domain.MemoryChange(
+        id=message.id,
+        memory=message.memory,
+        event=PROTO_TO_EVENT.get(message.event, domain.MemoryEvent.NONE),
+        previous_memory=message.previous_memory or None,
+        actor_id=message.actor_id or None,
+        role=role_from_proto(message.role),
+    )
+
+
+def history_to_proto(entry: domain.HistoryEntry) -> common_pb2.HistoryEntry:
+    message = common_pb2.HistoryEntry(
+        id=entry.id,
+        memory_id=entry.memory_id,
+        old_memory=entry.old_memory or "",
+        new_memory=entry.new_memory or "",
+        event=EVENT_TO_PROTO[entry.event],
+        input=[message_to_proto(item) for item in entry.input],
+        scope=scope_to_proto(entry.scope),
+        categories=entry.categories,
+        actor_id=entry.actor_id or "",
+        role=role_to_proto(entry.role),
+        is_deleted=entry.is_deleted,
+        created_at=timestamp_to_proto(entry.created_at),
+        updated_at=timestamp_to_proto(entry.updated_at),
+    )
+    if entry.metadata is not None:
+        message.metadata.CopyFrom(struct_to_proto(entry.metadata))
+    return message
+
+
+def history_from_proto(message: common_pb2.HistoryEntry) -> domain.HistoryEntry:
+    return domain.HistoryEntry(
+        id=message.id,
+        memory_id=message.memory_id,
+        old_memory=message.old_memory or None,
+        new_memory=message.new_memory or None,
+        event=PROTO_TO_EVENT.get(message.event, domain.MemoryEvent.NONE),
+        input=[message_from_proto(item) for item in message.input],
+        scope=scope_from_proto(message.scope),
+        categories=list(message.categories),
+        metadata=struct_from_proto(message.metadata, present=message.HasField("metadata")),
+        actor_id=message.actor_id or None,
+        role=role_from_proto(message.role),
+        is_deleted=message.is_deleted,
+        created_at=timestamp_from_proto(message.created_at) or datetime.now(UTC),
+        updated_at=timestamp_from_proto(message.updated_at, present=message.HasField("updated_at")),
+    )
+
+
+def entity_to_proto(entity: domain.Entity) -> common_pb2.Entity:
+    message = common_pb2.Entity(
+        id=entity.id,
+        type=ENTITY_TYPE_TO_PROTO[entity.type],
+        name=entity.name,
+        memory_count=entity.memory_count,
+        created_at=timestamp_to_proto(entity.created_at),
+        updated_at=timestamp_to_proto(entity.updated_at),
+    )
+    if entity.metadata is not None:
+        message.metadata.CopyFrom(struct_to_proto(entity.metadata))
+    return message
+
+
+def entity_from_proto(message: common_pb2.Entity) -> domain.Entity:
+    return domain.Entity(
+        id=message.id,
+        type=PROTO_TO_ENTITY_TYPE.get(message.type, domain.EntityType.USER),
+        name=message.name,
+        memory_count=message.memory_count,
+        metadata=struct_from_proto(message.metadata, present=message.HasField("metadata")),
+        created_at=timestamp_from_proto(message.created_at) or datetime.now(UTC),
+        updated_at=timestamp_from_proto(message.updated_at) or datetime.now(UTC),
+    )
+
+
+def event_to_proto(event: domain.Event) -> common_pb2.Event:
+    return common_pb2.Event(
+        id=event.id,
+        event_type=event.event_type,
+        status=STATUS_TO_PROTO[event.status],
+        results=[change_to_proto(change) for change in event.results],
+        error=event.error or "",
+        created_at=timestamp_to_proto(event.created_at),
+        started_at=timestamp_to_proto(event.started_at),
+        completed_at=timestamp_to_proto(event.completed_at),
+        latency_ms=event.latency_ms or 0.0,
+    )
+
+
+def event_from_proto(message: common_pb2.Event) -> domain.Event:
+    return domain.Event(
+        id=message.id,
+        event_type=message.event_type,
+        status=PROTO_TO_STATUS.get(message.status, domain.EventStatus.PENDING),
+        results=[change_from_proto(change) for change in message.results],
+        error=message.error or None,
+        created_at=timestamp_from_proto(message.created_at) or datetime.now(UTC),
+        started_at=timestamp_from_proto(message.started_at, present=message.HasField("started_at")),
+        completed_at=timestamp_from_proto(message.completed_at, present=message.HasField("completed_at")),
+        latency_ms=message.latency_ms or None,
+    )

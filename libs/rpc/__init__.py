@@ -1,0 +1,1 @@
+"""gRPC helpers shared by every service: server creation, interceptors, status mapping, clients."""

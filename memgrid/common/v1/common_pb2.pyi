@@ -1,0 +1,273 @@
+import datetime
+
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROLE_UNSPECIFIED: _ClassVar[Role]
+    ROLE_USER: _ClassVar[Role]
+    ROLE_ASSISTANT: _ClassVar[Role]
+    ROLE_SYSTEM: _ClassVar[Role]
+    ROLE_TOOL: _ClassVar[Role]
+
+class MemoryEvent(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MEMORY_EVENT_UNSPECIFIED: _ClassVar[MemoryEvent]
+    MEMORY_EVENT_ADD: _ClassVar[MemoryEvent]
+    MEMORY_EVENT_UPDATE: _ClassVar[MemoryEvent]
+    MEMORY_EVENT_DELETE: _ClassVar[MemoryEvent]
+    MEMORY_EVENT_NONE: _ClassVar[MemoryEvent]
+
+class EntityType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ENTITY_TYPE_UNSPECIFIED: _ClassVar[EntityType]
+    ENTITY_TYPE_USER: _ClassVar[EntityType]
+    ENTITY_TYPE_AGENT: _ClassVar[EntityType]
+    ENTITY_TYPE_APP: _ClassVar[EntityType]
+    ENTITY_TYPE_RUN: _ClassVar[EntityType]
+
+class EventStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EVENT_STATUS_UNSPECIFIED: _ClassVar[EventStatus]
+    EVENT_STATUS_PENDING: _ClassVar[EventStatus]
+    EVENT_STATUS_RUNNING: _ClassVar[EventStatus]
+    EVENT_STATUS_SUCCEEDED: _ClassVar[EventStatus]
+    EVENT_STATUS_FAILED: _ClassVar[EventStatus]
+
+class FilterOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FILTER_OPERATOR_UNSPECIFIED: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_EQ: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_NE: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_IN: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_NIN: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_GT: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_GTE: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_LT: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_LTE: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_CONTAINS: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_ICONTAINS: _ClassVar[FilterOperator]
+    FILTER_OPERATOR_EXISTS: _ClassVar[FilterOperator]
+ROLE_UNSPECIFIED: Role
+ROLE_USER: Role
+ROLE_ASSISTANT: Role
+ROLE_SYSTEM: Role
+ROLE_TOOL: Role
+MEMORY_EVENT_UNSPECIFIED: MemoryEvent
+MEMORY_EVENT_ADD: MemoryEvent
+MEMORY_EVENT_UPDATE: MemoryEvent
+MEMORY_EVENT_DELETE: MemoryEvent
+MEMORY_EVENT_NONE: MemoryEvent
+ENTITY_TYPE_UNSPECIFIED: EntityType
+ENTITY_TYPE_USER: EntityType
+ENTITY_TYPE_AGENT: EntityType
+ENTITY_TYPE_APP: EntityType
+ENTITY_TYPE_RUN: EntityType
+EVENT_STATUS_UNSPECIFIED: EventStatus
+EVENT_STATUS_PENDING: EventStatus
+EVENT_STATUS_RUNNING: EventStatus
+EVENT_STATUS_SUCCEEDED: EventStatus
+EVENT_STATUS_FAILED: EventStatus
+FILTER_OPERATOR_UNSPECIFIED: FilterOperator
+FILTER_OPERATOR_EQ: FilterOperator
+FILTER_OPERATOR_NE: FilterOperator
+FILTER_OPERATOR_IN: FilterOperator
+FILTER_OPERATOR_NIN: FilterOperator
+FILTER_OPERATOR_GT: FilterOperator
+FILTER_OPERATOR_GTE: FilterOperator
+FILTER_OPERATOR_LT: FilterOperator
+FILTER_OPERATOR_LTE: FilterOperator
+FILTER_OPERATOR_CONTAINS: FilterOperator
+FILTER_OPERATOR_ICONTAINS: FilterOperator
+FILTER_OPERATOR_EXISTS: FilterOperator
+
+class Tenant(_message.Message):
+    __slots__ = ("org_id", "project_id")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    project_id: str
+    def __init__(self, org_id: _Optional[str] = ..., project_id: _Optional[str] = ...) -> None: ...
+
+class Scope(_message.Message):
+    __slots__ = ("user_id", "agent_id", "app_id", "run_id")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    APP_ID_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    agent_id: str
+    app_id: str
+    run_id: str
+    def __init__(self, user_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., app_id: _Optional[str] = ..., run_id: _Optional[str] = ...) -> None: ...
+
+class Message(_message.Message):
+    __slots__ = ("role", "content", "name")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    role: Role
+    content: str
+    name: str
+    def __init__(self, role: _Optional[_Union[Role, str]] = ..., content: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class Memory(_message.Message):
+    __slots__ = ("id", "memory", "hash", "scope", "metadata", "categories", "immutable", "expiration_date", "created_at", "updated_at", "actor_id", "role")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    IMMUTABLE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    memory: str
+    hash: str
+    scope: Scope
+    metadata: _struct_pb2.Struct
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    immutable: bool
+    expiration_date: str
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    actor_id: str
+    role: Role
+    def __init__(self, id: _Optional[str] = ..., memory: _Optional[str] = ..., hash: _Optional[str] = ..., scope: _Optional[_Union[Scope, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., categories: _Optional[_Iterable[str]] = ..., immutable: _Optional[bool] = ..., expiration_date: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ...) -> None: ...
+
+class ScoredMemory(_message.Message):
+    __slots__ = ("memory", "score")
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    memory: Memory
+    score: float
+    def __init__(self, memory: _Optional[_Union[Memory, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
+
+class MemoryChange(_message.Message):
+    __slots__ = ("id", "memory", "event", "previous_memory", "actor_id", "role")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_MEMORY_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    memory: str
+    event: MemoryEvent
+    previous_memory: str
+    actor_id: str
+    role: Role
+    def __init__(self, id: _Optional[str] = ..., memory: _Optional[str] = ..., event: _Optional[_Union[MemoryEvent, str]] = ..., previous_memory: _Optional[str] = ..., actor_id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ...) -> None: ...
+
+class HistoryEntry(_message.Message):
+    __slots__ = ("id", "memory_id", "old_memory", "new_memory", "event", "input", "scope", "categories", "metadata", "actor_id", "role", "is_deleted", "created_at", "updated_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_ID_FIELD_NUMBER: _ClassVar[int]
+    OLD_MEMORY_FIELD_NUMBER: _ClassVar[int]
+    NEW_MEMORY_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    IS_DELETED_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    memory_id: str
+    old_memory: str
+    new_memory: str
+    event: MemoryEvent
+    input: _containers.RepeatedCompositeFieldContainer[Message]
+    scope: Scope
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    metadata: _struct_pb2.Struct
+    actor_id: str
+    role: Role
+    is_deleted: bool
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., memory_id: _Optional[str] = ..., old_memory: _Optional[str] = ..., new_memory: _Optional[str] = ..., event: _Optional[_Union[MemoryEvent, str]] = ..., input: _Optional[_Iterable[_Union[Message, _Mapping]]] = ..., scope: _Optional[_Union[Scope, _Mapping]] = ..., categories: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., actor_id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., is_deleted: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Entity(_message.Message):
+    __slots__ = ("id", "type", "name", "memory_count", "metadata", "created_at", "updated_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    type: EntityType
+    name: str
+    memory_count: int
+    metadata: _struct_pb2.Struct
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[EntityType, str]] = ..., name: _Optional[str] = ..., memory_count: _Optional[int] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Event(_message.Message):
+    __slots__ = ("id", "event_type", "status", "results", "error", "created_at", "started_at", "completed_at", "latency_ms")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    event_type: str
+    status: EventStatus
+    results: _containers.RepeatedCompositeFieldContainer[MemoryChange]
+    error: str
+    created_at: _timestamp_pb2.Timestamp
+    started_at: _timestamp_pb2.Timestamp
+    completed_at: _timestamp_pb2.Timestamp
+    latency_ms: float
+    def __init__(self, id: _Optional[str] = ..., event_type: _Optional[str] = ..., status: _Optional[_Union[EventStatus, str]] = ..., results: _Optional[_Iterable[_Union[MemoryChange, _Mapping]]] = ..., error: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., latency_ms: _Optional[float] = ...) -> None: ...
+
+class FieldCondition(_message.Message):
+    __slots__ = ("field", "op", "value")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    OP_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    op: FilterOperator
+    value: _struct_pb2.Value
+    def __init__(self, field: _Optional[str] = ..., op: _Optional[_Union[FilterOperator, str]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class FilterGroup(_message.Message):
+    __slots__ = ("filters",)
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    filters: _containers.RepeatedCompositeFieldContainer[Filter]
+    def __init__(self, filters: _Optional[_Iterable[_Union[Filter, _Mapping]]] = ...) -> None: ...
+
+class Filter(_message.Message):
+    __slots__ = ("all", "any", "none", "condition")
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    ANY_FIELD_NUMBER: _ClassVar[int]
+    NONE_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    all: FilterGroup
+    any: FilterGroup
+    none: FilterGroup
+    condition: FieldCondition
+    def __init__(self, all: _Optional[_Union[FilterGroup, _Mapping]] = ..., any: _Optional[_Union[FilterGroup, _Mapping]] = ..., none: _Optional[_Union[FilterGroup, _Mapping]] = ..., condition: _Optional[_Union[FieldCondition, _Mapping]] = ...) -> None: ...
