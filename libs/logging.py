@@ -15,9 +15,7 @@ REQUEST_ID_HEADER = "x-request-id"
 def configure_logging(*, service: str, log_format: str = "console", level: str = "info") -> None:
     """Configure structlog for one process: key-value events to stderr, JSON or console."""
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
         processors=[

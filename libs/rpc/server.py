@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -86,6 +86,8 @@ class StartedService:
 
     running: RunningServer
     closers: list[Callable[[], Any]]
+    # Other listeners the service runs besides gRPC, by name (the gateway's "http").
+    extra_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def port(self) -> int:

@@ -17,9 +17,7 @@ def to_rpc_status(error: MemgridError) -> grpc.Status:
         info.metadata["field"] = error.field
     detail = any_pb2.Any()
     detail.Pack(info)
-    status = status_pb2.Status(
-        code=getattr(code_pb2, error.grpc_code.name), message=error.message, details=[detail]
-    )
+    status = status_pb2.Status(code=getattr(code_pb2, error.grpc_code.name), message=error.message, details=[detail])
     return rpc_status.to_status(status)
 
 

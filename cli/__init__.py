@@ -1,0 +1,1 @@
+"""The `memgrid` command line."""

@@ -1,0 +1,1 @@
+"""The public edge: the gRPC MemoryService and the Mem0-compatible REST API over one orchestrator."""

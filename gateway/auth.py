@@ -1,0 +1,40 @@
+"""API-key authentication for both surfaces, with a short cache in front of the metadata service."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from gateway.orchestrator import Orchestrator
+from libs import domain
+from libs.errors import Unauthenticated
+
+SCHEMES = ("token", "bearer")
+
+
+def parse_authorization(header: str | None) -> str:
+    """`Token <key>` (Mem0's scheme; `Bearer` is accepted too) → the key."""
+    if not header:
+        raise Unauthenticated("Authentication credentials were not provided. Send 'Authorization: Token <key>'.")
+    scheme, _, key = header.strip().partition(" ")
+    if scheme.lower() not in SCHEMES or not key.strip():
+        raise Unauthenticated("Invalid Authorization header. Expected 'Token <API key>'.")
+    return key.strip()
+
+
+class Authenticator:
+    def __init__(self, orchestrator: Orchestrator, cache_seconds: float) -> None:
+        self._orchestrator = orchestrator
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, domain.Tenant]] = {}
+
+    async def tenant_for(self, authorization: str | None) -> domain.Tenant:
+        key = parse_authorization(authorization)
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        cached = self._cache.get(digest)
+        now = time.monotonic()
+        if cached and cached[0] > now:
+            return cached[1]
+        tenant = await self._orchestrator.authenticate(key)
+        self._cache[digest] = (now + self._cache_seconds, tenant)
+        return tenant

@@ -1,0 +1,370 @@
+"""Typed clients of the three internal services: domain types in, domain types out, deadlines on every call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import grpc
+
+from libs import domain
+from libs.filters import FilterNode
+from libs.filters.proto import filter_to_proto
+from libs.mappers import (
+    ENTITY_TYPE_TO_PROTO,
+    PROTO_TO_EVENT,
+    STATUS_TO_PROTO,
+    entity_from_proto,
+    event_from_proto,
+    event_to_proto,
+    history_from_proto,
+    memory_from_proto,
+    message_to_proto,
+    role_from_proto,
+    role_to_proto,
+    scope_to_proto,
+    struct_to_proto,
+    tenant_from_proto,
+    tenant_to_proto,
+    timestamp_to_proto,
+)
+from libs.rpc.client import call
+from memgrid.extraction.v1 import extraction_service_pb2 as ex_pb2
+from memgrid.extraction.v1 import extraction_service_pb2_grpc as ex_grpc
+from memgrid.metadata.v1 import metadata_service_pb2 as md_pb2
+from memgrid.metadata.v1 import metadata_service_pb2_grpc as md_grpc
+from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as vs_pb2
+from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as vs_grpc
+
+# --- values exchanged with the clients ----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class NewMemory:
+    id: str
+    text: str
+    scope: domain.Scope
+    metadata: dict | None
+    categories: list[str]
+    immutable: bool
+    expiration_date: str | None
+    created_at: datetime | None
+    actor_id: str | None
+    role: domain.Role | None
+
+
+@dataclass(slots=True)
+class MemoryPatch:
+    memory_id: str
+    text: str | None = None
+    metadata: dict | None = None
+    expiration_date: str | None = None
+    clear_expiration_date: bool = False
+    updated_at: datetime | None = None
+    respect_immutable: bool = False
+
+
+@dataclass(slots=True)
+class Fact:
+    text: str
+    attributed_to: domain.Role | None
+    categories: list[str]
+
+
+@dataclass(slots=True)
+class Candidate:
+    memory_id: str
+    text: str
+    score: float
+    immutable: bool
+    fact_index: int
+
+
+@dataclass(slots=True)
+class Action:
+    event: domain.MemoryEvent
+    memory_id: str
+    text: str
+    fact_index: int
+
+
+@dataclass(slots=True)
+class VectorItem:
+    memory_id: str
+    text: str
+    scope: domain.Scope
+    created_at: datetime
+    updated_at: datetime
+    categories: list[str]
+
+
+@dataclass(slots=True)
+class Hit:
+    memory_id: str
+    score: float
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+class MetadataClient:
+    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+        self._stub = md_grpc.MetadataServiceStub(channel)
+        self._timeout = timeout
+
+    async def create_memories(
+        self, tenant: domain.Tenant, memories: Sequence[NewMemory], messages: Sequence[domain.Message]
+    ) -> list[domain.Memory]:
+        request = md_pb2.CreateMemoriesRequest(
+            tenant=tenant_to_proto(tenant), input=[message_to_proto(m) for m in messages]
+        )
+        for memory in memories:
+            item = request.memories.add(
+                id=memory.id,
+                text=memory.text,
+                scope=scope_to_proto(memory.scope),
+                categories=memory.categories,
+                immutable=memory.immutable,
+                expiration_date=memory.expiration_date or "",
+                actor_id=memory.actor_id or "",
+                role=role_to_proto(memory.role),
+            )
+            if memory.metadata is not None:
+                item.metadata.CopyFrom(struct_to_proto(memory.metadata))
+            if memory.created_at is not None:
+                item.created_at.CopyFrom(timestamp_to_proto(memory.created_at))
+        response = await call(self._stub.CreateMemories(request, timeout=self._timeout))
+        return [memory_from_proto(m) for m in response.memories]
+
+    async def get_memories(self, tenant: domain.Tenant, ids: Sequence[str]) -> list[domain.Memory]:
+        if not ids:
+            return []
+        request = md_pb2.GetMemoriesRequest(tenant=tenant_to_proto(tenant), memory_ids=list(ids))
+        response = await call(self._stub.GetMemories(request, timeout=self._timeout))
+        return [memory_from_proto(m) for m in response.memories]
+
+    async def list_memories(
+        self, tenant: domain.Tenant, node: FilterNode | None, page: int, page_size: int, show_expired: bool
+    ) -> tuple[list[domain.Memory], int]:
+        request = md_pb2.ListMemoriesRequest(
+            tenant=tenant_to_proto(tenant), page=page, page_size=page_size, show_expired=show_expired
+        )
+        if node is not None:
+            request.filter.CopyFrom(filter_to_proto(node))
+        response = await call(self._stub.ListMemories(request, timeout=self._timeout))
+        return [memory_from_proto(m) for m in response.memories], response.total_count
+
+    async def find_memory_ids(self, tenant: domain.Tenant, node: FilterNode, show_expired: bool) -> list[str]:
+        request = md_pb2.FindMemoryIdsRequest(
+            tenant=tenant_to_proto(tenant), filter=filter_to_proto(node), show_expired=show_expired
+        )
+        response = await call(self._stub.FindMemoryIds(request, timeout=self._timeout))
+        return list(response.memory_ids)
+
+    async def update_memories(
+        self, tenant: domain.Tenant, patches: Sequence[MemoryPatch], messages: Sequence[domain.Message] = ()
+    ) -> list[tuple[domain.Memory, str]]:
+        """The updated memories, each with its text before the change."""
+        request = md_pb2.UpdateMemoriesRequest(
+            tenant=tenant_to_proto(tenant), input=[message_to_proto(m) for m in messages]
+        )
+        for patch in patches:
+            item = request.patches.add(memory_id=patch.memory_id, respect_immutable=patch.respect_immutable)
+            if patch.text is not None:
+                item.text = patch.text
+            if patch.metadata is not None:
+                item.metadata.CopyFrom(struct_to_proto(patch.metadata))
+            if patch.clear_expiration_date:
+                item.clear_expiration_date = True
+            elif patch.expiration_date:
+                item.expiration_date = patch.expiration_date
+            if patch.updated_at is not None:
+                item.updated_at.CopyFrom(timestamp_to_proto(patch.updated_at))
+        response = await call(self._stub.UpdateMemories(request, timeout=self._timeout))
+        return [
+            (memory_from_proto(memory), previous)
+            for memory, previous in zip(response.memories, response.previous_texts, strict=False)
+        ]
+
+    async def delete_memories(
+        self,
+        tenant: domain.Tenant,
+        *,
+        ids: Sequence[str] = (),
+        node: FilterNode | None = None,
+        everything: bool = False,
+        respect_immutable: bool = False,
+        messages: Sequence[domain.Message] = (),
+    ) -> list[domain.Memory]:
+        request = md_pb2.DeleteMemoriesRequest(
+            tenant=tenant_to_proto(tenant),
+            memory_ids=list(ids),
+            all=everything,
+            respect_immutable=respect_immutable,
+            input=[message_to_proto(m) for m in messages],
+        )
+        if node is not None:
+            request.filter.CopyFrom(filter_to_proto(node))
+        response = await call(self._stub.DeleteMemories(request, timeout=self._timeout))
+        return [memory_from_proto(m) for m in response.memories]
+
+    async def list_history(self, tenant: domain.Tenant, memory_id: str) -> list[domain.HistoryEntry]:
+        request = md_pb2.ListHistoryRequest(tenant=tenant_to_proto(tenant), memory_id=memory_id)
+        response = await call(self._stub.ListHistory(request, timeout=self._timeout))
+        return [history_from_proto(entry) for entry in response.entries]
+
+    async def list_entities(
+        self, tenant: domain.Tenant, kind: domain.EntityType | None, page: int, page_size: int
+    ) -> domain.EntityPage:
+        request = md_pb2.ListEntitiesRequest(
+            tenant=tenant_to_proto(tenant),
+            type=ENTITY_TYPE_TO_PROTO[kind] if kind else 0,
+            page=page,
+            page_size=page_size,
+        )
+        response = await call(self._stub.ListEntities(request, timeout=self._timeout))
+        return domain.EntityPage(
+            entities=[entity_from_proto(e) for e in response.entities],
+            total_count=response.total_count,
+            totals={
+                domain.EntityType.USER: response.total_users,
+                domain.EntityType.AGENT: response.total_agents,
+                domain.EntityType.APP: response.total_apps,
+                domain.EntityType.RUN: response.total_runs,
+            },
+        )
+
+    async def delete_entity(
+        self, tenant: domain.Tenant, kind: domain.EntityType, name: str
+    ) -> tuple[bool, list[domain.Memory]]:
+        request = md_pb2.DeleteEntityRequest(tenant=tenant_to_proto(tenant), type=ENTITY_TYPE_TO_PROTO[kind], name=name)
+        response = await call(self._stub.DeleteEntity(request, timeout=self._timeout))
+        return response.found, [memory_from_proto(m) for m in response.memories]
+
+    async def record_event(self, tenant: domain.Tenant, event: domain.Event) -> None:
+        request = md_pb2.RecordEventRequest(tenant=tenant_to_proto(tenant), event=event_to_proto(event))
+        await call(self._stub.RecordEvent(request, timeout=self._timeout))
+
+    async def get_event(self, tenant: domain.Tenant, event_id: str) -> domain.Event:
+        request = md_pb2.GetEventRequest(tenant=tenant_to_proto(tenant), event_id=event_id)
+        response = await call(self._stub.GetEvent(request, timeout=self._timeout))
+        return event_from_proto(response.event)
+
+    async def list_events(
+        self, tenant: domain.Tenant, status: domain.EventStatus | None, page: int, page_size: int
+    ) -> tuple[list[domain.Event], int]:
+        request = md_pb2.ListEventsRequest(
+            tenant=tenant_to_proto(tenant),
+            status=STATUS_TO_PROTO[status] if status else 0,
+            page=page,
+            page_size=page_size,
+        )
+        response = await call(self._stub.ListEvents(request, timeout=self._timeout))
+        return [event_from_proto(e) for e in response.events], response.total_count
+
+    async def authenticate(self, api_key: str) -> domain.Tenant:
+        request = md_pb2.AuthenticateApiKeyRequest(api_key=api_key)
+        response = await call(self._stub.AuthenticateApiKey(request, timeout=self._timeout))
+        return tenant_from_proto(response.tenant)
+
+    async def create_api_key(self, tenant: domain.Tenant, name: str, api_key: str = "") -> tuple[str, str]:
+        """Returns (key_id, plaintext key)."""
+        request = md_pb2.CreateApiKeyRequest(tenant=tenant_to_proto(tenant), name=name, api_key=api_key)
+        response = await call(self._stub.CreateApiKey(request, timeout=self._timeout))
+        return response.key.key_id, response.api_key
+
+
+class VectorSearchClient:
+    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+        self._stub = vs_grpc.VectorSearchServiceStub(channel)
+        self._timeout = timeout
+
+    async def upsert(self, tenant: domain.Tenant, items: Sequence[VectorItem]) -> None:
+        if not items:
+            return
+        request = vs_pb2.UpsertVectorsRequest(tenant=tenant_to_proto(tenant))
+        for item in items:
+            request.items.add(
+                memory_id=item.memory_id,
+                text=item.text,
+                scope=scope_to_proto(item.scope),
+                created_at=timestamp_to_proto(item.created_at),
+                updated_at=timestamp_to_proto(item.updated_at),
+                categories=item.categories,
+            )
+        await call(self._stub.UpsertVectors(request, timeout=self._timeout))
+
+    async def delete(self, tenant: domain.Tenant, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        request = vs_pb2.DeleteVectorsRequest(tenant=tenant_to_proto(tenant), memory_ids=list(ids))
+        await call(self._stub.DeleteVectors(request, timeout=self._timeout))
+
+    async def search(
+        self,
+        tenant: domain.Tenant,
+        queries: Sequence[str],
+        node: FilterNode | None,
+        top_k: int,
+        candidate_ids: Sequence[str] | None = None,
+    ) -> list[list[Hit]]:
+        request = vs_pb2.SearchVectorsRequest(tenant=tenant_to_proto(tenant), queries=list(queries), top_k=top_k)
+        if node is not None:
+            request.filter.CopyFrom(filter_to_proto(node))
+        if candidate_ids is not None:
+            request.candidate_ids.extend(candidate_ids)
+            request.restrict_to_candidates = True
+        response = await call(self._stub.SearchVectors(request, timeout=self._timeout))
+        return [[Hit(hit.memory_id, hit.score) for hit in result.hits] for result in response.results]
+
+
+class ExtractionClient:
+    def __init__(self, channel: grpc.aio.Channel, timeout: float) -> None:
+        self._stub = ex_grpc.ExtractionServiceStub(channel)
+        self._timeout = timeout
+
+    async def extract_facts(
+        self,
+        tenant: domain.Tenant,
+        messages: Sequence[domain.Message],
+        scope: domain.Scope,
+        *,
+        custom_instructions: str = "",
+        custom_categories: dict[str, str] | None = None,
+        includes: str = "",
+        excludes: str = "",
+    ) -> list[Fact]:
+        request = ex_pb2.ExtractFactsRequest(
+            tenant=tenant_to_proto(tenant),
+            messages=[message_to_proto(m) for m in messages],
+            scope=scope_to_proto(scope),
+            custom_instructions=custom_instructions,
+            custom_categories=custom_categories or {},
+            includes=includes,
+            excludes=excludes,
+        )
+        response = await call(self._stub.ExtractFacts(request, timeout=self._timeout))
+        return [Fact(f.text, role_from_proto(f.attributed_to), list(f.categories)) for f in response.facts]
+
+    async def reconcile(
+        self, tenant: domain.Tenant, facts: Sequence[Fact], candidates: Sequence[Candidate]
+    ) -> list[Action]:
+        request = ex_pb2.ReconcileMemoriesRequest(tenant=tenant_to_proto(tenant))
+        for fact in facts:
+            request.facts.add(
+                text=fact.text, attributed_to=role_to_proto(fact.attributed_to), categories=fact.categories
+            )
+        for candidate in candidates:
+            request.candidates.add(
+                memory_id=candidate.memory_id,
+                text=candidate.text,
+                score=candidate.score,
+                immutable=candidate.immutable,
+                fact_index=candidate.fact_index,
+            )
+        response = await call(self._stub.ReconcileMemories(request, timeout=self._timeout))
+        return [
+            Action(PROTO_TO_EVENT.get(a.event, domain.MemoryEvent.NONE), a.memory_id, a.text, a.fact_index)
+            for a in response.actions
+        ]

@@ -1,0 +1,82 @@
+"""What callers ask the orchestrator for, already validated and free of wire details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from libs import domain
+from libs.filters import FilterNode
+
+MAX_TOP_K = 1000
+MAX_PAGE_SIZE = 1000
+MAX_BATCH = 1000
+DEFAULT_TOP_K = 10
+DEFAULT_THRESHOLD = 0.1
+
+
+@dataclass(slots=True)
+class AddCommand:
+    messages: list[domain.Message]
+    scope: domain.Scope
+    metadata: dict[str, Any] | None = None
+    infer: bool = True
+    immutable: bool = False
+    expiration_date: str | None = None
+    created_at: datetime | None = None
+    custom_instructions: str = ""
+    custom_categories: dict[str, str] = field(default_factory=dict)
+    includes: str = ""
+    excludes: str = ""
+
+
+@dataclass(slots=True)
+class AddOutcome:
+    event_id: str
+    changes: list[domain.MemoryChange]
+
+
+@dataclass(slots=True)
+class SearchCommand:
+    query: str
+    filter: FilterNode | None
+    top_k: int = DEFAULT_TOP_K
+    threshold: float = DEFAULT_THRESHOLD
+    categories: list[str] = field(default_factory=list)
+    show_expired: bool = False
+
+
+@dataclass(slots=True)
+class ListCommand:
+    filter: FilterNode | None
+    page: int = 1
+    page_size: int = 100
+    show_expired: bool = False
+
+
+@dataclass(slots=True)
+class MemoryPage:
+    memories: list[domain.Memory]
+    total_count: int
+    page: int
+    page_size: int
+
+
+@dataclass(slots=True)
+class UpdateCommand:
+    memory_id: str
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+    expiration_date: str | None = None
+    clear_expiration_date: bool = False
+    updated_at: datetime | None = None
+
+    def is_empty(self) -> bool:
+        return (
+            self.text is None
+            and self.metadata is None
+            and self.expiration_date is None
+            and not self.clear_expiration_date
+            and self.updated_at is None
+        )

@@ -1,0 +1,299 @@
+"""memgrid.memory.v1.MemoryService: proto → orchestrator commands → proto. Same semantics as REST."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import grpc
+
+from gateway.auth import Authenticator
+from gateway.commands import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_TOP_K,
+    MAX_PAGE_SIZE,
+    MAX_TOP_K,
+    AddCommand,
+    ListCommand,
+    SearchCommand,
+    UpdateCommand,
+)
+from gateway.orchestrator import Orchestrator
+from libs import domain
+from libs.errors import InvalidArgument, NotImplementedYet
+from libs.filters.proto import filter_from_proto
+from libs.mappers import (
+    PROTO_TO_ENTITY_TYPE,
+    PROTO_TO_STATUS,
+    change_to_proto,
+    date_from_text,
+    entity_to_proto,
+    event_to_proto,
+    history_to_proto,
+    memory_to_proto,
+    message_from_proto,
+    scope_from_proto,
+    struct_from_proto,
+)
+from memgrid.common.v1 import common_pb2
+from memgrid.memory.v1 import memory_service_pb2 as pb2
+from memgrid.memory.v1 import memory_service_pb2_grpc as pb2_grpc
+
+
+def _page(page: int, page_size: int) -> tuple[int, int]:
+    if page < 0:
+        raise InvalidArgument(f"page: must be 1 or more, got {page}", field="page")
+    if page_size < 0 or page_size > MAX_PAGE_SIZE:
+        raise InvalidArgument(f"page_size: must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
+    return page or 1, page_size or 100
+
+
+def _unix(seconds: int) -> datetime | None:
+    return datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
+
+
+class MemoryServicer(pb2_grpc.MemoryServiceServicer):
+    def __init__(self, orchestrator: Orchestrator, authenticator: Authenticator) -> None:
+        self._orchestrator = orchestrator
+        self._authenticator = authenticator
+
+    async def _tenant(self, context: grpc.aio.ServicerContext) -> domain.Tenant:
+        header = next((value for key, value in context.invocation_metadata() or () if key == "authorization"), None)
+        return await self._authenticator.tenant_for(header)
+
+    async def Ping(self, request: pb2.PingRequest, context: grpc.aio.ServicerContext) -> pb2.PingResponse:
+        tenant = await self._tenant(context)
+        return pb2.PingResponse(status="ok", org_id=tenant.org_id, project_id=tenant.project_id)
+
+    async def AddMemories(
+        self, request: pb2.AddMemoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.AddMemoriesResponse:
+        tenant = await self._tenant(context)
+        if request.async_mode:
+            raise NotImplementedYet(
+                "async_mode: asynchronous adds are not available yet; omit async_mode", field="async_mode"
+            )
+        date_from_text(request.expiration_date)
+        command = AddCommand(
+            messages=[message_from_proto(m) for m in request.messages],
+            scope=scope_from_proto(request.scope),
+            metadata=struct_from_proto(request.metadata, present=request.HasField("metadata")),
+            infer=request.infer if request.HasField("infer") else True,
+            immutable=request.immutable,
+            expiration_date=request.expiration_date or None,
+            created_at=_unix(request.timestamp),
+            custom_instructions=request.custom_instructions,
+            custom_categories=dict(request.custom_categories),
+            includes=request.includes,
+            excludes=request.excludes,
+        )
+        outcome = await self._orchestrator.add(tenant, command)
+        return pb2.AddMemoriesResponse(
+            status=common_pb2.EVENT_STATUS_SUCCEEDED,
+            event_id=outcome.event_id,
+            results=[change_to_proto(change) for change in outcome.changes],
+        )
+
+    async def SearchMemories(
+        self, request: pb2.SearchMemoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.SearchMemoriesResponse:
+        tenant = await self._tenant(context)
+        top_k = request.top_k or DEFAULT_TOP_K
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise InvalidArgument(f"top_k: must be between 1 and {MAX_TOP_K}, got {top_k}", field="top_k")
+        threshold = request.threshold if request.HasField("threshold") else DEFAULT_THRESHOLD
+        if not 0.0 <= threshold <= 1.0:
+            raise InvalidArgument(f"threshold: must be between 0 and 1, got {threshold}", field="threshold")
+        command = SearchCommand(
+            query=request.query,
+            filter=filter_from_proto(request.filter, has=request.HasField("filter")),
+            top_k=top_k,
+            threshold=threshold,
+            categories=list(request.categories),
+            show_expired=request.show_expired,
+        )
+        hits = await self._orchestrator.search(tenant, command)
+        return pb2.SearchMemoriesResponse(
+            results=[common_pb2.ScoredMemory(memory=memory_to_proto(h.memory), score=h.score) for h in hits]
+        )
+
+    async def ListMemories(
+        self, request: pb2.ListMemoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.ListMemoriesResponse:
+        tenant = await self._tenant(context)
+        page, page_size = _page(request.page, request.page_size)
+        result = await self._orchestrator.list_memories(
+            tenant,
+            ListCommand(
+                filter=filter_from_proto(request.filter, has=request.HasField("filter")),
+                page=page,
+                page_size=page_size,
+                show_expired=request.show_expired,
+            ),
+        )
+        return pb2.ListMemoriesResponse(
+            memories=[memory_to_proto(m) for m in result.memories],
+            total_count=result.total_count,
+            page=result.page,
+            page_size=result.page_size,
+        )
+
+    async def GetMemory(
+        self, request: pb2.GetMemoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.GetMemoryResponse:
+        tenant = await self._tenant(context)
+        memory = await self._orchestrator.get_memory(tenant, _memory_id(request.memory_id))
+        return pb2.GetMemoryResponse(memory=memory_to_proto(memory))
+
+    async def UpdateMemory(
+        self, request: pb2.UpdateMemoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.UpdateMemoryResponse:
+        tenant = await self._tenant(context)
+        expiration = request.WhichOneof("expiration")
+        if expiration == "expiration_date":
+            date_from_text(request.expiration_date)
+        command = UpdateCommand(
+            memory_id=_memory_id(request.memory_id),
+            text=request.text if request.HasField("text") else None,
+            metadata=struct_from_proto(request.metadata, present=request.HasField("metadata")),
+            expiration_date=request.expiration_date if expiration == "expiration_date" else None,
+            clear_expiration_date=expiration == "clear_expiration_date" and request.clear_expiration_date,
+            updated_at=_unix(request.timestamp),
+        )
+        memory = await self._orchestrator.update_memory(tenant, command)
+        return pb2.UpdateMemoryResponse(memory=memory_to_proto(memory))
+
+    async def DeleteMemory(
+        self, request: pb2.DeleteMemoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.DeleteMemoryResponse:
+        tenant = await self._tenant(context)
+        deleted = await self._orchestrator.delete_memory(tenant, _memory_id(request.memory_id))
+        return pb2.DeleteMemoryResponse(message="Memory deleted successfully!", deleted_count=deleted)
+
+    async def DeleteAllMemories(
+        self, request: pb2.DeleteAllMemoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.DeleteAllMemoriesResponse:
+        tenant = await self._tenant(context)
+        node = filter_from_proto(request.filter, has=request.HasField("filter"))
+        deleted = await self._orchestrator.delete_all(tenant, node)
+        return pb2.DeleteAllMemoriesResponse(message="Memories deleted successfully!", deleted_count=deleted)
+
+    async def GetMemoryHistory(
+        self, request: pb2.GetMemoryHistoryRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.GetMemoryHistoryResponse:
+        tenant = await self._tenant(context)
+        entries = await self._orchestrator.history(tenant, _memory_id(request.memory_id))
+        return pb2.GetMemoryHistoryResponse(entries=[history_to_proto(e) for e in entries])
+
+    async def BatchUpdateMemories(
+        self, request: pb2.BatchUpdateMemoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.BatchUpdateMemoriesResponse:
+        tenant = await self._tenant(context)
+        commands = [
+            UpdateCommand(
+                memory_id=u.memory_id,
+                text=u.text if u.HasField("text") else None,
+                metadata=struct_from_proto(u.metadata, present=u.HasField("metadata")),
+            )
+            for u in request.updates
+        ]
+        updated = await self._orchestrator.batch_update(tenant, commands)
+        return pb2.BatchUpdateMemoriesResponse(
+            message=f"Successfully updated {updated} memories", updated_count=updated
+        )
+
+    async def BatchDeleteMemories(
+        self, request: pb2.BatchDeleteMemoriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.BatchDeleteMemoriesResponse:
+        tenant = await self._tenant(context)
+        deleted = await self._orchestrator.batch_delete(tenant, list(request.memory_ids))
+        return pb2.BatchDeleteMemoriesResponse(
+            message=f"Successfully deleted {deleted} memories", deleted_count=deleted
+        )
+
+    async def ListEntities(
+        self, request: pb2.ListEntitiesRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.ListEntitiesResponse:
+        tenant = await self._tenant(context)
+        page, page_size = _page(request.page, request.page_size)
+        result = await self._orchestrator.list_entities(tenant, PROTO_TO_ENTITY_TYPE.get(request.type), page, page_size)
+        return pb2.ListEntitiesResponse(
+            entities=[entity_to_proto(e) for e in result.entities],
+            total_count=result.total_count,
+            total_users=result.totals.get(domain.EntityType.USER, 0),
+            total_agents=result.totals.get(domain.EntityType.AGENT, 0),
+            total_apps=result.totals.get(domain.EntityType.APP, 0),
+            total_runs=result.totals.get(domain.EntityType.RUN, 0),
+        )
+
+    async def DeleteEntity(
+        self, request: pb2.DeleteEntityRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.DeleteEntityResponse:
+        tenant = await self._tenant(context)
+        kind = PROTO_TO_ENTITY_TYPE.get(request.type)
+        if kind is None:
+            raise InvalidArgument("type: must be USER, AGENT, APP or RUN", field="type")
+        if not request.name:
+            raise InvalidArgument("name: must not be empty", field="name")
+        deleted = await self._orchestrator.delete_entity(tenant, kind, request.name)
+        return pb2.DeleteEntityResponse(message="Entity deleted successfully.", deleted_count=deleted)
+
+    async def ResetProject(
+        self, request: pb2.ResetProjectRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.ResetProjectResponse:
+        tenant = await self._tenant(context)
+        deleted = await self._orchestrator.reset(tenant)
+        return pb2.ResetProjectResponse(
+            message="Project reset. All memories and entities deleted.", deleted_count=deleted
+        )
+
+    async def GetEvent(self, request: pb2.GetEventRequest, context: grpc.aio.ServicerContext) -> pb2.GetEventResponse:
+        tenant = await self._tenant(context)
+        if not request.event_id:
+            raise InvalidArgument("event_id: must not be empty", field="event_id")
+        event = await self._orchestrator.get_event(tenant, request.event_id)
+        return pb2.GetEventResponse(event=event_to_proto(event))
+
+    async def ListEvents(
+        self, request: pb2.ListEventsRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.ListEventsResponse:
+        tenant = await self._tenant(context)
+        page, page_size = _page(request.page, request.page_size)
+        events, total = await self._orchestrator.list_events(
+            tenant, PROTO_TO_STATUS.get(request.status), page, page_size
+        )
+        return pb2.ListEventsResponse(events=[event_to_proto(e) for e in events], total_count=total)
+
+    async def WatchEvent(
+        self, request: pb2.WatchEventRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb2.WatchEventResponse]:
+        # Adds are synchronous for now, so an event is final when it exists: stream it once.
+        tenant = await self._tenant(context)
+        if not request.event_id:
+            raise InvalidArgument("event_id: must not be empty", field="event_id")
+        event = await self._orchestrator.get_event(tenant, request.event_id)
+        yield pb2.WatchEventResponse(event=event_to_proto(event))
+
+    async def SubmitFeedback(
+        self, request: pb2.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.SubmitFeedbackResponse:
+        await self._tenant(context)
+        raise NotImplementedYet("feedback is not available yet")
+
+    async def CreateExport(
+        self, request: pb2.CreateExportRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.CreateExportResponse:
+        await self._tenant(context)
+        raise NotImplementedYet("exports are not available yet")
+
+    async def GetExport(
+        self, request: pb2.GetExportRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.GetExportResponse:
+        await self._tenant(context)
+        raise NotImplementedYet("exports are not available yet")
+
+
+def _memory_id(value: str) -> str:
+    if not value:
+        raise InvalidArgument("memory_id: must not be empty", field="memory_id")
+    return value

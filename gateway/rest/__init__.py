@@ -1,0 +1,1 @@
+"""The Mem0-compatible REST API."""

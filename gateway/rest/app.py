@@ -1,0 +1,299 @@
+"""The Mem0-compatible REST API (paths exactly as the official SDKs call them)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import structlog
+from fastapi import Body, Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.auth import Authenticator
+from gateway.commands import UpdateCommand
+from gateway.orchestrator import Orchestrator
+from gateway.rest import parse, render
+from gateway.rest.schemas import (
+    AddBody,
+    BatchDeleteBody,
+    BatchUpdateBody,
+    ListBody,
+    SearchBody,
+    UpdateBody,
+)
+from libs import domain
+from libs.errors import InvalidArgument, MemgridError
+
+log = structlog.get_logger()
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+class NormalisePathMiddleware:
+    """Collapse repeated slashes (`//v1/ping/` from the async SDK) and add the trailing slash Mem0 paths have."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = _SLASHES.sub("/", scope["path"])
+            if not path.endswith("/") and not path.startswith(("/docs", "/openapi", "/redoc")):
+                path += "/"
+            if path != scope["path"]:
+                scope = dict(scope, path=path, raw_path=path.encode())
+        await self.app(scope, receive, send)
+
+
+def _field_of(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        if item.get("type") == "json_invalid":
+            problems.append("body: invalid JSON")
+            continue
+        problems.append(f"{_field_of(tuple(item.get('loc', ())))}: {item.get('msg', 'invalid')}")
+    return "; ".join(problems) or "invalid request"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MemgridError)
+    async def _memgrid_error(_: Request, error: MemgridError) -> JSONResponse:
+        body = {"detail": error.message, "error": error.reason}
+        if error.field:
+            body["field"] = error.field
+        return JSONResponse(body, status_code=error.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_message(error), "error": "INVALID_ARGUMENT"}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.exception("http.failed")
+        return JSONResponse({"detail": "internal error", "error": "INTERNAL"}, status_code=500)
+
+
+def _page_links(request: Request, page: int, page_size: int, total: int) -> tuple[str | None, str | None]:
+    def link(number: int) -> str:
+        query = dict(request.query_params)
+        query.update(page=str(number), page_size=str(page_size))
+        return f"{request.url.replace(query=urlencode(query))}"
+
+    next_link = link(page + 1) if page * page_size < total else None
+    previous_link = link(page - 1) if page > 1 else None
+    return next_link, previous_link
+
+
+def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> FastAPI:
+    app = FastAPI(
+        title="memgrid",
+        version="0.1.0",
+        description="Long-term memory for AI agents — Mem0 Platform compatible REST API.",
+    )
+    _install_error_handlers(app)
+
+    async def tenant(authorization: Annotated[str | None, Header()] = None) -> domain.Tenant:
+        return await authenticator.tenant_for(authorization)
+
+    Tenant = Annotated[domain.Tenant, Depends(tenant)]
+
+    # --- identity ---------------------------------------------------------------------------
+
+    @app.get("/v1/ping/")
+    async def ping(t: Tenant) -> dict[str, Any]:
+        return {"status": "ok", "org_id": t.org_id, "project_id": t.project_id, "user_email": None}
+
+    # --- add --------------------------------------------------------------------------------
+
+    async def _add(t: domain.Tenant, body: AddBody) -> tuple[str, list[dict[str, Any]]]:
+        outcome = await orchestrator.add(t, parse.add_command(body))
+        return outcome.event_id, [render.change_json(change) for change in outcome.changes]
+
+    @app.post("/v1/memories/")
+    async def add_v1(t: Tenant, body: AddBody) -> Any:
+        _, results = await _add(t, body)
+        if body.output_format == "v1.0":
+            return results
+        return {"results": results, "relations": []}
+
+    @app.post("/v3/memories/add/")
+    async def add_v3(t: Tenant, body: AddBody) -> dict[str, Any]:
+        event_id, results = await _add(t, body)
+        return {"status": "SUCCEEDED", "event_id": event_id, "results": results}
+
+    # --- search -----------------------------------------------------------------------------
+
+    async def _search(t: domain.Tenant, body: SearchBody, *, allow_top_level_ids: bool) -> list[dict[str, Any]]:
+        hits = await orchestrator.search(t, parse.search_command(body, allow_top_level_ids=allow_top_level_ids))
+        return [render.memory_json(hit.memory, hit.score, body.fields) for hit in hits]
+
+    @app.post("/v1/memories/search/")
+    async def search_v1(t: Tenant, body: SearchBody) -> Any:
+        results = await _search(t, body, allow_top_level_ids=True)
+        return results if body.output_format == "v1.0" else {"results": results, "relations": []}
+
+    @app.post("/v2/memories/search/")
+    async def search_v2(t: Tenant, body: SearchBody) -> Any:
+        results = await _search(t, body, allow_top_level_ids=True)
+        return {"results": results} if body.output_format == "v1.1" else results
+
+    @app.post("/v3/memories/search/")
+    async def search_v3(t: Tenant, body: SearchBody) -> dict[str, Any]:
+        return {"results": await _search(t, body, allow_top_level_ids=False)}
+
+    # --- get_all ----------------------------------------------------------------------------
+
+    @app.get("/v1/memories/")
+    async def list_v1(
+        t: Tenant,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        app_id: str | None = None,
+        run_id: str | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        output_format: str | None = None,
+    ) -> Any:
+        body = ListBody(user_id=user_id, agent_id=agent_id, app_id=app_id, run_id=run_id)
+        result = await orchestrator.list_memories(
+            t, parse.list_command(body, page, page_size, allow_top_level_ids=True)
+        )
+        memories = [render.memory_json(m) for m in result.memories]
+        return {"results": memories, "relations": []} if output_format == "v1.1" else memories
+
+    @app.post("/v2/memories/")
+    async def list_v2(
+        t: Tenant, body: Annotated[ListBody, Body()] = None, page: int | None = None, page_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        command = parse.list_command(body or ListBody(), page, page_size, allow_top_level_ids=True)
+        result = await orchestrator.list_memories(t, command)
+        return [render.memory_json(m) for m in result.memories]
+
+    @app.post("/v3/memories/")
+    async def list_v3(
+        t: Tenant,
+        request: Request,
+        body: Annotated[ListBody, Body()] = None,
+        page: int | None = None,
+        page_size: int | None = None,
+    ) -> dict[str, Any]:
+        command = parse.list_command(body or ListBody(), page, page_size, allow_top_level_ids=False)
+        result = await orchestrator.list_memories(t, command)
+        next_link, previous_link = _page_links(request, result.page, result.page_size, result.total_count)
+        return {
+            "count": result.total_count,
+            "next": next_link,
+            "previous": previous_link,
+            "results": [render.memory_json(m) for m in result.memories],
+        }
+
+    # --- one memory -------------------------------------------------------------------------
+
+    @app.get("/v1/memories/{memory_id}/")
+    async def get_memory(t: Tenant, memory_id: str) -> dict[str, Any]:
+        return render.memory_json(await orchestrator.get_memory(t, memory_id))
+
+    @app.put("/v1/memories/{memory_id}/")
+    async def update_memory(t: Tenant, memory_id: str, body: UpdateBody) -> dict[str, Any]:
+        return render.memory_json(await orchestrator.update_memory(t, parse.update_command(memory_id, body)))
+
+    @app.delete("/v1/memories/{memory_id}/")
+    async def delete_memory(t: Tenant, memory_id: str, delete_linked: bool = False) -> dict[str, Any]:
+        await orchestrator.delete_memory(t, memory_id)
+        return {"message": "Memory deleted successfully!"}
+
+    @app.get("/v1/memories/{memory_id}/history/")
+    async def history(t: Tenant, memory_id: str) -> list[dict[str, Any]]:
+        return [render.history_json(entry) for entry in await orchestrator.history(t, memory_id)]
+
+    @app.delete("/v1/memories/")
+    async def delete_all(
+        t: Tenant,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        app_id: str | None = None,
+        run_id: str | None = None,
+        filters: str | None = None,
+    ) -> dict[str, Any]:
+        ids = {k: v for k, v in dict(user_id=user_id, agent_id=agent_id, app_id=app_id, run_id=run_id).items() if v}
+        node = parse.delete_all_filter(ids, parse.filters_query(filters))
+        deleted = await orchestrator.delete_all(t, node)
+        return {"message": "Memories deleted successfully!", "deleted_count": deleted}
+
+    # --- batch ------------------------------------------------------------------------------
+
+    @app.put("/v1/batch/")
+    async def batch_update(t: Tenant, body: BatchUpdateBody) -> dict[str, Any]:
+        commands = [UpdateCommand(memory_id=m.memory_id, text=m.text, metadata=m.metadata) for m in body.memories]
+        updated = await orchestrator.batch_update(t, commands)
+        return {"message": f"Successfully updated {updated} memories"}
+
+    @app.delete("/v1/batch/")
+    async def batch_delete(t: Tenant, body: BatchDeleteBody) -> dict[str, Any]:
+        ids = [m if isinstance(m, str) else m.memory_id for m in body.memories]
+        deleted = await orchestrator.batch_delete(t, ids)
+        return {"message": f"Successfully deleted {deleted} memories"}
+
+    # --- entities ---------------------------------------------------------------------------
+
+    @app.get("/v1/entities/")
+    async def entities(
+        t: Tenant, request: Request, page: int | None = None, page_size: int | None = None
+    ) -> dict[str, Any]:
+        number, size = parse.page_numbers(page, page_size)
+        result = await orchestrator.list_entities(t, None, number, size)
+        next_link, previous_link = _page_links(request, number, size, result.total_count)
+        return {
+            "count": result.total_count,
+            "next": next_link,
+            "previous": previous_link,
+            "results": [render.entity_json(e, t.org_id) for e in result.entities],
+            **{f"total_{kind.value}s": result.totals.get(kind, 0) for kind in domain.EntityType},
+        }
+
+    async def _delete_entity(t: domain.Tenant, kind: str, name: str) -> dict[str, Any]:
+        try:
+            entity_type = domain.EntityType(kind)
+        except ValueError:
+            raise InvalidArgument(
+                f"entity_type: must be one of user, agent, app, run, got {kind!r}", field="entity_type"
+            ) from None
+        deleted = await orchestrator.delete_entity(t, entity_type, name)
+        return {"message": "Entity deleted successfully.", "deleted_count": deleted}
+
+    @app.delete("/v2/entities/{entity_type}/{entity_id}/")
+    async def delete_entity_v2(t: Tenant, entity_type: str, entity_id: str) -> dict[str, Any]:
+        return await _delete_entity(t, entity_type, entity_id)
+
+    @app.delete("/v1/entities/{entity_type}/{entity_id}/")
+    async def delete_entity_v1(t: Tenant, entity_type: str, entity_id: str) -> dict[str, Any]:
+        return await _delete_entity(t, entity_type, entity_id)
+
+    # --- events -----------------------------------------------------------------------------
+
+    @app.get("/v1/event/{event_id}/")
+    async def get_event(t: Tenant, event_id: str) -> dict[str, Any]:
+        return render.event_json(await orchestrator.get_event(t, event_id))
+
+    @app.get("/v1/events/")
+    async def list_events(t: Tenant, page: int | None = None, page_size: int | None = None) -> dict[str, Any]:
+        number, size = parse.page_numbers(page, page_size)
+        events, total = await orchestrator.list_events(t, None, number, size)
+        return {"count": total, "results": [render.event_json(event) for event in events]}
+
+    app.add_middleware(NormalisePathMiddleware)
+    return app
+

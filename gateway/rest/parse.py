@@ -1,0 +1,177 @@
+"""REST bodies and query strings → orchestrator commands, with errors that name the field."""
+
+from __future__ import annotations
+
+import ast
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway.commands import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_TOP_K,
+    MAX_PAGE_SIZE,
+    MAX_TOP_K,
+    AddCommand,
+    ListCommand,
+    SearchCommand,
+    UpdateCommand,
+)
+from gateway.rest.schemas import AddBody, ListBody, ScopeIds, SearchBody, UpdateBody
+from libs import domain
+from libs.errors import InvalidArgument
+from libs.filters import Condition, FilterNode, Op, conjoin, parse_filters
+from libs.filters.parser import parse_datetime
+from libs.mappers import date_from_text
+
+
+def scope_from_ids(ids: dict[str, str]) -> domain.Scope:
+    return domain.Scope(**ids)
+
+
+def _entity_ids_in_filters(filters: dict[str, Any] | None) -> dict[str, str]:
+    """Plain `{"user_id": "alex"}` entries of a filters object (used for add)."""
+    found: dict[str, str] = {}
+    for name in domain.SCOPE_FIELDS:
+        value = (filters or {}).get(name)
+        if isinstance(value, str) and value and value != "*":
+            found[name] = value
+    return found
+
+
+def _timestamp(value: float | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidArgument(f"{field}: not a valid unix timestamp", field=field) from None
+
+
+def _custom_categories(raw: list[dict[str, str]] | dict[str, str] | None) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    merged: dict[str, str] = {}
+    for item in raw:
+        merged.update({str(k): str(v) for k, v in item.items()})
+    return merged
+
+
+def add_command(body: AddBody) -> AddCommand:
+    ids = {**_entity_ids_in_filters(body.filters), **body.given_ids()}
+    if body.expiration_date:
+        date_from_text(body.expiration_date)
+    return AddCommand(
+        messages=[domain.Message(role=domain.Role(m.role), content=m.content, name=m.name) for m in body.messages],
+        scope=scope_from_ids(ids),
+        metadata=body.metadata,
+        infer=body.infer,
+        immutable=body.immutable,
+        expiration_date=body.expiration_date,
+        created_at=_timestamp(body.timestamp, "timestamp"),
+        custom_instructions=body.custom_instructions or "",
+        custom_categories=_custom_categories(body.custom_categories),
+        includes=body.includes or "",
+        excludes=body.excludes or "",
+    )
+
+
+def _ids_filter(ids: dict[str, str]) -> FilterNode | None:
+    return conjoin(*(Condition(name, Op.EQ, value) for name, value in ids.items()))
+
+
+def _reject_top_level_ids(body: ScopeIds, call: str) -> None:
+    given = body.given_ids()
+    if given:
+        name = next(iter(given))
+        raise InvalidArgument(
+            f"{name}: entity ids go inside 'filters' in {call} (e.g. filters={{\"{name}\": ...}})", field=name
+        )
+
+
+def search_command(body: SearchBody, *, allow_top_level_ids: bool) -> SearchCommand:
+    if not allow_top_level_ids:
+        _reject_top_level_ids(body, "v3 search")
+    top_k = body.top_k if body.top_k is not None else body.limit if body.limit is not None else DEFAULT_TOP_K
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidArgument(f"top_k: must be between 1 and {MAX_TOP_K}, got {top_k}", field="top_k")
+    threshold = DEFAULT_THRESHOLD if body.threshold is None else body.threshold
+    if not 0.0 <= threshold <= 1.0:
+        raise InvalidArgument(f"threshold: must be between 0 and 1, got {threshold}", field="threshold")
+    node = conjoin(
+        _ids_filter(body.given_ids()),
+        parse_filters(body.filters),
+        parse_filters({"metadata": body.metadata}, name="metadata") if body.metadata else None,
+    )
+    return SearchCommand(
+        query=body.query,
+        filter=node,
+        top_k=top_k,
+        threshold=threshold,
+        categories=list(body.categories or []),
+        show_expired=body.show_expired,
+    )
+
+
+def page_numbers(page: int | None, page_size: int | None, default_size: int = 100) -> tuple[int, int]:
+    page = 1 if page is None else page
+    page_size = default_size if page_size is None else page_size
+    if page < 1:
+        raise InvalidArgument(f"page: must be 1 or more, got {page}", field="page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidArgument(f"page_size: must be between 1 and {MAX_PAGE_SIZE}, got {page_size}", field="page_size")
+    return page, page_size
+
+
+def list_command(body: ListBody, page: int | None, page_size: int | None, *, allow_top_level_ids: bool) -> ListCommand:
+    if not allow_top_level_ids:
+        _reject_top_level_ids(body, "v3 get_all")
+    page, page_size = page_numbers(page if page is not None else body.page, page_size or body.page_size)
+    dates = [
+        Condition("created_at", op, parse_datetime(value, name))
+        for name, op, value in (("start_date", Op.GTE, body.start_date), ("end_date", Op.LTE, body.end_date))
+        if value
+    ]
+    node = conjoin(
+        _ids_filter(body.given_ids()),
+        parse_filters(body.filters),
+        Condition("categories", Op.IN, tuple(body.categories)) if body.categories else None,
+        *dates,
+    )
+    return ListCommand(filter=node, page=page, page_size=page_size, show_expired=body.show_expired)
+
+
+def update_command(memory_id: str, body: UpdateBody) -> UpdateCommand:
+    fields_sent = body.model_fields_set
+    if body.expiration_date:
+        date_from_text(body.expiration_date)
+    return UpdateCommand(
+        memory_id=memory_id,
+        text=body.text,
+        metadata=body.metadata,
+        expiration_date=body.expiration_date or None,
+        clear_expiration_date="expiration_date" in fields_sent and not body.expiration_date,
+        updated_at=_timestamp(body.timestamp, "timestamp"),
+    )
+
+
+def filters_query(raw: str | None) -> dict[str, Any] | None:
+    """`?filters=` as JSON, or as the Python repr the Python SDK sends (`{'user_id': 'alice'}`)."""
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            raise InvalidArgument("filters: not a JSON object", field="filters") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument("filters: must be an object", field="filters")
+    return value
+
+
+def delete_all_filter(ids: dict[str, str], filters: dict[str, Any] | None) -> FilterNode | None:
+    return conjoin(_ids_filter(ids), parse_filters(filters))

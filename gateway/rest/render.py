@@ -1,0 +1,109 @@
+"""Domain objects → the JSON shapes the Mem0 SDKs expect (snake_case, ISO-8601 times)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from libs import domain
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def memory_json(memory: domain.Memory, score: float | None = None, fields: list[str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": memory.id,
+        "memory": memory.memory,
+        "user_id": memory.scope.user_id,
+        "agent_id": memory.scope.agent_id,
+        "app_id": memory.scope.app_id,
+        "run_id": memory.scope.run_id,
+        "hash": memory.hash,
+        "metadata": memory.metadata,
+        "categories": memory.categories,
+        "immutable": memory.immutable,
+        "expiration_date": memory.expiration_date.isoformat() if memory.expiration_date else None,
+        "created_at": _iso(memory.created_at),
+        "updated_at": _iso(memory.updated_at),
+    }
+    if memory.actor_id:
+        data["actor_id"] = memory.actor_id
+    if memory.role:
+        data["role"] = memory.role.value
+    if score is not None:
+        data["score"] = round(score, 6)
+    if fields:
+        keep = {"id", *fields}
+        data = {key: value for key, value in data.items() if key in keep}
+    return data
+
+
+def change_json(change: domain.MemoryChange) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": change.id,
+        "memory": change.memory,
+        "event": change.event.value,
+        "data": {"memory": change.memory},
+    }
+    if change.previous_memory is not None:
+        data["previous_memory"] = change.previous_memory
+    if change.actor_id:
+        data["actor_id"] = change.actor_id
+    if change.role:
+        data["role"] = change.role.value
+    return data
+
+
+def history_json(entry: domain.HistoryEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "memory_id": entry.memory_id,
+        "input": [{"role": m.role.value, "content": m.content} for m in entry.input],
+        "old_memory": entry.old_memory,
+        "new_memory": entry.new_memory,
+        "event": entry.event.value,
+        "user_id": entry.scope.user_id,
+        "agent_id": entry.scope.agent_id,
+        "app_id": entry.scope.app_id,
+        "run_id": entry.scope.run_id,
+        "categories": entry.categories,
+        "metadata": entry.metadata,
+        "actor_id": entry.actor_id,
+        "role": entry.role.value if entry.role else None,
+        "is_deleted": entry.is_deleted,
+        "created_at": _iso(entry.created_at),
+        "updated_at": _iso(entry.updated_at),
+    }
+
+
+def entity_json(entity: domain.Entity, owner: str) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "type": entity.type.value,
+        "total_memories": entity.memory_count,
+        "owner": owner,
+        "organization": owner,
+        "metadata": entity.metadata,
+        "created_at": _iso(entity.created_at),
+        "updated_at": _iso(entity.updated_at),
+    }
+
+
+def event_json(event: domain.Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "event_type": event.event_type,
+        "status": event.status.value,
+        "payload": None,
+        "metadata": None,
+        "results": [change_json(change) for change in event.results],
+        "error": event.error,
+        "created_at": _iso(event.created_at),
+        "updated_at": _iso(event.completed_at or event.started_at or event.created_at),
+        "started_at": _iso(event.started_at),
+        "completed_at": _iso(event.completed_at),
+        "latency": event.latency_ms,
+    }

@@ -1,0 +1,137 @@
+"""Request bodies of the Mem0-compatible REST API.
+
+Models allow unknown keys: the official SDKs forward any extra keyword argument (`version`,
+`output_format`, `enable_graph`, `org_id`, ...), and a strict server would reject older client code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from libs.domain import SCOPE_FIELDS
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str = Field("user", description="user, assistant, system or tool")
+    content: str = Field(..., description="The message text")
+    name: str | None = Field(None, description="Author name, kept as the memory's actor_id")
+
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, value: str) -> str:
+        if value not in {"user", "assistant", "system", "tool"}:
+            raise ValueError("must be one of user, assistant, system, tool")
+        return value
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_content(cls, value: Any) -> Any:
+        # Multimodal content parts: keep the text parts.
+        if isinstance(value, list):
+            return " ".join(str(p.get("text", "")) for p in value if isinstance(p, dict)).strip()
+        if isinstance(value, dict) and "text" in value:
+            return str(value["text"])
+        return value
+
+
+class ScopeIds(BaseModel):
+    """Entity ids given at the top level of a request body."""
+
+    model_config = ConfigDict(extra="allow")
+
+    user_id: str | None = None
+    agent_id: str | None = None
+    app_id: str | None = None
+    run_id: str | None = None
+
+    def given_ids(self) -> dict[str, str]:
+        return {name: value for name in SCOPE_FIELDS if (value := getattr(self, name))}
+
+
+class AddBody(ScopeIds):
+    messages: list[MessageIn] = Field(..., description="The conversation; a string or one message also works")
+    filters: dict[str, Any] | None = Field(None, description="Entity ids may also be given here")
+    metadata: dict[str, Any] | None = None
+    infer: bool = True
+    async_mode: bool | None = None
+    output_format: str | None = None
+    immutable: bool = False
+    expiration_date: str | None = None
+    timestamp: int | float | None = None
+    custom_categories: list[dict[str, str]] | dict[str, str] | None = None
+    custom_instructions: str | None = None
+    includes: str | None = None
+    excludes: str | None = None
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _coerce_messages(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [{"role": "user", "content": value}]
+        if isinstance(value, dict):
+            return [value]
+        return value
+
+
+class SearchBody(ScopeIds):
+    query: str = Field(..., description="The query text")
+    filters: dict[str, Any] | None = None
+    top_k: int | None = Field(None, description="1-1000, default 10")
+    limit: int | None = Field(None, description="Legacy alias of top_k")
+    threshold: float | None = Field(None, description="Minimum score in [0, 1]")
+    categories: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+    rerank: bool = False
+    keyword_search: bool = False
+    fields: list[str] | None = None
+    show_expired: bool = False
+    output_format: str | None = None
+
+
+class ListBody(ScopeIds):
+    filters: dict[str, Any] | None = None
+    categories: list[str] | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    show_expired: bool = False
+    page: int | None = None
+    page_size: int | None = None
+
+
+class UpdateBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+    timestamp: int | float | None = None
+    expiration_date: str | None = None
+
+
+class BatchUpdateItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    memory_id: str
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class BatchUpdateBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    memories: list[BatchUpdateItem]
+
+
+class BatchDeleteItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    memory_id: str
+
+
+class BatchDeleteBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    memories: list[BatchDeleteItem | str]

@@ -1,0 +1,91 @@
+"""Composition root of the gateway: clients → orchestrator → gRPC MemoryService + REST, one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import structlog
+import uvicorn
+
+from gateway.auth import Authenticator
+from gateway.clients import ExtractionClient, MetadataClient, VectorSearchClient
+from gateway.grpc_api.servicer import MemoryServicer
+from gateway.orchestrator import Orchestrator
+from gateway.rest.app import create_app
+from gateway.settings import GatewaySettings
+from libs.rpc.client import open_channel
+from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
+from memgrid.memory.v1 import memory_service_pb2, memory_service_pb2_grpc
+
+log = structlog.get_logger()
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn inside our event loop: signals are ours, not uvicorn's."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+async def _start_http(app: object, host: str, port: int) -> tuple[_EmbeddedUvicorn, asyncio.Task[None], int]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    bound_port = sock.getsockname()[1]
+    server = _EmbeddedUvicorn(
+        uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+            raise OSError(f"REST server did not start on {host}:{port}")
+        await asyncio.sleep(0.01)
+    log.info("http.started", host=host, port=bound_port)
+    return server, task, bound_port
+
+
+async def start_service(settings: GatewaySettings) -> StartedService:
+    channels = [
+        open_channel(addr) for addr in (settings.metadata_addr, settings.vectorsearch_addr, settings.extraction_addr)
+    ]
+    timeout = settings.rpc_timeout_seconds
+    orchestrator = Orchestrator(
+        metadata=MetadataClient(channels[0], timeout),
+        vectors=VectorSearchClient(channels[1], timeout),
+        extraction=ExtractionClient(channels[2], timeout),
+    )
+    authenticator = Authenticator(orchestrator, settings.auth_cache_seconds)
+    running = await create_server(
+        settings.host,
+        settings.grpc_port,
+        [
+            ServiceBinding(
+                MemoryServicer(orchestrator, authenticator),
+                memory_service_pb2_grpc.add_MemoryServiceServicer_to_server,
+                memory_service_pb2.DESCRIPTOR.services_by_name["MemoryService"].full_name,
+            )
+        ],
+    )
+    http_server, http_task, http_port = await _start_http(
+        create_app(orchestrator, authenticator), settings.host, settings.http_port
+    )
+
+    async def stop_http() -> None:
+        http_server.should_exit = True
+        await http_task
+
+    async def close_channels() -> None:
+        for channel in channels:
+            await channel.close()
+
+    return StartedService(running=running, closers=[close_channels, stop_http], extra_ports={"http": http_port})
+
+
+async def serve(settings: GatewaySettings) -> None:
+    service = await start_service(settings)
+    await serve_until_signalled(service, settings.shutdown_grace_seconds)

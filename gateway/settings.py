@@ -1,0 +1,24 @@
+"""Gateway settings (MEMGRID_* env vars)."""
+
+from __future__ import annotations
+
+from libs.config import (
+    DEFAULT_EXTRACTION_PORT,
+    DEFAULT_GRPC_PORT,
+    DEFAULT_HTTP_PORT,
+    DEFAULT_METADATA_PORT,
+    DEFAULT_VECTORSEARCH_PORT,
+    BaseServiceSettings,
+)
+
+
+class GatewaySettings(BaseServiceSettings):
+    grpc_port: int = DEFAULT_GRPC_PORT
+    http_port: int = DEFAULT_HTTP_PORT
+    extraction_addr: str = f"127.0.0.1:{DEFAULT_EXTRACTION_PORT}"
+    vectorsearch_addr: str = f"127.0.0.1:{DEFAULT_VECTORSEARCH_PORT}"
+    metadata_addr: str = f"127.0.0.1:{DEFAULT_METADATA_PORT}"
+    # Deadline of one internal RPC, seconds.
+    rpc_timeout_seconds: float = 15.0
+    # How long a verified API key is trusted without asking the metadata service again.
+    auth_cache_seconds: float = 30.0

@@ -1,0 +1,135 @@
+"""The offline memory reconciler: exact and near duplicates become NONE, simple negations UPDATE.
+
+Rules, per fact in order:
+1. A fact whose normalised text repeats an earlier fact of the batch gets no action at all.
+2. A candidate with the same normalised text → NONE with that candidate's id (immutable or not).
+3. A mutable candidate the fact negates, or that negates the fact ("Does not like X" vs "Likes X",
+   "Is no longer X" vs "Is X", "Cannot X" vs "Can X") → UPDATE that candidate with the fact's text. A
+   candidate is updated at most once per batch.
+4. A mutable candidate with score >= 0.92 that the fact does not contradict → NONE with its id.
+5. Otherwise ADD.
+Immutable candidates are only ever matched by rule 2: they are never updated and never absorb a
+near-duplicate. Candidates are considered best score first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from libs.domain import MemoryEvent
+from services.extraction.grammar import normalize_text, third_person
+from services.extraction.ports import Candidate, Fact, MemoryAction
+
+NEAR_DUPLICATE_SCORE = 0.92
+
+_LEADING_ADVERBS = frozenset(
+    "also really truly totally absolutely definitely actually still just now currently".split()
+)
+_TRAILING_NOISE = ("any more", "anymore", "at all", "these days", "nowadays", "now")
+_ARTICLES = frozenset(("a", "an", "the"))
+_POSITIVE_LIKES = frozenset(("likes", "loves", "enjoys", "adores"))
+_NEGATIVE_LIKES = frozenset(("dislikes", "hates", "detests"))
+# (negated prefix, positive replacement) on normalised text; the first that matches wins.
+_NEGATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"^(is|was|has|had|can|could|will|would|should) no longer ", r"\1 "),
+        (r"^(is|was|has|had|could|will|would|should|must|might|may) not ", r"\1 "),
+        (r"^(is|was|has|had|could|would|should)nt ", r"\1 "),
+        (r"^(?:cannot|cant|can not) ", "can "),
+        (r"^(?:wont|will not) ", "will "),
+        (r"^(?:does not|doesnt|do not|dont) ", "<verb>"),
+        (r"^(?:no longer|never) ", ""),
+    )
+)
+
+
+class OfflineMemoryReconciler:
+    """Rule-based MemoryReconciler; see the module docstring for the rules."""
+
+    def __init__(self, near_duplicate_score: float = NEAR_DUPLICATE_SCORE) -> None:
+        self._near_duplicate_score = near_duplicate_score
+
+    async def reconcile(self, facts: list[Fact], candidates: list[Candidate]) -> list[MemoryAction]:
+        return reconcile(facts, candidates, near_duplicate_score=self._near_duplicate_score)
+
+
+def reconcile(
+    facts: list[Fact], candidates: list[Candidate], *, near_duplicate_score: float = NEAR_DUPLICATE_SCORE
+) -> list[MemoryAction]:
+    by_fact: dict[int, list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        by_fact[candidate.fact_index].append(candidate)
+    seen_texts: set[str] = set()
+    updated: set[str] = set()
+    actions: list[MemoryAction] = []
+    for index, fact in enumerate(facts):
+        normalized = normalize_text(fact.text)
+        if not normalized or normalized in seen_texts:
+            continue
+        seen_texts.add(normalized)
+        ranked = sorted(by_fact.get(index, []), key=lambda c: c.score, reverse=True)
+        actions.append(_decide(index, fact, normalized, ranked, updated, near_duplicate_score))
+    return actions
+
+
+def _decide(
+    index: int,
+    fact: Fact,
+    normalized: str,
+    ranked: list[Candidate],
+    updated: set[str],
+    near_duplicate_score: float,
+) -> MemoryAction:
+    for candidate in ranked:
+        if normalize_text(candidate.text) == normalized:
+            return MemoryAction(MemoryEvent.NONE, candidate.memory_id, candidate.text, index)
+    mutable = [c for c in ranked if not c.immutable and c.memory_id not in updated]
+    for candidate in mutable:
+        if contradicts(fact.text, candidate.text):
+            updated.add(candidate.memory_id)
+            return MemoryAction(MemoryEvent.UPDATE, candidate.memory_id, fact.text, index)
+    for candidate in mutable:
+        if candidate.score >= near_duplicate_score and not contradicts(fact.text, candidate.text):
+            return MemoryAction(MemoryEvent.NONE, candidate.memory_id, candidate.text, index)
+    return MemoryAction(MemoryEvent.ADD, "", fact.text, index)
+
+
+def contradicts(first: str, second: str) -> bool:
+    """True when one text is the negation of the other ("Does not like sushi" / "Likes sushi")."""
+    negated_first, core_first = polarity(first)
+    negated_second, core_second = polarity(second)
+    return bool(core_first) and core_first == core_second and negated_first != negated_second
+
+
+def polarity(text: str) -> tuple[bool, str]:
+    """(is it negated, its positive core) on normalised words: "Is no longer a vegan" → (True, "is vegan")."""
+    words = normalize_text(text).split()
+    while words and words[0] in _LEADING_ADVERBS:
+        words = words[1:]
+    core = " ".join(words)
+    negated = False
+    for pattern, replacement in _NEGATIONS:
+        match = pattern.match(core)
+        if not match:
+            continue
+        negated = True
+        rest = core[match.end() :]
+        if replacement == "<verb>":
+            verb, _, tail = rest.partition(" ")
+            core = f"{third_person(verb)} {tail}".strip()
+        else:
+            core = (match.expand(replacement) + rest).strip()
+        break
+    words = core.split()
+    if words and words[0] in _NEGATIVE_LIKES:
+        negated = not negated
+        words[0] = "likes"
+    elif words and words[0] in _POSITIVE_LIKES:
+        words[0] = "likes"
+    core = " ".join(w for w in words if w not in _ARTICLES)
+    for noise in _TRAILING_NOISE:
+        if core.endswith(" " + noise):
+            core = core[: -len(noise) - 1]
+    return negated, core

@@ -1,0 +1,68 @@
+"""The official mem0ai Python SDK (2.2.1, unchanged) against the running REST gateway.
+
+The SDK pins protobuf<7 and so lives in its own venv (`make test` builds .venv-sdk and sets
+MEM0_SDK_PYTHON); the scenario runs there as a subprocess while the stack serves from this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Stack
+
+SCENARIO = Path(__file__).with_name("sdk_scenario.py")
+
+
+@pytest.fixture(scope="module")
+def sdk_python() -> str:
+    python = os.environ.get("MEM0_SDK_PYTHON")
+    if not python or not Path(python).exists():
+        pytest.skip("MEM0_SDK_PYTHON is not set to a python with mem0ai installed (make test sets it)")
+    return python
+
+
+async def _run_scenario(python: str, stack: Stack) -> dict:
+    user = f"sdk-{uuid.uuid4().hex[:8]}"
+    process = await asyncio.create_subprocess_exec(
+        python,
+        str(SCENARIO),
+        stack.rest_url,
+        stack.key_a,
+        user,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "MEM0_TELEMETRY": "False", "MEM0_DIR": str(Path(SCENARIO).parent / ".mem0-test")},
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    if process.returncode != 0:
+        sys.stderr.write(stderr.decode())
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    return json.loads(stdout.decode().strip().splitlines()[-1])
+
+
+async def test_official_python_sdk_core_flow(stack: Stack, sdk_python: str) -> None:
+    seen = await _run_scenario(sdk_python, stack)
+    assert [r["memory"] for r in seen["add_verbatim"]["results"]] == ["I am planning a trip to Japan.", "Nice!"]
+    inferred = [r["memory"].lower() for r in seen["add_inferred"]["results"]]
+    assert any("vegetarian" in m for m in inferred) and any("allergic to nuts" in m for m in inferred)
+    assert not any(m.startswith("hi") for m in inferred)
+    top_two = " ".join(r["memory"].lower() for r in seen["search"]["results"][:2])
+    assert "vegetarian" in top_two and "nuts" in top_two
+    assert all(0 <= r["score"] <= 1 for r in seen["search"]["results"])
+    assert seen["get_all"]["count"] == len(seen["get_all"]["results"]) >= 4
+    assert seen["get"]["id"] == seen["get_all"]["results"][0]["id"]
+    assert seen["update"]["memory"] == "I am planning a trip to Kyoto."
+    assert [h["event"] for h in seen["history"]] == ["ADD", "UPDATE"]
+    assert "deleted" in seen["delete"]["message"].lower()
+    assert seen["get_deleted"] == "MemoryNotFoundError"
+    assert any(e["type"] == "user" for e in seen["users"]["results"])
+    assert seen["get_all_after"]["count"] == 0
+    assert seen["wrong_key"].startswith(("AuthenticationError", "ValueError")), seen["wrong_key"]
+    assert seen["async"]["search"]["results"][0]["memory"].lower().find("violin") >= 0
