@@ -33,6 +33,7 @@ from gateway.commands import (
     SearchCommand,
     UpdateCommand,
 )
+from gateway.query import without_entity_names
 from libs import domain
 from libs.errors import InvalidArgument, MemgridError, NotFound
 from libs.filters import SCOPE_FILTER_FIELDS, VECTOR_FILTER_FIELDS, Condition, FilterNode, Op, conjoin, fields_of
@@ -258,11 +259,12 @@ class Orchestrator:
             Condition("categories", Op.IN, tuple(command.categories)) if command.categories else None,
         )
         fetch = command.top_k + SEARCH_OVERFETCH
+        query = without_entity_names(command.query, command.filter)
         if fields_of(node) <= VECTOR_FILTER_FIELDS:
-            hits = (await self._vectors.search(tenant, [command.query], node, fetch))[0]
+            hits = (await self._vectors.search(tenant, [query], node, fetch))[0]
         else:
             candidate_ids = await self._metadata.find_memory_ids(tenant, node, command.show_expired)
-            hits = (await self._vectors.search(tenant, [command.query], None, fetch, candidate_ids))[0]
+            hits = (await self._vectors.search(tenant, [query], None, fetch, candidate_ids))[0]
         hits = [hit for hit in hits if hit.score >= command.threshold]
         records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in hits])}
         today = datetime.now(UTC).date()

@@ -97,18 +97,22 @@ def _page_links(request: Request, page: int, page_size: int, total: int) -> tupl
     return next_link, previous_link
 
 
+async def current_tenant(request: Request, authorization: Annotated[str | None, Header()] = None) -> domain.Tenant:
+    authenticator: Authenticator = request.app.state.authenticator
+    return await authenticator.tenant_for(authorization)
+
+
+Tenant = Annotated[domain.Tenant, Depends(current_tenant)]
+
+
 def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> FastAPI:
     app = FastAPI(
         title="memgrid",
         version="0.1.0",
         description="Long-term memory for AI agents — Mem0 Platform compatible REST API.",
     )
+    app.state.authenticator = authenticator
     _install_error_handlers(app)
-
-    async def tenant(authorization: Annotated[str | None, Header()] = None) -> domain.Tenant:
-        return await authenticator.tenant_for(authorization)
-
-    Tenant = Annotated[domain.Tenant, Depends(tenant)]
 
     # --- identity ---------------------------------------------------------------------------
 
@@ -296,4 +300,3 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
 
     app.add_middleware(NormalisePathMiddleware)
     return app
-

@@ -128,7 +128,9 @@ def page_numbers(page: int | None, page_size: int | None, default_size: int = 10
 def list_command(body: ListBody, page: int | None, page_size: int | None, *, allow_top_level_ids: bool) -> ListCommand:
     if not allow_top_level_ids:
         _reject_top_level_ids(body, "v3 get_all")
-    page, page_size = page_numbers(page if page is not None else body.page, page_size or body.page_size)
+    page, page_size = page_numbers(
+        page if page is not None else body.page, page_size if page_size is not None else body.page_size
+    )
     dates = [
         Condition("created_at", op, parse_datetime(value, name))
         for name, op, value in (("start_date", Op.GTE, body.start_date), ("end_date", Op.LTE, body.end_date))

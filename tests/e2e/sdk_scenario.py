@@ -17,6 +17,7 @@ def main() -> None:
     host, api_key, user = sys.argv[1], sys.argv[2], sys.argv[3]
     observed = {}
     client = MemoryClient(api_key=api_key, host=host)
+    client.delete_all(user_id=user)
     verbatim = client.add(
         [{"role": "user", "content": "I am planning a trip to Japan."}, {"role": "assistant", "content": "Nice!"}],
         user_id=user,

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,13 @@ def sdk_python() -> str:
 
 
 async def _run_scenario(python: str, stack: Stack) -> dict:
-    user = f"sdk-{uuid.uuid4().hex[:8]}"
+    # The second project, so this run's "alex" is its own; the scenario uses user_id="alex".
+    user = "alex"
     process = await asyncio.create_subprocess_exec(
         python,
         str(SCENARIO),
         stack.rest_url,
-        stack.key_a,
+        stack.key_b,
         user,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
