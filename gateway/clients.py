@@ -37,6 +37,9 @@ from memgrid.metadata.v1 import metadata_service_pb2_grpc as md_grpc
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as vs_pb2
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as vs_grpc
 
+# Ids per DeleteVectors call (the service takes at most 10,000).
+VECTOR_DELETE_CHUNK = 5000
+
 # --- values exchanged with the clients ----------------------------------------------------------
 
 
@@ -296,10 +299,11 @@ class VectorSearchClient:
         await call(self._stub.UpsertVectors(request, timeout=self._timeout))
 
     async def delete(self, tenant: domain.Tenant, ids: Sequence[str]) -> None:
-        if not ids:
-            return
-        request = vs_pb2.DeleteVectorsRequest(tenant=tenant_to_proto(tenant), memory_ids=list(ids))
-        await call(self._stub.DeleteVectors(request, timeout=self._timeout))
+        for start in range(0, len(ids), VECTOR_DELETE_CHUNK):
+            request = vs_pb2.DeleteVectorsRequest(
+                tenant=tenant_to_proto(tenant), memory_ids=list(ids[start : start + VECTOR_DELETE_CHUNK])
+            )
+            await call(self._stub.DeleteVectors(request, timeout=self._timeout))
 
     async def search(
         self,

@@ -1,0 +1,1 @@
+"""vectorsearch: owns the embedder and the Milvus collection; embeds, stores and searches memory vectors."""

@@ -1,0 +1,58 @@
+"""Composition root of vectorsearch: builds the embedder and the Milvus store, serves the gRPC API."""
+
+from __future__ import annotations
+
+import asyncio
+
+from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
+from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as pb
+from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as pb_grpc
+from services.vectorsearch.batching import BatchingEmbedder
+from services.vectorsearch.core import VectorSearch
+from services.vectorsearch.embedder import Embedder, HashingEmbedder, MiniLMEmbedder
+from services.vectorsearch.servicer import VectorSearchServicer
+from services.vectorsearch.settings import VectorSearchSettings
+from services.vectorsearch.store import MilvusVectorStore
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["VectorSearchService"].full_name
+
+
+def build_embedder(settings: VectorSearchSettings) -> Embedder:
+    if settings.embedder == "hashing":
+        return HashingEmbedder()
+    return MiniLMEmbedder(threads=settings.embed_threads)
+
+
+def open_store(settings: VectorSearchSettings, embedder: Embedder) -> MilvusVectorStore:
+    token = settings.milvus.token.get_secret_value() if settings.milvus.token else None
+    return MilvusVectorStore.open(
+        uri=settings.milvus_uri(),
+        token=token,
+        collection=settings.milvus.collection,
+        dim=embedder.dim,
+        embedder_name=embedder.name,
+        lite=settings.uses_milvus_lite(),
+        consistency_level=settings.milvus.consistency_level,
+    )
+
+
+async def start_service(settings: VectorSearchSettings) -> StartedService:
+    embedder = await asyncio.to_thread(build_embedder, settings)
+    store = await asyncio.to_thread(open_store, settings, embedder)
+    try:
+        core = VectorSearch(BatchingEmbedder(embedder), store)
+        binding = ServiceBinding(
+            servicer=VectorSearchServicer(core),
+            register=pb_grpc.add_VectorSearchServiceServicer_to_server,
+            full_name=SERVICE_NAME,
+        )
+        running = await create_server(settings.host, settings.vectorsearch_port, [binding])
+    except BaseException:
+        await store.close()
+        raise
+    return StartedService(running=running, closers=[store.close])
+
+
+async def serve(settings: VectorSearchSettings) -> None:
+    service = await start_service(settings)
+    await serve_until_signalled(service, settings.shutdown_grace_seconds)

@@ -1,0 +1,43 @@
+"""Settings of the vectorsearch service (MEMGRID_ prefix, `__` for nesting, e.g. MEMGRID_MILVUS__URI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, SecretStr
+
+from libs.config import DEFAULT_VECTORSEARCH_PORT, BaseServiceSettings
+
+MILVUS_LITE_FILE = "milvus.db"
+
+
+class MilvusSettings(BaseModel):
+    """Where the vectors live. `uri` None means Milvus Lite in `<data_dir>/milvus.db` (a directory)."""
+
+    uri: str | None = None
+    token: SecretStr | None = None
+    collection: str = "memgrid_memories"
+    # Milvus server only (Milvus Lite is always strong): Session gives read-your-writes per replica
+    # without Strong's ~200 ms per search.
+    consistency_level: Literal["Strong", "Session", "Bounded", "Eventually"] = "Session"
+
+
+class VectorSearchSettings(BaseServiceSettings):
+    vectorsearch_port: int = DEFAULT_VECTORSEARCH_PORT
+    milvus: MilvusSettings = MilvusSettings()
+    # "hashing" is a deterministic feature-hashing embedder for tests only.
+    embedder: Literal["minilm", "hashing"] = "minilm"
+    # Torch intra-op threads for the local embedder; 1 measured fastest on 2 cores.
+    embed_threads: int = 1
+
+    def milvus_uri(self) -> str:
+        """The Milvus URI to connect to; for Milvus Lite the data dir is created."""
+        if self.milvus.uri:
+            return self.milvus.uri
+        data_dir = Path(self.data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return str((data_dir / MILVUS_LITE_FILE).resolve())
+
+    def uses_milvus_lite(self) -> bool:
+        return self.milvus.uri is None or self.milvus.uri.endswith(".db")

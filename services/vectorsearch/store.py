@@ -1,0 +1,277 @@
+"""The vector store port and its Milvus implementation (pymilvus MilvusClient; Milvus Lite or server).
+
+pymilvus is blocking, so every call runs in a worker thread. Every read and delete is ANDed with the
+tenant expression; ids are unique across tenants (an upsert never takes over another tenant's id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import structlog
+from pymilvus import DataType, MilvusClient
+from pymilvus.exceptions import MilvusException, MilvusUnavailableException
+
+from libs.domain import Tenant
+from libs.errors import AlreadyExists, FailedPrecondition, InternalError, MemgridError, UpstreamUnavailable
+from libs.filters import FilterNode
+from services.vectorsearch import milvus_filter
+from services.vectorsearch.models import (
+    CATEGORY_MAX_BYTES,
+    ID_MAX_BYTES,
+    MAX_CATEGORIES,
+    SCOPE_ID_MAX_BYTES,
+    StoredVector,
+    VectorHit,
+)
+
+log = structlog.get_logger()
+
+T = TypeVar("T")
+
+SCOPE_FIELDS = milvus_filter.SCOPE_FIELDS
+# Collection property naming the embedder that filled it, so a restart with another model fails loudly.
+EMBEDDER_PROPERTY = "memgrid.embedder"
+# gRPC codes pymilvus reports when the server cannot be reached.
+_UNAVAILABLE_CODES = {2, 14, 503}  # pymilvus UNEXPECTED_ERROR on connect, gRPC UNAVAILABLE, HTTP 503
+
+
+class MilvusVectorStore:
+    """One Milvus collection with a FLAT/COSINE index: exact top-k under any scalar filter."""
+
+    def __init__(
+        self,
+        client: MilvusClient,
+        collection: str,
+        *,
+        flush_after_write: bool,
+        consistency_level: str,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._collection = collection
+        self._flush_after_write = flush_after_write
+        self._consistency_level = consistency_level
+        self._on_close = on_close
+
+    # --- start-up -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        uri: str,
+        token: str | None,
+        collection: str,
+        dim: int,
+        embedder_name: str,
+        lite: bool,
+        consistency_level: str = "Session",
+    ) -> MilvusVectorStore:
+        """Connect (blocking), create the collection if missing, check it matches, and load it."""
+        started = time.perf_counter()
+        try:
+            client = MilvusClient(uri=uri, token=token or "")
+        except MilvusException as error:
+            raise UpstreamUnavailable(f"milvus: cannot connect to {uri}: {error.message}") from None
+        on_close = _lite_releaser(uri) if lite else None
+        try:
+            if client.has_collection(collection):
+                _check_collection(client, collection, dim, embedder_name)
+                created = False
+            else:
+                _create_collection(client, collection, dim, embedder_name)
+                created = True
+            client.load_collection(collection)
+        except BaseException:
+            client.close()
+            if on_close:
+                on_close()
+            raise
+        log.info(
+            "collection.opened",
+            collection=collection,
+            created=created,
+            dim=dim,
+            lite=lite,
+            seconds=round(time.perf_counter() - started, 2),
+        )
+        return cls(
+            client,
+            collection,
+            flush_after_write=lite,
+            consistency_level=consistency_level,
+            on_close=on_close,
+        )
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._close_blocking)
+
+    def _close_blocking(self) -> None:
+        self._client.close()
+        if self._on_close:
+            self._on_close()
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def upsert(self, tenant: Tenant, rows: list[StoredVector]) -> int:
+        if not rows:
+            return 0
+        ids = [row.record.memory_id for row in rows]
+        foreign = await self._run(
+            self._client.query,
+            self._collection,
+            filter=f"({milvus_filter.ids_expr(ids)}) and not ({milvus_filter.tenant_expr(tenant)})",
+            output_fields=["id"],
+            limit=1,
+        )
+        if foreign:
+            taken = foreign[0]["id"]
+            raise AlreadyExists(f"memory_id '{taken}' is already in use", field="items.memory_id")
+        data = [_row(tenant, row) for row in rows]
+        await self._run(self._client.upsert, self._collection, data)
+        await self._flush()
+        return len(data)
+
+    async def delete(self, tenant: Tenant, memory_ids: list[str]) -> None:
+        if not memory_ids:
+            return
+        expr = milvus_filter.conjoin_exprs(milvus_filter.tenant_expr(tenant), milvus_filter.ids_expr(memory_ids))
+        await self._run(self._client.delete, self._collection, filter=expr)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        # Milvus Lite scans unflushed rows in Python (slow); a Milvus server seals segments itself.
+        if self._flush_after_write:
+            await self._run(self._client.flush, self._collection)
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def compile_filter(self, tenant: Tenant, node: FilterNode | None, candidate_ids: list[str] | None) -> str:
+        """The full search expression: tenant AND filter AND candidate ids. Raises InvalidArgument."""
+        return milvus_filter.conjoin_exprs(
+            milvus_filter.tenant_expr(tenant),
+            milvus_filter.to_milvus_expr(node),
+            None if candidate_ids is None else milvus_filter.ids_expr(candidate_ids),
+        )
+
+    async def search(self, expr: str, vectors: list[list[float]], top_k: int) -> list[list[VectorHit]]:
+        if not vectors:
+            return []
+        results = await self._run(
+            self._client.search,
+            self._collection,
+            data=vectors,
+            filter=expr,
+            limit=top_k,
+            output_fields=["id"],
+            anns_field="vector",
+            search_params={"metric_type": "COSINE", "params": {}},
+            consistency_level=self._consistency_level,
+        )
+        return [
+            [VectorHit(memory_id=str(hit["id"]), score=_score(hit["distance"])) for hit in hits] for hits in results
+        ]
+
+    async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except MemgridError:
+            raise
+        except MilvusUnavailableException as error:
+            raise UpstreamUnavailable(f"milvus unavailable: {error.message}") from None
+        except MilvusException as error:
+            if error.code in _UNAVAILABLE_CODES:
+                raise UpstreamUnavailable(f"milvus unavailable: {error.message}") from None
+            log.error("milvus.call_failed", call=getattr(function, "__name__", "?"), code=error.code)
+            raise InternalError(f"milvus error: {error.message}") from None
+
+
+def _score(distance: float) -> float:
+    """COSINE distance in Milvus is the cosine similarity; clamp it into [0, 1]."""
+    return min(1.0, max(0.0, float(distance)))
+
+
+def _row(tenant: Tenant, row: StoredVector) -> dict[str, Any]:
+    record = row.record
+    data: dict[str, Any] = {
+        "id": record.memory_id,
+        "org_id": tenant.org_id,
+        "project_id": tenant.project_id,
+        "created_at": milvus_filter.epoch_ms(record.created_at),
+        "updated_at": milvus_filter.epoch_ms(record.updated_at),
+        "categories": list(record.categories),
+        "vector": row.vector,
+    }
+    for name in SCOPE_FIELDS:
+        data[name] = getattr(record.scope, name) or ""
+    return data
+
+
+def _create_collection(client: MilvusClient, collection: str, dim: int, embedder_name: str) -> None:
+    schema = MilvusClient.create_schema(
+        auto_id=False,
+        enable_dynamic_field=False,
+        description="memgrid memory vectors",
+    )
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=ID_MAX_BYTES)
+    schema.add_field("org_id", DataType.VARCHAR, max_length=SCOPE_ID_MAX_BYTES)
+    schema.add_field("project_id", DataType.VARCHAR, max_length=SCOPE_ID_MAX_BYTES)
+    for name in SCOPE_FIELDS:
+        schema.add_field(name, DataType.VARCHAR, max_length=SCOPE_ID_MAX_BYTES)
+    schema.add_field("created_at", DataType.INT64)
+    schema.add_field("updated_at", DataType.INT64)
+    schema.add_field(
+        "categories",
+        DataType.ARRAY,
+        element_type=DataType.VARCHAR,
+        max_capacity=MAX_CATEGORIES,
+        max_length=CATEGORY_MAX_BYTES,
+    )
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    index_params = client.prepare_index_params()
+    # FLAT: exact top-k under selective filters (HNSW in Milvus Lite returns too few hits there).
+    index_params.add_index(field_name="vector", index_type="FLAT", metric_type="COSINE")
+    client.create_collection(collection, schema=schema, index_params=index_params)
+    # Milvus Lite ignores properties given to create_collection; altering them afterwards sticks.
+    client.alter_collection_properties(collection, properties={EMBEDDER_PROPERTY: embedder_name})
+    log.info("collection.created", collection=collection, dim=dim, embedder=embedder_name)
+
+
+def _check_collection(client: MilvusClient, collection: str, dim: int, embedder_name: str) -> None:
+    description = client.describe_collection(collection)
+    fields = {field["name"]: field for field in description.get("fields", [])}
+    required = {"id", "org_id", "project_id", *SCOPE_FIELDS, "created_at", "updated_at", "categories"}
+    required.add("vector")
+    missing = sorted(required - set(fields))
+    if missing:
+        raise FailedPrecondition(
+            f"milvus collection '{collection}' exists but lacks fields {missing}; "
+            "use another collection name (MEMGRID_MILVUS__COLLECTION) or data dir"
+        )
+    existing_dim = int(fields["vector"].get("params", {}).get("dim", 0))
+    if existing_dim != dim:
+        raise FailedPrecondition(
+            f"milvus collection '{collection}' holds {existing_dim}-d vectors but the embedder makes "
+            f"{dim}-d vectors; use another collection name (MEMGRID_MILVUS__COLLECTION) or data dir"
+        )
+    stored = (description.get("properties") or {}).get(EMBEDDER_PROPERTY)
+    if stored is not None and stored != embedder_name:
+        raise FailedPrecondition(
+            f"milvus collection '{collection}' was filled by embedder '{stored}', not '{embedder_name}'; "
+            "use another collection name (MEMGRID_MILVUS__COLLECTION) or data dir"
+        )
+
+
+def _lite_releaser(uri: str) -> Callable[[], None]:
+    """Stop the in-process Milvus Lite server for `uri`, releasing its data-dir lock."""
+
+    def release() -> None:
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(uri)
+
+    return release

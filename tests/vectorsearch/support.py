@@ -1,0 +1,84 @@
+"""Helpers for vectorsearch tests: a running server with a typed stub, and request builders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from libs.rpc.client import call, open_channel
+from libs.rpc.server import StartedService
+from memgrid.common.v1 import common_pb2
+from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as pb
+from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as pb_grpc
+from services.vectorsearch.server import start_service
+from services.vectorsearch.settings import VectorSearchSettings
+
+
+@dataclass
+class RunningVectorSearch:
+    service: StartedService
+    stub: pb_grpc.VectorSearchServiceStub
+    data_dir: Path
+
+    async def upsert(self, tenant: common_pb2.Tenant, items: Iterable[pb.VectorItem]) -> int:
+        request = pb.UpsertVectorsRequest(tenant=tenant, items=list(items))
+        response = await call(self.stub.UpsertVectors(request, timeout=60))
+        return response.upserted_count
+
+    async def search(
+        self, tenant: common_pb2.Tenant, *queries: str, top_k: int = 10, **fields
+    ) -> list[list[tuple[str, float]]]:
+        request = pb.SearchVectorsRequest(tenant=tenant, queries=list(queries), top_k=top_k, **fields)
+        response = await call(self.stub.SearchVectors(request, timeout=30))
+        return [[(hit.memory_id, hit.score) for hit in result.hits] for result in response.results]
+
+    async def delete(self, tenant: common_pb2.Tenant, ids: Iterable[str]) -> int:
+        response = await call(self.stub.DeleteVectors(pb.DeleteVectorsRequest(tenant=tenant, memory_ids=list(ids))))
+        return response.deleted_count
+
+
+def settings_for(data_dir: Path, embedder: str) -> VectorSearchSettings:
+    return VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, embedder=embedder)
+
+
+@asynccontextmanager
+async def running(settings: VectorSearchSettings) -> AsyncIterator[RunningVectorSearch]:
+    service = await start_service(settings)
+    channel = open_channel(f"127.0.0.1:{service.port}")
+    try:
+        yield RunningVectorSearch(service, pb_grpc.VectorSearchServiceStub(channel), Path(settings.data_dir))
+    finally:
+        await channel.close()
+        await service.stop(grace=1)
+
+
+def new_tenant() -> common_pb2.Tenant:
+    """A fresh tenant per test, so tests sharing one server never see each other's rows."""
+    return common_pb2.Tenant(org_id=f"org-{uuid.uuid4().hex[:8]}", project_id="proj")
+
+
+def item(
+    memory_id: str,
+    text: str,
+    *,
+    user_id: str = "",
+    agent_id: str = "",
+    app_id: str = "",
+    run_id: str = "",
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+    categories: Iterable[str] = (),
+) -> pb.VectorItem:
+    message = pb.VectorItem(
+        memory_id=memory_id,
+        text=text,
+        scope=common_pb2.Scope(user_id=user_id, agent_id=agent_id, app_id=app_id, run_id=run_id),
+        categories=list(categories),
+    )
+    message.created_at.FromDatetime(created_at or datetime(2024, 1, 1, tzinfo=UTC))
+    message.updated_at.FromDatetime(updated_at or created_at or datetime(2024, 1, 1, tzinfo=UTC))
+    return message

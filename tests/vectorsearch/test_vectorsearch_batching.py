@@ -1,0 +1,81 @@
+"""Unit tests of the micro-batching embedder wrapper (with the real hashing embedder underneath)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from services.vectorsearch.batching import BatchingEmbedder
+from services.vectorsearch.embedder import HashingEmbedder
+
+
+class SlowHashingEmbedder(HashingEmbedder):
+    """The hashing embedder made slow (like MiniLM), recording each call's batch and thread overlap."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        super().__init__(dim=32)
+        self.batches: list[list[str]] = []
+        self.fail_on = fail_on
+        self._active = 0
+        self.max_active = 0
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            self._active += 1
+            self.max_active = max(self.max_active, self._active)
+        try:
+            time.sleep(0.02)
+            self.batches.append(list(texts))
+            if self.fail_on in texts:
+                raise RuntimeError("boom")
+            return super().embed(texts)
+        finally:
+            with self._lock:
+                self._active -= 1
+
+
+async def test_concurrent_requests_share_calls_and_get_their_own_vectors() -> None:
+    inner = SlowHashingEmbedder()
+    batching = BatchingEmbedder(inner)
+    requests = [[f"text {i}", f"other {i}"] for i in range(10)]
+    results = await asyncio.gather(*(batching.embed(texts) for texts in requests))
+    reference = HashingEmbedder(dim=32)
+    for texts, vectors in zip(requests, results, strict=True):
+        assert vectors == reference.embed(texts)
+    assert len(inner.batches) < len(requests)  # the first call runs alone, the rest are batched
+    assert inner.max_active == 1  # never two encode calls at once
+    assert sum(len(batch) for batch in inner.batches) == 20
+
+
+async def test_max_batch_is_respected() -> None:
+    inner = SlowHashingEmbedder()
+    batching = BatchingEmbedder(inner, max_batch=3)
+    await asyncio.gather(*(batching.embed([f"t{i}", f"u{i}"]) for i in range(6)))
+    assert all(len(batch) <= 3 for batch in inner.batches)
+
+
+async def test_a_failure_reaches_only_its_batch_and_the_queue_keeps_working() -> None:
+    inner = SlowHashingEmbedder(fail_on="bad")
+    batching = BatchingEmbedder(inner)
+    with pytest.raises(RuntimeError, match="boom"):
+        await batching.embed(["bad"])
+    assert await batching.embed(["good"]) == HashingEmbedder(dim=32).embed(["good"])
+
+
+async def test_cancelled_caller_does_not_break_others() -> None:
+    inner = SlowHashingEmbedder()
+    batching = BatchingEmbedder(inner)
+    first = asyncio.create_task(batching.embed(["one"]))
+    await asyncio.sleep(0)
+    doomed = asyncio.create_task(batching.embed(["two"]))
+    survivor = asyncio.create_task(batching.embed(["three"]))
+    await asyncio.sleep(0)
+    doomed.cancel()
+    assert len(await first) == 1
+    assert await survivor == HashingEmbedder(dim=32).embed(["three"])
+    assert doomed.cancelled()
+    assert ["two"] not in inner.batches and ["two", "three"] not in inner.batches

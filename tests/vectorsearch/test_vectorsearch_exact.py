@@ -1,0 +1,213 @@
+"""Exact top-k under selective filters, and filter semantics against a plain-Python reference.
+
+Uses the real server with the hashing embedder (settings.embedder="hashing") so thousands of rows load
+in a second; the vectors are reproduced in-process for the brute-force comparison.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+
+from libs.filters import And, Condition, FilterNode, Not, Op, Or
+from libs.filters.proto import filter_to_proto
+from memgrid.common.v1 import common_pb2
+from services.vectorsearch.embedder import HashingEmbedder
+
+from .support import RunningVectorSearch, item
+
+WORDS = (
+    "apple banana cherry dog eagle forest guitar harbor island jungle kettle lemon mountain "
+    "night ocean piano quartz river sunset tiger umbrella violin winter yellow zebra coffee "
+    "tea running hiking painting reading chess movies travel paris tokyo berlin"
+).split()
+USERS = 100
+ROWS = 2000
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def random_text(rng: random.Random) -> str:
+    return " ".join(rng.sample(WORDS, rng.randint(3, 7)))
+
+
+@pytest.fixture(scope="module")
+async def corpus(hashing_server: RunningVectorSearch) -> dict[str, Any]:
+    """2,000 rows over 100 users in one tenant, with random agents, dates and categories."""
+    rng = random.Random(7)
+    tenant = common_pb2.Tenant(org_id=f"exact-{uuid.uuid4().hex[:6]}", project_id="p")
+    rows: list[dict[str, Any]] = []
+    for index in range(ROWS):
+        rows.append(
+            {
+                "id": f"row-{index:05d}-{tenant.org_id}",
+                "text": random_text(rng),
+                "user_id": f"user-{rng.randrange(USERS)}",
+                "agent_id": rng.choice(["", "", "planner", "helper"]),
+                "run_id": rng.choice(["", "r1", "r2"]),
+                "created_at": BASE + timedelta(hours=rng.randrange(24 * 90)),
+                "categories": rng.sample(["food", "sport", "travel", "work"], rng.randint(0, 2)),
+            }
+        )
+    started = time.perf_counter()
+    for offset in range(0, ROWS, 500):
+        batch = rows[offset : offset + 500]
+        await hashing_server.upsert(
+            tenant,
+            [
+                item(
+                    row["id"],
+                    row["text"],
+                    user_id=row["user_id"],
+                    agent_id=row["agent_id"],
+                    run_id=row["run_id"],
+                    created_at=row["created_at"],
+                    categories=row["categories"],
+                )
+                for row in batch
+            ],
+        )
+    print(f"\nupserted {ROWS} rows in {time.perf_counter() - started:.2f} s")
+    embedder = HashingEmbedder()
+    matrix = np.array(embedder.embed([row["text"] for row in rows]), dtype=np.float64)
+    return {"tenant": tenant, "rows": rows, "matrix": matrix, "embedder": embedder}
+
+
+def brute_force(corpus: dict[str, Any], query: str, mask: list[bool], k: int) -> list[tuple[str, float]]:
+    vector = np.array(corpus["embedder"].embed([query])[0], dtype=np.float64)
+    scores = np.clip(corpus["matrix"] @ vector, 0.0, 1.0)
+    ranked = sorted(
+        ((corpus["rows"][i]["id"], float(scores[i])) for i in range(len(mask)) if mask[i]),
+        key=lambda pair: -pair[1],
+    )
+    return ranked[:k]
+
+
+async def test_exact_top_k_for_one_user(hashing_server: RunningVectorSearch, corpus: dict[str, Any]) -> None:
+    user = "user-42"
+    query = "hiking in the mountain forest at sunset"
+    mask = [row["user_id"] == user for row in corpus["rows"]]
+    assert 5 < sum(mask) < 60  # selective: about 1% of the rows
+    node = filter_to_proto(Condition("user_id", Op.EQ, user))
+    await hashing_server.search(corpus["tenant"], query, top_k=10, filter=node)  # warm-up
+    latencies = []
+    for _ in range(20):
+        started = time.perf_counter()
+        [hits] = await hashing_server.search(corpus["tenant"], query, top_k=10, filter=node)
+        latencies.append((time.perf_counter() - started) * 1000)
+    print(f"search p50 at {ROWS} rows, user filter: {sorted(latencies)[10]:.1f} ms")
+    ranked = brute_force(corpus, query, mask, 11)
+    expected = ranked[:10]
+    assert len(hits) == 10
+    # Same scores in the same order (robust to ties), and every id really is a match of the filter.
+    assert [score for _, score in hits] == pytest.approx([score for _, score in expected], abs=1e-5)
+    allowed = {row["id"] for row, keep in zip(corpus["rows"], mask, strict=True) if keep}
+    assert {memory_id for memory_id, _ in hits} <= allowed
+    # The seeded data leaves no tie at the cut-off, so the ids must be exactly the brute-force ones.
+    assert ranked[9][1] - ranked[10][1] > 1e-5
+    assert [memory_id for memory_id, _ in hits][:5] == [memory_id for memory_id, _ in expected][:5]
+    assert {memory_id for memory_id, _ in hits} == {memory_id for memory_id, _ in expected}
+
+
+async def test_exact_top_k_unfiltered_and_batched(hashing_server: RunningVectorSearch, corpus: dict[str, Any]) -> None:
+    queries = ["coffee and tea in paris", "chess piano violin", "zebra tiger jungle"]
+    results = await hashing_server.search(corpus["tenant"], *queries, top_k=25)
+    assert len(results) == 3
+    for query, hits in zip(queries, results, strict=True):
+        expected = brute_force(corpus, query, [True] * ROWS, 25)
+        assert [score for _, score in hits] == pytest.approx([score for _, score in expected], abs=1e-5)
+
+
+# --- filter semantics against a plain-Python reference evaluator --------------------------------
+
+
+def reference(node: FilterNode, row: dict[str, Any]) -> bool:
+    if isinstance(node, And):
+        return all(reference(child, row) for child in node.children)
+    if isinstance(node, Or):
+        return any(reference(child, row) for child in node.children)
+    if isinstance(node, Not):
+        return not any(reference(child, row) for child in node.children)
+    field, op, value = node.field, node.op, node.value
+    if field == "categories":
+        cats = row["categories"]
+        values = value if isinstance(value, tuple) else (value,)
+        has_any = any(v in cats for v in values) if op is not Op.EXISTS else bool(cats)
+        return {Op.EQ: has_any, Op.CONTAINS: has_any, Op.IN: has_any, Op.EXISTS: has_any}.get(op, not has_any)
+    if field == "memory_ids":
+        return (row["id"] in value) == (op is Op.IN)
+    current = row[field] or None
+    if op is Op.EXISTS:
+        return current is not None
+    if op is Op.IN:
+        return current in value
+    if op is Op.NIN:
+        return current not in value
+    compare = {
+        Op.EQ: lambda a, b: a == b,
+        Op.NE: lambda a, b: a != b,
+        Op.GT: lambda a, b: a is not None and a > b,
+        Op.GTE: lambda a, b: a is not None and a >= b,
+        Op.LT: lambda a, b: a is not None and a < b,
+        Op.LTE: lambda a, b: a is not None and a <= b,
+    }[op]
+    return compare(current, value)
+
+
+def random_condition(rng: random.Random, rows: list[dict[str, Any]]) -> Condition:
+    field = rng.choice(["user_id", "agent_id", "run_id", "created_at", "categories", "memory_ids"])
+    if field == "user_id":
+        op = rng.choice([Op.EQ, Op.NE, Op.IN, Op.NIN, Op.EXISTS])
+        users = tuple(f"user-{rng.randrange(USERS)}" for _ in range(rng.randint(1, 30)))
+        return Condition(field, op, None if op is Op.EXISTS else users if op in (Op.IN, Op.NIN) else users[0])
+    if field in ("agent_id", "run_id"):
+        choices = ["planner", "helper", "nobody"] if field == "agent_id" else ["r1", "r2", "r3"]
+        op = rng.choice([Op.EQ, Op.NE, Op.IN, Op.NIN, Op.EXISTS])
+        picked = tuple(rng.sample(choices, rng.randint(1, 2)))
+        return Condition(field, op, None if op is Op.EXISTS else picked if op in (Op.IN, Op.NIN) else picked[0])
+    if field == "created_at":
+        op = rng.choice([Op.EQ, Op.NE, Op.GT, Op.GTE, Op.LT, Op.LTE])
+        moment = (
+            rng.choice(rows)["created_at"] if op in (Op.EQ, Op.NE) else BASE + timedelta(hours=rng.randrange(24 * 90))
+        )
+        return Condition(field, op, moment)
+    if field == "categories":
+        op = rng.choice([Op.EQ, Op.CONTAINS, Op.NE, Op.IN, Op.NIN, Op.EXISTS])
+        picked = tuple(rng.sample(["food", "sport", "travel", "work", "none"], rng.randint(1, 2)))
+        return Condition(field, op, None if op is Op.EXISTS else picked if op in (Op.IN, Op.NIN) else picked[0])
+    return Condition("memory_ids", Op.IN, tuple(row["id"] for row in rng.sample(rows, rng.randint(1, 300))))
+
+
+def random_filter(rng: random.Random, rows: list[dict[str, Any]], depth: int = 0) -> FilterNode:
+    if depth >= 2 or rng.random() < 0.4:
+        return random_condition(rng, rows)
+    kind = rng.choice([And, Or, Not])
+    return kind(tuple(random_filter(rng, rows, depth + 1) for _ in range(rng.randint(1, 3))))
+
+
+async def test_random_filters_match_reference(hashing_server: RunningVectorSearch, corpus: dict[str, Any]) -> None:
+    rng = random.Random(11)
+    rows = corpus["rows"]
+    # Restrict to a slice of rows so top_k=1000 returns every match.
+    sample = rng.sample(rows, 600)
+    candidate_ids = [row["id"] for row in sample]
+    checked_nonempty = 0
+    for _ in range(40):
+        node = random_filter(rng, rows)
+        expected = {row["id"] for row in sample if reference(node, row)}
+        [hits] = await hashing_server.search(
+            corpus["tenant"],
+            "apple",
+            top_k=1000,
+            filter=filter_to_proto(node),
+            candidate_ids=candidate_ids,
+            restrict_to_candidates=True,
+        )
+        assert {memory_id for memory_id, _ in hits} == expected, node
+        checked_nonempty += bool(expected)
+    assert checked_nonempty >= 10

@@ -1,0 +1,119 @@
+"""Start-up and restart: data survives on the same data dir; a mismatched collection fails start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pymilvus import DataType, MilvusClient
+
+from libs.errors import FailedPrecondition
+from libs.filters import Condition, Op
+from libs.filters.proto import filter_to_proto
+from services.vectorsearch.server import start_service
+from services.vectorsearch.settings import VectorSearchSettings
+
+from .support import item, new_tenant, running, settings_for
+
+
+async def test_data_survives_a_restart(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "data", "hashing")
+    tenant = new_tenant()
+    async with running(settings) as server:
+        await server.upsert(
+            tenant,
+            [
+                item("keep-1", "rock climbing in the alps", user_id="alex", categories=["sport"]),
+                item("keep-2", "vegetarian pasta recipes", user_id="alex"),
+                item("gone-1", "rock climbing gear", user_id="alex"),
+            ],
+        )
+        assert await server.delete(tenant, ["gone-1"]) == 1
+    assert (tmp_path / "data" / "milvus.db").is_dir()
+    async with running(settings) as server:
+        [hits] = await server.search(tenant, "rock climbing", top_k=10)
+        assert [memory_id for memory_id, _ in hits] == ["keep-1", "keep-2"]
+        node = filter_to_proto(Condition("categories", Op.CONTAINS, "sport"))
+        [hits] = await server.search(tenant, "rock climbing", filter=node)
+        assert [memory_id for memory_id, _ in hits] == ["keep-1"]
+
+
+def create_foreign_collection(data_dir: Path, dim: int, description: str = "") -> None:
+    from milvus_lite.server_manager import server_manager_instance
+
+    data_dir.mkdir(parents=True)
+    uri = str((data_dir / "milvus.db").resolve())
+    client = MilvusClient(uri)
+    schema = MilvusClient.create_schema(auto_id=False, description=description)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    client.create_collection("memgrid_memories", schema=schema)
+    client.close()
+    server_manager_instance.release_server(uri)
+
+
+async def test_existing_collection_with_other_dim_fails_start_up(tmp_path: Path) -> None:
+    from services.vectorsearch import store
+
+    store_dir = tmp_path / "data"
+    store_dir.mkdir()
+    uri = str((store_dir / "milvus.db").resolve())
+    # A collection with our fields but 8-d vectors.
+    other = store.MilvusVectorStore.open(
+        uri=uri, token=None, collection="memgrid_memories", dim=8, embedder_name="hashing", lite=True
+    )
+    await other.close()
+    with pytest.raises(FailedPrecondition, match="holds 8-d vectors but the embedder makes 384-d"):
+        await start_service(settings_for(store_dir, "hashing"))
+    # The failed start released the data dir: a good configuration can still open it.
+    settings = VectorSearchSettings(
+        data_dir=store_dir, vectorsearch_port=0, embedder="hashing", milvus={"collection": "other_name"}
+    )
+    async with running(settings) as server:
+        assert await server.upsert(new_tenant(), [item("m1", "text")]) == 1
+
+
+async def test_collection_without_our_fields_fails_start_up(tmp_path: Path) -> None:
+    create_foreign_collection(tmp_path / "data", dim=384)
+    with pytest.raises(FailedPrecondition, match="lacks fields"):
+        await start_service(settings_for(tmp_path / "data", "hashing"))
+
+
+async def test_collection_of_another_embedder_fails_start_up(tmp_path: Path) -> None:
+    from services.vectorsearch import store
+
+    store_dir = tmp_path / "data"
+    store_dir.mkdir()
+    uri = str((store_dir / "milvus.db").resolve())
+    other = store.MilvusVectorStore.open(
+        uri=uri, token=None, collection="memgrid_memories", dim=384, embedder_name="other-model", lite=True
+    )
+    await other.close()
+    with pytest.raises(FailedPrecondition, match="filled by embedder 'other-model', not 'hashing'"):
+        await start_service(settings_for(store_dir, "hashing"))
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MEMGRID_MILVUS__URI", "http://milvus:19530")
+    monkeypatch.setenv("MEMGRID_MILVUS__COLLECTION", "mems")
+    monkeypatch.setenv("MEMGRID_EMBEDDER", "hashing")
+    monkeypatch.setenv("MEMGRID_VECTORSEARCH_PORT", "6000")
+    settings = VectorSearchSettings()
+    assert settings.milvus.uri == "http://milvus:19530"
+    assert settings.milvus.collection == "mems"
+    assert settings.embedder == "hashing"
+    assert settings.vectorsearch_port == 6000
+    assert settings.milvus_uri() == "http://milvus:19530"
+    assert not settings.uses_milvus_lite()
+
+
+def test_default_settings_use_milvus_lite_in_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("MEMGRID_MILVUS__URI", "MEMGRID_EMBEDDER", "MEMGRID_VECTORSEARCH_PORT", "MEMGRID_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = VectorSearchSettings(data_dir=tmp_path / "nested" / "dir")
+    assert settings.vectorsearch_port == 50062
+    assert settings.embedder == "minilm"
+    assert settings.milvus.collection == "memgrid_memories"
+    assert settings.uses_milvus_lite()
+    assert settings.milvus_uri() == str((tmp_path / "nested" / "dir" / "milvus.db").resolve())
+    assert (tmp_path / "nested" / "dir").is_dir()
