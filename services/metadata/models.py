@@ -1,0 +1,191 @@
+"""SQLAlchemy 2 declarative models of the metadata database. Schema changes go through migrations/."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# JSONB on PostgreSQL (containment, indexes), JSON (text) elsewhere. SQL NULL for None.
+JsonValue = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+
+ID_LENGTH = 64
+NAME_LENGTH = 255
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, whatever the backend keeps.
+
+    SQLite stores naive text, so values are converted to UTC and stripped of their zone before they are
+    bound; PostgreSQL keeps timestamptz.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(sa.String(ID_LENGTH), primary_key=True)
+
+
+def _tenant_column() -> Mapped[str]:
+    return mapped_column(sa.String(NAME_LENGTH), nullable=False)
+
+
+def _scope_column() -> Mapped[str | None]:
+    return mapped_column(sa.String(NAME_LENGTH), nullable=True)
+
+
+class MemoryRow(Base):
+    __tablename__ = "memories"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    user_id: Mapped[str | None] = _scope_column()
+    agent_id: Mapped[str | None] = _scope_column()
+    app_id: Mapped[str | None] = _scope_column()
+    run_id: Mapped[str | None] = _scope_column()
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    hash: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JsonValue, nullable=True)
+    categories: Mapped[list[str]] = mapped_column(JsonValue, nullable=False)
+    immutable: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    expiration_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    actor_id: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH), nullable=True)
+    role: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (
+        sa.Index("ix_memories_tenant_created", "org_id", "project_id", "created_at"),
+        sa.Index("ix_memories_tenant_user", "org_id", "project_id", "user_id", "created_at"),
+        sa.Index("ix_memories_tenant_agent", "org_id", "project_id", "agent_id", "created_at"),
+        sa.Index("ix_memories_tenant_app", "org_id", "project_id", "app_id", "created_at"),
+        sa.Index("ix_memories_tenant_run", "org_id", "project_id", "run_id", "created_at"),
+        sa.Index("ix_memories_tenant_hash", "org_id", "project_id", "hash"),
+    )
+
+
+class HistoryRow(Base):
+    __tablename__ = "history"
+
+    # Insertion order, the tiebreak of "oldest first".
+    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), nullable=False, unique=True)
+    memory_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), nullable=False)
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    old_memory: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    new_memory: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    event: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    input: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, nullable=False)
+    user_id: Mapped[str | None] = _scope_column()
+    agent_id: Mapped[str | None] = _scope_column()
+    app_id: Mapped[str | None] = _scope_column()
+    run_id: Mapped[str | None] = _scope_column()
+    categories: Mapped[list[str]] = mapped_column(JsonValue, nullable=False)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JsonValue, nullable=True)
+    actor_id: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH), nullable=True)
+    role: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    is_deleted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (sa.Index("ix_history_tenant_memory", "org_id", "project_id", "memory_id", "created_at"),)
+
+
+class EntityRow(Base):
+    __tablename__ = "entities"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    type: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JsonValue, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "project_id", "type", "name", name="uq_entities_tenant_type_name"),
+        sa.Index("ix_entities_tenant_created", "org_id", "project_id", "created_at"),
+    )
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class ProjectRow(Base):
+    __tablename__ = "projects"
+
+    org_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), sa.ForeignKey("organisations.id"), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    prefix: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    key_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (
+        sa.Index("ix_api_keys_key_sha256", "key_sha256", unique=True),
+        sa.ForeignKeyConstraint(
+            ["org_id", "project_id"], ["projects.org_id", "projects.project_id"], name="fk_api_keys_projects"
+        ),
+    )
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    event_type: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, nullable=False)
+    error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+
+    __table_args__ = (sa.Index("ix_events_tenant_status_created", "org_id", "project_id", "status", "created_at"),)

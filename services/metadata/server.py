@@ -1,0 +1,45 @@
+"""Composition root of the metadata service: engine → migrations → store → servicer → gRPC server."""
+
+from __future__ import annotations
+
+import structlog
+
+from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
+from memgrid.metadata.v1 import metadata_service_pb2, metadata_service_pb2_grpc
+from services.metadata.database import create_engine, run_migrations
+from services.metadata.servicer import MetadataServicer
+from services.metadata.settings import MetadataSettings
+from services.metadata.store import SqlMetadataStore
+
+log = structlog.get_logger()
+
+SERVICE_NAME = metadata_service_pb2.DESCRIPTOR.services_by_name["MetadataService"].full_name
+BOOTSTRAP_KEY_NAME = "bootstrap"
+
+
+async def start_service(settings: MetadataSettings) -> StartedService:
+    """Migrate the database to head, upsert the bootstrap keys, then serve on host:metadata_port."""
+    bootstrap = settings.bootstrap_keys()
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine)
+        for key in bootstrap:
+            await store.create_api_key(key.tenant, BOOTSTRAP_KEY_NAME, key.api_key)
+        if bootstrap:
+            log.info("api_keys.bootstrapped", count=len(bootstrap))
+        binding = ServiceBinding(
+            servicer=MetadataServicer(store),
+            register=metadata_service_pb2_grpc.add_MetadataServiceServicer_to_server,
+            full_name=SERVICE_NAME,
+        )
+        running = await create_server(settings.host, settings.metadata_port, [binding])
+    except BaseException:
+        await engine.dispose()
+        raise
+    return StartedService(running=running, closers=[engine.dispose])
+
+
+async def serve(settings: MetadataSettings) -> None:
+    service = await start_service(settings)
+    await serve_until_signalled(service, settings.shutdown_grace_seconds)

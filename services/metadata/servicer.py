@@ -1,0 +1,156 @@
+"""The gRPC edge of the metadata service: proto → domain, call the store, domain → proto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from libs import mappers
+from libs.errors import InvalidArgument
+from libs.filters.proto import filter_from_proto
+from memgrid.common.v1 import common_pb2
+from memgrid.metadata.v1 import metadata_service_pb2 as pb
+from memgrid.metadata.v1 import metadata_service_pb2_grpc as pb_grpc
+from services.metadata.mappers import api_key_to_proto, new_memory_from_proto, patch_from_proto
+from services.metadata.store import SqlMetadataStore
+
+Context = Any
+
+
+def _messages(items: Any) -> list[Any]:
+    return [mappers.message_from_proto(item) for item in items]
+
+
+def _filter(request: Any) -> Any:
+    return filter_from_proto(request.filter, has=request.HasField("filter"))
+
+
+class MetadataServicer(pb_grpc.MetadataServiceServicer):
+    def __init__(self, store: SqlMetadataStore) -> None:
+        self._store = store
+
+    # --- memories -------------------------------------------------------------------------------
+
+    async def CreateMemories(self, request: pb.CreateMemoriesRequest, context: Context) -> pb.CreateMemoriesResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        memories = [new_memory_from_proto(item, index) for index, item in enumerate(request.memories)]
+        stored = await self._store.create_memories(tenant, memories, _messages(request.input))
+        return pb.CreateMemoriesResponse(memories=[mappers.memory_to_proto(memory) for memory in stored])
+
+    async def GetMemories(self, request: pb.GetMemoriesRequest, context: Context) -> pb.GetMemoriesResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        found = await self._store.get_memories(tenant, list(request.memory_ids))
+        return pb.GetMemoriesResponse(memories=[mappers.memory_to_proto(memory) for memory in found])
+
+    async def ListMemories(self, request: pb.ListMemoriesRequest, context: Context) -> pb.ListMemoriesResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        memories, total = await self._store.list_memories(
+            tenant,
+            _filter(request),
+            page=request.page,
+            page_size=request.page_size,
+            show_expired=request.show_expired,
+        )
+        return pb.ListMemoriesResponse(
+            memories=[mappers.memory_to_proto(memory) for memory in memories], total_count=total
+        )
+
+    async def FindMemoryIds(self, request: pb.FindMemoryIdsRequest, context: Context) -> pb.FindMemoryIdsResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        ids = await self._store.find_memory_ids(tenant, _filter(request), show_expired=request.show_expired)
+        return pb.FindMemoryIdsResponse(memory_ids=ids)
+
+    async def UpdateMemories(self, request: pb.UpdateMemoriesRequest, context: Context) -> pb.UpdateMemoriesResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        patches = [patch_from_proto(item, index) for index, item in enumerate(request.patches)]
+        updated = await self._store.update_memories(tenant, patches, _messages(request.input))
+        return pb.UpdateMemoriesResponse(
+            memories=[mappers.memory_to_proto(item.memory) for item in updated],
+            previous_texts=[item.previous_text for item in updated],
+        )
+
+    async def DeleteMemories(self, request: pb.DeleteMemoriesRequest, context: Context) -> pb.DeleteMemoriesResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        deleted = await self._store.delete_memories(
+            tenant,
+            memory_ids=list(request.memory_ids),
+            node=_filter(request),
+            all_memories=request.all,
+            respect_immutable=request.respect_immutable,
+            messages=_messages(request.input),
+        )
+        return pb.DeleteMemoriesResponse(memories=[mappers.memory_to_proto(memory) for memory in deleted])
+
+    async def ListHistory(self, request: pb.ListHistoryRequest, context: Context) -> pb.ListHistoryResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        entries = await self._store.list_history(tenant, request.memory_id)
+        return pb.ListHistoryResponse(entries=[mappers.history_to_proto(entry) for entry in entries])
+
+    # --- entities -------------------------------------------------------------------------------
+
+    async def ListEntities(self, request: pb.ListEntitiesRequest, context: Context) -> pb.ListEntitiesResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        kind = mappers.PROTO_TO_ENTITY_TYPE.get(request.type)
+        if kind is None and request.type != common_pb2.ENTITY_TYPE_UNSPECIFIED:
+            raise InvalidArgument(f"type: unknown entity type {request.type}", field="type")
+        page = await self._store.list_entities(tenant, kind, page=request.page, page_size=request.page_size)
+        totals = {kind.value: count for kind, count in page.totals.items()}
+        return pb.ListEntitiesResponse(
+            entities=[mappers.entity_to_proto(entity) for entity in page.entities],
+            total_count=page.total_count,
+            total_users=totals.get("user", 0),
+            total_agents=totals.get("agent", 0),
+            total_apps=totals.get("app", 0),
+            total_runs=totals.get("run", 0),
+        )
+
+    async def DeleteEntity(self, request: pb.DeleteEntityRequest, context: Context) -> pb.DeleteEntityResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        kind = mappers.PROTO_TO_ENTITY_TYPE.get(request.type)
+        if kind is None:
+            raise InvalidArgument("type: an entity type (user, agent, app or run) is required", field="type")
+        found, deleted = await self._store.delete_entity(tenant, kind, request.name)
+        return pb.DeleteEntityResponse(memories=[mappers.memory_to_proto(memory) for memory in deleted], found=found)
+
+    # --- events ---------------------------------------------------------------------------------
+
+    async def RecordEvent(self, request: pb.RecordEventRequest, context: Context) -> pb.RecordEventResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        if not request.HasField("event"):
+            raise InvalidArgument("event: is required", field="event")
+        if request.event.status not in mappers.PROTO_TO_STATUS:
+            raise InvalidArgument("event.status: a status is required", field="event.status")
+        event = mappers.event_from_proto(request.event)
+        stored = await self._store.record_event(tenant, event, keep_created_at=not request.event.HasField("created_at"))
+        return pb.RecordEventResponse(event=mappers.event_to_proto(stored))
+
+    async def GetEvent(self, request: pb.GetEventRequest, context: Context) -> pb.GetEventResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        event = await self._store.get_event(tenant, request.event_id)
+        return pb.GetEventResponse(event=mappers.event_to_proto(event))
+
+    async def ListEvents(self, request: pb.ListEventsRequest, context: Context) -> pb.ListEventsResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        status = mappers.PROTO_TO_STATUS.get(request.status)
+        events, total = await self._store.list_events(tenant, status, page=request.page, page_size=request.page_size)
+        return pb.ListEventsResponse(events=[mappers.event_to_proto(event) for event in events], total_count=total)
+
+    # --- API keys -------------------------------------------------------------------------------
+
+    async def AuthenticateApiKey(
+        self, request: pb.AuthenticateApiKeyRequest, context: Context
+    ) -> pb.AuthenticateApiKeyResponse:
+        tenant, key_id = await self._store.authenticate_api_key(request.api_key)
+        return pb.AuthenticateApiKeyResponse(tenant=mappers.tenant_to_proto(tenant), key_id=key_id)
+
+    async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: Context) -> pb.CreateApiKeyResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        info, plaintext = await self._store.create_api_key(tenant, request.name, request.api_key)
+        return pb.CreateApiKeyResponse(key=api_key_to_proto(info), api_key=plaintext)
+
+    async def ListApiKeys(self, request: pb.ListApiKeysRequest, context: Context) -> pb.ListApiKeysResponse:
+        keys = await self._store.list_api_keys(include_revoked=request.include_revoked)
+        return pb.ListApiKeysResponse(keys=[api_key_to_proto(info) for info in keys])
+
+    async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: Context) -> pb.RevokeApiKeyResponse:
+        info = await self._store.revoke_api_key(request.key_id)
+        return pb.RevokeApiKeyResponse(key=api_key_to_proto(info))

@@ -1,0 +1,795 @@
+"""SqlMetadataStore: every operation of the metadata service as a plain async method on domain types.
+
+Deletes are hard: a deleted memory's row is removed (so no query can return it) while its history rows,
+which carry the tenant, stay behind as the audit trail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from libs.domain import (
+    ApiKeyInfo,
+    Entity,
+    EntityPage,
+    EntityType,
+    Event,
+    EventStatus,
+    HistoryEntry,
+    Memory,
+    MemoryChange,
+    MemoryEvent,
+    Message,
+    Role,
+    Scope,
+    Tenant,
+)
+from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
+from libs.filters.ast import FilterNode
+from services.metadata.domain import MemoryPatch, NewMemory, UpdatedMemory
+from services.metadata.models import (
+    ApiKeyRow,
+    EntityRow,
+    EventRow,
+    HistoryRow,
+    MemoryRow,
+    OrganisationRow,
+    ProjectRow,
+)
+from services.metadata.sql_filters import SqlFilterTranslator
+
+log = structlog.get_logger()
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+ID_CHUNK = 500
+API_KEY_PREFIX = "mg_"
+API_KEY_DISPLAY_CHARS = 8
+SCOPE_REQUIRED = "scope: at least one of user_id, agent_id, app_id, run_id is required"
+INVALID_API_KEY = "invalid API key"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def key_sha256(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def generate_api_key() -> str:
+    """`mg_` followed by 40 URL-safe characters (240 bits)."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(30)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def page_of(page: int, page_size: int) -> Page:
+    """1-based page; page_size 0 means the default, beyond MAX_PAGE_SIZE is refused."""
+    if page < 0:
+        raise InvalidArgument("page: must be 1 or more", field="page")
+    if page_size < 0:
+        raise InvalidArgument("page_size: must be positive", field="page_size")
+    if page_size > MAX_PAGE_SIZE:
+        raise InvalidArgument(f"page_size: at most {MAX_PAGE_SIZE}, got {page_size}", field="page_size")
+    return Page(number=page or 1, size=page_size or DEFAULT_PAGE_SIZE)
+
+
+def _chunks(items: Sequence[str], size: int = ID_CHUNK) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _role(value: str | None) -> Role | None:
+    return Role(value) if value else None
+
+
+def _messages_to_json(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    return [{"role": str(m.role), "content": m.content, "name": m.name} for m in messages]
+
+
+def _messages_from_json(items: Sequence[dict[str, Any]] | None) -> list[Message]:
+    return [
+        Message(role=Role(item.get("role") or Role.USER), content=item.get("content", ""), name=item.get("name"))
+        for item in items or ()
+    ]
+
+
+def _changes_to_json(changes: Sequence[MemoryChange]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.id,
+            "memory": c.memory,
+            "event": str(c.event),
+            "previous_memory": c.previous_memory,
+            "actor_id": c.actor_id,
+            "role": str(c.role) if c.role else None,
+        }
+        for c in changes
+    ]
+
+
+def _changes_from_json(items: Sequence[dict[str, Any]] | None) -> list[MemoryChange]:
+    return [
+        MemoryChange(
+            id=item["id"],
+            memory=item.get("memory", ""),
+            event=MemoryEvent(item.get("event") or MemoryEvent.NONE),
+            previous_memory=item.get("previous_memory"),
+            actor_id=item.get("actor_id"),
+            role=_role(item.get("role")),
+        )
+        for item in items or ()
+    ]
+
+
+def _actor_of(messages: Sequence[Message]) -> tuple[str | None, Role | None]:
+    """The author of the last non-system message, as the actor of an update or delete."""
+    for message in reversed(messages):
+        if message.role is not Role.SYSTEM:
+            return message.name, message.role
+    return None, None
+
+
+def _scope_of(row: MemoryRow | HistoryRow) -> Scope:
+    return Scope(user_id=row.user_id, agent_id=row.agent_id, app_id=row.app_id, run_id=row.run_id)
+
+
+def memory_from_row(row: MemoryRow) -> Memory:
+    return Memory(
+        id=row.id,
+        memory=row.text,
+        hash=row.hash,
+        scope=_scope_of(row),
+        metadata=row.metadata_,
+        categories=list(row.categories or []),
+        immutable=row.immutable,
+        expiration_date=row.expiration_date,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        actor_id=row.actor_id,
+        role=_role(row.role),
+    )
+
+
+def history_from_row(row: HistoryRow) -> HistoryEntry:
+    return HistoryEntry(
+        id=row.id,
+        memory_id=row.memory_id,
+        old_memory=row.old_memory,
+        new_memory=row.new_memory,
+        event=MemoryEvent(row.event),
+        input=_messages_from_json(row.input),
+        scope=_scope_of(row),
+        categories=list(row.categories or []),
+        metadata=row.metadata_,
+        actor_id=row.actor_id,
+        role=_role(row.role),
+        is_deleted=row.is_deleted,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def event_from_row(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        event_type=row.event_type,
+        status=EventStatus(row.status),
+        results=_changes_from_json(row.results),
+        error=row.error,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        latency_ms=row.latency_ms,
+    )
+
+
+def api_key_from_row(row: ApiKeyRow) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        key_id=row.id,
+        tenant=Tenant(org_id=row.org_id, project_id=row.project_id),
+        name=row.name,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _history_row(
+    tenant: Tenant,
+    memory: MemoryRow,
+    event: MemoryEvent,
+    *,
+    old: str | None,
+    new: str | None,
+    messages: Sequence[Message],
+    actor: tuple[str | None, Role | None],
+    at: datetime,
+) -> HistoryRow:
+    return HistoryRow(
+        id=str(uuid.uuid4()),
+        memory_id=memory.id,
+        org_id=tenant.org_id,
+        project_id=tenant.project_id,
+        old_memory=old,
+        new_memory=new,
+        event=str(event),
+        input=_messages_to_json(messages),
+        user_id=memory.user_id,
+        agent_id=memory.agent_id,
+        app_id=memory.app_id,
+        run_id=memory.run_id,
+        categories=list(memory.categories or []),
+        metadata_=memory.metadata_,
+        actor_id=actor[0],
+        role=str(actor[1]) if actor[1] else None,
+        is_deleted=event is MemoryEvent.DELETE,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+class SqlMetadataStore:
+    """The system of record over an async SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._filters = SqlFilterTranslator(self._dialect)
+        self._clock = clock
+        # SQLite has one writer at a time; serialising writes here avoids "database is locked" between
+        # concurrent transactions of this process. PostgreSQL handles concurrency itself.
+        self._write_lock: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if self._dialect == "sqlite" else contextlib.nullcontext()
+        )
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        async with self._write_lock, self._sessions.begin() as session:
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
+
+    @staticmethod
+    def _tenant_rows(model: Any, tenant: Tenant) -> sa.ColumnElement[bool]:
+        return sa.and_(model.org_id == tenant.org_id, model.project_id == tenant.project_id)
+
+    def _memory_where(
+        self, tenant: Tenant, node: FilterNode | None, *, show_expired: bool = True
+    ) -> sa.ColumnElement[bool]:
+        clauses = [self._tenant_rows(MemoryRow, tenant)]
+        if node is not None:
+            clauses.append(self._filters.translate(node))
+        if not show_expired:
+            today = self._clock().astimezone(UTC).date()
+            clauses.append(sa.or_(MemoryRow.expiration_date.is_(None), MemoryRow.expiration_date >= today))
+        return sa.and_(*clauses)
+
+    async def _memories_by_id(self, session: AsyncSession, tenant: Tenant, ids: Sequence[str]) -> dict[str, MemoryRow]:
+        found: dict[str, MemoryRow] = {}
+        for chunk in _chunks(_unique(ids)):
+            rows = await session.scalars(
+                sa.select(MemoryRow).where(self._tenant_rows(MemoryRow, tenant), MemoryRow.id.in_(chunk))
+            )
+            found.update({row.id: row for row in rows})
+        return found
+
+    # --- memories -------------------------------------------------------------------------------
+
+    async def create_memories(
+        self, tenant: Tenant, memories: Sequence[NewMemory], messages: Sequence[Message] = ()
+    ) -> list[Memory]:
+        """Store memories, an ADD history row each and their entities, in one transaction."""
+        self._check_new(memories)
+        if not memories:
+            return []
+        now = self._clock()
+        rows = [self._memory_row(tenant, memory, now) for memory in memories]
+        try:
+            async with self._write() as session:
+                for chunk in _chunks([row.id for row in rows]):
+                    taken = (await session.scalars(sa.select(MemoryRow.id).where(MemoryRow.id.in_(chunk)))).first()
+                    if taken is not None:
+                        raise AlreadyExists(f"memories.id: memory '{taken}' already exists", field="memories.id")
+                session.add_all(rows)
+                session.add_all(
+                    _history_row(
+                        tenant,
+                        row,
+                        MemoryEvent.ADD,
+                        old=None,
+                        new=row.text,
+                        messages=messages,
+                        actor=(row.actor_id, _role(row.role)),
+                        at=row.created_at,
+                    )
+                    for row in rows
+                )
+                await self._upsert_entities(session, tenant, [memory.scope for memory in memories], now)
+        except IntegrityError:
+            raise AlreadyExists(
+                "memories.id: a memory with one of these ids already exists", field="memories.id"
+            ) from None
+        log.info("memories.created", count=len(rows), org_id=tenant.org_id, project_id=tenant.project_id)
+        return [memory_from_row(row) for row in rows]
+
+    @staticmethod
+    def _check_new(memories: Sequence[NewMemory]) -> None:
+        seen: set[str] = set()
+        for index, memory in enumerate(memories):
+            where = f"memories[{index}]"
+            if not memory.id:
+                raise InvalidArgument(f"{where}.id: must not be empty", field=f"{where}.id")
+            if memory.id in seen:
+                raise InvalidArgument(f"{where}.id: duplicate id '{memory.id}' in the request", field=f"{where}.id")
+            seen.add(memory.id)
+            if not memory.text or not memory.text.strip():
+                raise InvalidArgument(f"{where}.text: must not be empty", field=f"{where}.text")
+            if memory.scope.is_empty():
+                raise InvalidArgument(SCOPE_REQUIRED, field=f"{where}.scope")
+
+    @staticmethod
+    def _memory_row(tenant: Tenant, memory: NewMemory, now: datetime) -> MemoryRow:
+        created = memory.created_at or now
+        return MemoryRow(
+            id=memory.id,
+            org_id=tenant.org_id,
+            project_id=tenant.project_id,
+            user_id=memory.scope.user_id or None,
+            agent_id=memory.scope.agent_id or None,
+            app_id=memory.scope.app_id or None,
+            run_id=memory.scope.run_id or None,
+            text=memory.text,
+            hash=text_hash(memory.text),
+            metadata_=memory.metadata,
+            categories=list(memory.categories or []),
+            immutable=memory.immutable,
+            expiration_date=memory.expiration_date,
+            actor_id=memory.actor_id or None,
+            role=str(memory.role) if memory.role else None,
+            created_at=created,
+            updated_at=created,
+        )
+
+    async def _upsert_entities(
+        self, session: AsyncSession, tenant: Tenant, scopes: Sequence[Scope], now: datetime
+    ) -> None:
+        wanted = _unique(
+            f"{field.removesuffix('_id')}\x00{value}" for scope in scopes for field, value in scope.as_dict().items()
+        )
+        if not wanted:
+            return
+        values = [
+            {
+                "id": str(uuid.uuid4()),
+                "org_id": tenant.org_id,
+                "project_id": tenant.project_id,
+                "type": kind,
+                "name": name,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for kind, name in (item.split("\x00", 1) for item in wanted)
+        ]
+        statement = self._insert(EntityRow).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["org_id", "project_id", "type", "name"],
+            set_={"updated_at": statement.excluded.updated_at},
+        )
+        await session.execute(statement)
+
+    async def get_memories(self, tenant: Tenant, memory_ids: Sequence[str]) -> list[Memory]:
+        """The memories with these ids, in request order; unknown ids are left out."""
+        async with self._read() as session:
+            found = await self._memories_by_id(session, tenant, memory_ids)
+        return [memory_from_row(found[memory_id]) for memory_id in _unique(memory_ids) if memory_id in found]
+
+    async def list_memories(
+        self,
+        tenant: Tenant,
+        node: FilterNode | None = None,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        show_expired: bool = False,
+    ) -> tuple[list[Memory], int]:
+        """One page of matching memories, newest first, and how many match in all."""
+        window = page_of(page, page_size)
+        where = self._memory_where(tenant, node, show_expired=show_expired)
+        async with self._read() as session:
+            total = await session.scalar(sa.select(sa.func.count()).select_from(MemoryRow).where(where))
+            rows = await session.scalars(
+                sa.select(MemoryRow)
+                .where(where)
+                .order_by(MemoryRow.created_at.desc(), MemoryRow.id.desc())
+                .offset(window.offset)
+                .limit(window.size)
+            )
+            memories = [memory_from_row(row) for row in rows]
+        return memories, int(total or 0)
+
+    async def find_memory_ids(
+        self, tenant: Tenant, node: FilterNode | None = None, *, show_expired: bool = False
+    ) -> list[str]:
+        where = self._memory_where(tenant, node, show_expired=show_expired)
+        async with self._read() as session:
+            ids = await session.scalars(
+                sa.select(MemoryRow.id).where(where).order_by(MemoryRow.created_at.desc(), MemoryRow.id.desc())
+            )
+            return list(ids)
+
+    async def update_memories(
+        self, tenant: Tenant, patches: Sequence[MemoryPatch], messages: Sequence[Message] = ()
+    ) -> list[UpdatedMemory]:
+        """Apply patches (unknown ids and, under respect_immutable, immutable memories are skipped)."""
+        for index, patch in enumerate(patches):
+            if patch.text is not None and not patch.text.strip():
+                raise InvalidArgument(f"patches[{index}].text: must not be empty", field=f"patches[{index}].text")
+            if patch.clear_expiration_date and patch.expiration_date is not None:
+                raise InvalidArgument(
+                    f"patches[{index}]: give expiration_date or clear_expiration_date, not both",
+                    field=f"patches[{index}].expiration_date",
+                )
+        actor = _actor_of(messages)
+        updated: list[UpdatedMemory] = []
+        async with self._write() as session:
+            found = await self._memories_by_id(session, tenant, [patch.memory_id for patch in patches])
+            for patch in patches:
+                row = found.get(patch.memory_id)
+                if row is None or (patch.respect_immutable and row.immutable):
+                    continue
+                previous = row.text
+                if patch.text is not None and patch.text != row.text:
+                    row.text = patch.text
+                    row.hash = text_hash(patch.text)
+                if patch.metadata is not None:
+                    row.metadata_ = patch.metadata
+                if patch.clear_expiration_date:
+                    row.expiration_date = None
+                elif patch.expiration_date is not None:
+                    row.expiration_date = patch.expiration_date
+                at = patch.updated_at or self._clock()
+                row.updated_at = at
+                session.add(
+                    _history_row(
+                        tenant,
+                        row,
+                        MemoryEvent.UPDATE,
+                        old=previous,
+                        new=row.text,
+                        messages=messages,
+                        actor=actor,
+                        at=at,
+                    )
+                )
+                updated.append(UpdatedMemory(memory=memory_from_row(row), previous_text=previous))
+        log.info(
+            "memories.updated",
+            count=len(updated),
+            requested=len(patches),
+            org_id=tenant.org_id,
+            project_id=tenant.project_id,
+        )
+        return updated
+
+    async def delete_memories(
+        self,
+        tenant: Tenant,
+        *,
+        memory_ids: Sequence[str] = (),
+        node: FilterNode | None = None,
+        all_memories: bool = False,
+        respect_immutable: bool = False,
+        messages: Sequence[Message] = (),
+    ) -> list[Memory]:
+        """Delete by ids and/or filter (both must match when both are given), or every memory with `all`."""
+        if not memory_ids and node is None and not all_memories:
+            raise InvalidArgument(
+                "memory_ids: give memory_ids, a filter, or all=true to delete every memory", field="memory_ids"
+            )
+        where = [self._memory_where(tenant, node)]
+        if respect_immutable:
+            where.append(MemoryRow.immutable.is_(False))
+        async with self._write() as session:
+            statement = sa.select(MemoryRow).where(*where).order_by(MemoryRow.created_at, MemoryRow.id)
+            if memory_ids:
+                rows = []
+                for chunk in _chunks(_unique(memory_ids)):
+                    rows.extend(await session.scalars(statement.where(MemoryRow.id.in_(chunk))))
+            else:
+                rows = list(await session.scalars(statement))
+            deleted = await self._delete_rows(session, tenant, rows, messages)
+        log.info("memories.deleted", count=len(deleted), org_id=tenant.org_id, project_id=tenant.project_id)
+        return deleted
+
+    async def _delete_rows(
+        self, session: AsyncSession, tenant: Tenant, rows: Sequence[MemoryRow], messages: Sequence[Message]
+    ) -> list[Memory]:
+        now = self._clock()
+        actor = _actor_of(messages)
+        deleted = [memory_from_row(row) for row in rows]
+        session.add_all(
+            _history_row(
+                tenant, row, MemoryEvent.DELETE, old=row.text, new=None, messages=messages, actor=actor, at=now
+            )
+            for row in rows
+        )
+        for chunk in _chunks([row.id for row in rows]):
+            await session.execute(
+                sa.delete(MemoryRow)
+                .where(self._tenant_rows(MemoryRow, tenant), MemoryRow.id.in_(chunk))
+                .execution_options(synchronize_session=False)
+            )
+        for row in rows:
+            session.expunge(row)
+        return deleted
+
+    async def list_history(self, tenant: Tenant, memory_id: str) -> list[HistoryEntry]:
+        """A memory's history, oldest first; NotFound for unknown ids and other tenants' ids."""
+        if not memory_id:
+            raise InvalidArgument("memory_id: must not be empty", field="memory_id")
+        async with self._read() as session:
+            rows = list(
+                await session.scalars(
+                    sa.select(HistoryRow)
+                    .where(self._tenant_rows(HistoryRow, tenant), HistoryRow.memory_id == memory_id)
+                    .order_by(HistoryRow.created_at, HistoryRow.seq)
+                )
+            )
+        if not rows:
+            raise NotFound(f"memory_id: memory '{memory_id}' not found", field="memory_id")
+        return [history_from_row(row) for row in rows]
+
+    # --- entities -------------------------------------------------------------------------------
+
+    async def list_entities(
+        self, tenant: Tenant, kind: EntityType | None = None, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> EntityPage:
+        """Entities (newest first) with live memory counts, plus totals per type."""
+        window = page_of(page, page_size)
+        where = [self._tenant_rows(EntityRow, tenant)]
+        if kind is not None:
+            where.append(EntityRow.type == str(kind))
+        async with self._read() as session:
+            per_type = dict(
+                (
+                    await session.execute(
+                        sa.select(EntityRow.type, sa.func.count())
+                        .where(self._tenant_rows(EntityRow, tenant))
+                        .group_by(EntityRow.type)
+                    )
+                ).all()
+            )
+            total = await session.scalar(sa.select(sa.func.count()).select_from(EntityRow).where(*where))
+            rows = list(
+                await session.scalars(
+                    sa.select(EntityRow)
+                    .where(*where)
+                    .order_by(EntityRow.created_at.desc(), EntityRow.type, EntityRow.name)
+                    .offset(window.offset)
+                    .limit(window.size)
+                )
+            )
+            counts = await self._memory_counts(session, tenant, rows)
+        entities = [
+            Entity(
+                id=row.id,
+                type=EntityType(row.type),
+                name=row.name,
+                memory_count=counts.get((row.type, row.name), 0),
+                metadata=row.metadata_,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
+        totals = {entity_type: int(per_type.get(str(entity_type), 0)) for entity_type in EntityType}
+        return EntityPage(entities=entities, total_count=int(total or 0), totals=totals)
+
+    async def _memory_counts(
+        self, session: AsyncSession, tenant: Tenant, rows: Sequence[EntityRow]
+    ) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for entity_type in EntityType:
+            names = [row.name for row in rows if row.type == entity_type.value]
+            if not names:
+                continue
+            column = getattr(MemoryRow, entity_type.scope_field)
+            result = await session.execute(
+                sa.select(column, sa.func.count())
+                .where(self._tenant_rows(MemoryRow, tenant), column.in_(names))
+                .group_by(column)
+            )
+            counts.update({(entity_type.value, name): int(count) for name, count in result.all()})
+        return counts
+
+    async def delete_entity(self, tenant: Tenant, kind: EntityType, name: str) -> tuple[bool, list[Memory]]:
+        """Delete the entity and every memory it owns (DELETE history rows are written for them)."""
+        if not name:
+            raise InvalidArgument("name: must not be empty", field="name")
+        column = getattr(MemoryRow, kind.scope_field)
+        entity_where = sa.and_(
+            self._tenant_rows(EntityRow, tenant), EntityRow.type == str(kind), EntityRow.name == name
+        )
+        async with self._write() as session:
+            rows = list(
+                await session.scalars(
+                    sa.select(MemoryRow)
+                    .where(self._tenant_rows(MemoryRow, tenant), column == name)
+                    .order_by(MemoryRow.created_at, MemoryRow.id)
+                )
+            )
+            deleted = await self._delete_rows(session, tenant, rows, ())
+            result = await session.execute(sa.delete(EntityRow).where(entity_where))
+            found = bool(result.rowcount) or bool(deleted)
+        log.info(
+            "entity.deleted",
+            type=str(kind),
+            found=found,
+            memories=len(deleted),
+            org_id=tenant.org_id,
+            project_id=tenant.project_id,
+        )
+        return found, deleted
+
+    # --- events ---------------------------------------------------------------------------------
+
+    async def record_event(self, tenant: Tenant, event: Event, *, keep_created_at: bool = False) -> Event:
+        """Insert or replace an event by id. keep_created_at keeps the stored creation time on replace."""
+        if not event.id:
+            raise InvalidArgument("event.id: must not be empty", field="event.id")
+        async with self._write() as session:
+            row = await session.get(EventRow, event.id)
+            if row is not None and (row.org_id, row.project_id) != (tenant.org_id, tenant.project_id):
+                raise AlreadyExists(f"event.id: event '{event.id}' already exists", field="event.id")
+            if row is None:
+                row = EventRow(
+                    id=event.id, org_id=tenant.org_id, project_id=tenant.project_id, created_at=event.created_at
+                )
+                session.add(row)
+            elif not keep_created_at:
+                row.created_at = event.created_at
+            row.event_type = event.event_type
+            row.status = str(event.status)
+            row.results = _changes_to_json(event.results)
+            row.error = event.error
+            row.started_at = event.started_at
+            row.completed_at = event.completed_at
+            row.latency_ms = event.latency_ms
+            stored = event_from_row(row)
+        log.info("event.recorded", event_id=event.id, status=str(event.status), results=len(event.results))
+        return stored
+
+    async def get_event(self, tenant: Tenant, event_id: str) -> Event:
+        async with self._read() as session:
+            row = await session.get(EventRow, event_id) if event_id else None
+            if row is None or (row.org_id, row.project_id) != (tenant.org_id, tenant.project_id):
+                raise NotFound(f"event_id: event '{event_id}' not found", field="event_id")
+            return event_from_row(row)
+
+    async def list_events(
+        self, tenant: Tenant, status: EventStatus | None = None, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> tuple[list[Event], int]:
+        window = page_of(page, page_size)
+        where = [self._tenant_rows(EventRow, tenant)]
+        if status is not None:
+            where.append(EventRow.status == str(status))
+        async with self._read() as session:
+            total = await session.scalar(sa.select(sa.func.count()).select_from(EventRow).where(*where))
+            rows = await session.scalars(
+                sa.select(EventRow)
+                .where(*where)
+                .order_by(EventRow.created_at.desc(), EventRow.id.desc())
+                .offset(window.offset)
+                .limit(window.size)
+            )
+            return [event_from_row(row) for row in rows], int(total or 0)
+
+    # --- API keys -------------------------------------------------------------------------------
+
+    async def authenticate_api_key(self, api_key: str) -> tuple[Tenant, str]:
+        """The tenant and key id of an active key; Unauthenticated otherwise."""
+        if not api_key:
+            raise Unauthenticated(INVALID_API_KEY, field="api_key")
+        async with self._read() as session:
+            row = await session.scalar(sa.select(ApiKeyRow).where(ApiKeyRow.key_sha256 == key_sha256(api_key)))
+        if row is None or row.revoked_at is not None:
+            raise Unauthenticated(INVALID_API_KEY, field="api_key")
+        return Tenant(org_id=row.org_id, project_id=row.project_id), row.id
+
+    async def create_api_key(self, tenant: Tenant, name: str = "", api_key: str = "") -> tuple[ApiKeyInfo, str]:
+        """Create a key (generated unless given) and its organisation/project; a given key is idempotent.
+
+        Only the SHA-256 of the key is stored. Giving a key that already belongs to another tenant is
+        refused (AlreadyExists); a revoked key stays revoked.
+        """
+        if api_key and (api_key != api_key.strip() or any(c.isspace() for c in api_key)):
+            raise InvalidArgument("api_key: must not contain whitespace", field="api_key")
+        plaintext = api_key or generate_api_key()
+        digest = key_sha256(plaintext)
+        now = self._clock()
+        async with self._write() as session:
+            existing = await session.scalar(sa.select(ApiKeyRow).where(ApiKeyRow.key_sha256 == digest))
+            if existing is not None:
+                if (existing.org_id, existing.project_id) != (tenant.org_id, tenant.project_id):
+                    raise AlreadyExists("api_key: this key already belongs to another tenant", field="api_key")
+                return api_key_from_row(existing), plaintext
+            await session.execute(
+                self._insert(OrganisationRow).values(id=tenant.org_id, created_at=now).on_conflict_do_nothing()
+            )
+            await session.execute(
+                self._insert(ProjectRow)
+                .values(org_id=tenant.org_id, project_id=tenant.project_id, created_at=now)
+                .on_conflict_do_nothing()
+            )
+            row = ApiKeyRow(
+                id=str(uuid.uuid4()),
+                org_id=tenant.org_id,
+                project_id=tenant.project_id,
+                name=name,
+                prefix=plaintext[:API_KEY_DISPLAY_CHARS],
+                key_sha256=digest,
+                created_at=now,
+            )
+            session.add(row)
+        log.info("api_key.created", key_id=row.id, org_id=tenant.org_id, project_id=tenant.project_id)
+        return api_key_from_row(row), plaintext
+
+    async def list_api_keys(self, *, include_revoked: bool = False) -> list[ApiKeyInfo]:
+        statement = sa.select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.id)
+        if not include_revoked:
+            statement = statement.where(ApiKeyRow.revoked_at.is_(None))
+        async with self._read() as session:
+            return [api_key_from_row(row) for row in await session.scalars(statement)]
+
+    async def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
+        """Revoke a key (revoking twice keeps the first revocation time)."""
+        async with self._write() as session:
+            row = await session.get(ApiKeyRow, key_id) if key_id else None
+            if row is None:
+                raise NotFound(f"key_id: API key '{key_id}' not found", field="key_id")
+            if row.revoked_at is None:
+                row.revoked_at = self._clock()
+            info = api_key_from_row(row)
+        log.info("api_key.revoked", key_id=key_id)
+        return info

@@ -1,0 +1,61 @@
+"""Fixtures: the real metadata service (start_service on port 0, SQLite in a tmp dir) and its stub."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from libs.rpc.client import open_channel
+from memgrid.common.v1 import common_pb2
+from memgrid.metadata.v1 import metadata_service_pb2_grpc
+from services.metadata.server import start_service
+from services.metadata.settings import MetadataSettings
+
+BOOTSTRAP_KEY = "mg_bootstrap_test_key_1"
+BOOTSTRAP_TENANT = ("boot-org", "boot-proj")
+
+
+@dataclass
+class Running:
+    settings: MetadataSettings
+    stub: metadata_service_pb2_grpc.MetadataServiceStub
+    port: int
+
+
+def service_settings(data_dir: Path, api_keys: str = "") -> MetadataSettings:
+    return MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, shutdown_grace_seconds=0)
+
+
+@pytest.fixture(scope="session")
+async def metadata(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
+    """One service for the session; each test isolates itself with its own tenant."""
+    settings = service_settings(
+        tmp_path_factory.mktemp("metadata"),
+        api_keys=f"{BOOTSTRAP_KEY}={BOOTSTRAP_TENANT[0]}/{BOOTSTRAP_TENANT[1]}",
+    )
+    service = await start_service(settings)
+    channel = open_channel(f"127.0.0.1:{service.port}")
+    try:
+        yield Running(settings, metadata_service_pb2_grpc.MetadataServiceStub(channel), service.port)
+    finally:
+        await channel.close()
+        await service.stop(0)
+
+
+@pytest.fixture
+def stub(metadata: Running) -> metadata_service_pb2_grpc.MetadataServiceStub:
+    return metadata.stub
+
+
+@pytest.fixture
+def tenant() -> common_pb2.Tenant:
+    return common_pb2.Tenant(org_id=f"org-{uuid.uuid4().hex[:8]}", project_id="proj")
+
+
+@pytest.fixture
+def other_tenant() -> common_pb2.Tenant:
+    return common_pb2.Tenant(org_id=f"org-{uuid.uuid4().hex[:8]}", project_id="other")

@@ -1,0 +1,150 @@
+"""Start-up: migrations to head, persistence across a restart, bootstrap keys, settings validation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from libs.errors import AlreadyExists
+from libs.rpc.client import call, open_channel
+from memgrid.common.v1 import common_pb2
+from memgrid.metadata.v1 import metadata_service_pb2 as pb
+from memgrid.metadata.v1 import metadata_service_pb2_grpc
+from services.metadata.database import create_engine, run_migrations
+from services.metadata.models import Base
+from services.metadata.server import start_service
+from services.metadata.settings import DATABASE_FILE, MetadataSettings, parse_bootstrap_keys
+
+from .conftest import service_settings
+from .helpers import new_memory
+
+TENANT = common_pb2.Tenant(org_id="acme", project_id="app")
+
+
+async def test_data_and_keys_survive_a_restart(tmp_path):
+    settings = service_settings(tmp_path, api_keys="k-restart=acme/app")
+    service = await start_service(settings)
+    channel = open_channel(f"127.0.0.1:{service.port}")
+    try:
+        stub = metadata_service_pb2_grpc.MetadataServiceStub(channel)
+        created = await call(
+            stub.CreateMemories(
+                pb.CreateMemoriesRequest(
+                    tenant=TENANT, memories=[new_memory("persisted", user_id="u", metadata={"a": 1})]
+                )
+            )
+        )
+        extra = await call(stub.CreateApiKey(pb.CreateApiKeyRequest(tenant=TENANT, name="extra")))
+        await call(
+            stub.RecordEvent(
+                pb.RecordEventRequest(
+                    tenant=TENANT,
+                    event=common_pb2.Event(id="e1", event_type="ADD", status=common_pb2.EVENT_STATUS_PENDING),
+                )
+            )
+        )
+    finally:
+        await channel.close()
+        await service.stop(0)
+    assert (tmp_path / DATABASE_FILE).exists()
+
+    # Same file, same bootstrap keys: migrations and key upserts are idempotent.
+    service = await start_service(settings)
+    channel = open_channel(f"127.0.0.1:{service.port}")
+    try:
+        stub = metadata_service_pb2_grpc.MetadataServiceStub(channel)
+        got = await call(stub.GetMemories(pb.GetMemoriesRequest(tenant=TENANT, memory_ids=[created.memories[0].id])))
+        assert list(got.memories) == list(created.memories)
+        history = await call(stub.ListHistory(pb.ListHistoryRequest(tenant=TENANT, memory_id=created.memories[0].id)))
+        assert len(history.entries) == 1
+        entities = await call(stub.ListEntities(pb.ListEntitiesRequest(tenant=TENANT)))
+        assert [(e.name, e.memory_count) for e in entities.entities] == [("u", 1)]
+        for key in ("k-restart", extra.api_key):
+            auth = await call(stub.AuthenticateApiKey(pb.AuthenticateApiKeyRequest(api_key=key)))
+            assert auth.tenant == TENANT
+        keys = await call(stub.ListApiKeys(pb.ListApiKeysRequest(include_revoked=True)))
+        assert sorted(k.name for k in keys.keys) == ["bootstrap", "extra"]
+        event = await call(stub.GetEvent(pb.GetEventRequest(tenant=TENANT, event_id="e1")))
+        assert event.event.status == common_pb2.EVENT_STATUS_PENDING
+    finally:
+        await channel.close()
+        await service.stop(0)
+
+
+async def test_migrations_build_exactly_the_models(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}")
+    try:
+        await run_migrations(engine)
+        await run_migrations(engine)  # a second upgrade is a no-op
+
+        def differences(connection: sa.Connection) -> list:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, Base.metadata)
+
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+            version = await connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        assert version == "0001"
+    finally:
+        await engine.dispose()
+
+
+def test_default_database_is_sqlite_in_data_dir(tmp_path):
+    settings = MetadataSettings(data_dir=tmp_path / "nested" / "dir")
+    assert settings.metadata_port == 50063
+    url = settings.resolved_database_url()
+    assert url == f"sqlite+aiosqlite:///{(tmp_path / 'nested' / 'dir').resolve() / DATABASE_FILE}"
+    assert (tmp_path / "nested" / "dir").is_dir()
+    assert (
+        MetadataSettings(database_url="postgresql+psycopg://db/memgrid")
+        .resolved_database_url()
+        .startswith("postgresql+psycopg://")
+    )
+
+
+def test_api_keys_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MEMGRID_API_KEYS", " key1=org1/projA, key2=org1/projB ,")
+    keys = MetadataSettings().bootstrap_keys()
+    assert [(k.api_key, k.tenant.org_id, k.tenant.project_id) for k in keys] == [
+        ("key1", "org1", "projA"),
+        ("key2", "org1", "projB"),
+    ]
+    assert "key1" not in repr(MetadataSettings())
+
+
+@pytest.mark.parametrize("raw", ["key1", "key1=org1", "=org/proj", "key=/proj", "key=org/", "k=a/b/c", "ok=o/p,bad"])
+async def test_malformed_api_keys_stop_start_up_without_echoing_the_key(tmp_path, raw):
+    with pytest.raises(ValueError, match="MEMGRID_API_KEYS entry") as caught:
+        parse_bootstrap_keys(raw)
+    assert "key1" not in str(caught.value)
+    with pytest.raises(ValueError, match="MEMGRID_API_KEYS entry"):
+        await start_service(service_settings(tmp_path, api_keys=raw))
+    assert not (tmp_path / DATABASE_FILE).exists()
+
+
+async def test_bootstrap_key_claimed_by_another_tenant_stops_start_up(tmp_path):
+    service = await start_service(service_settings(tmp_path, api_keys="shared-key=acme/app"))
+    await service.stop(0)
+    with pytest.raises(AlreadyExists, match="api_key"):
+        await start_service(service_settings(tmp_path, api_keys="shared-key=other/app"))
+
+
+async def test_concurrent_writes_do_not_collide(stub, tenant):
+    async def add(index: int) -> None:
+        memories = [new_memory(f"fact {index}", user_id="same-user", agent_id=f"agent-{index % 3}")]
+        await call(stub.CreateMemories(pb.CreateMemoriesRequest(tenant=tenant, memories=memories)))
+
+    await asyncio.gather(*(add(index) for index in range(30)))
+    listed = await call(stub.ListMemories(pb.ListMemoriesRequest(tenant=tenant)))
+    assert listed.total_count == 30
+    entities = await call(stub.ListEntities(pb.ListEntitiesRequest(tenant=tenant)))
+    assert {(e.name, e.memory_count) for e in entities.entities} == {
+        ("same-user", 30),
+        ("agent-0", 10),
+        ("agent-1", 10),
+        ("agent-2", 10),
+    }
