@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 import grpc
 
 from libs import domain
+from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorHit, VectorRecord
 from libs.filters import FilterNode
 from libs.filters.proto import filter_to_proto
 from libs.mappers import (
@@ -40,74 +39,6 @@ from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as vs_grpc
 # Ids per DeleteVectors call (the service takes at most 10,000).
 VECTOR_DELETE_CHUNK = 5000
 
-# --- values exchanged with the clients ----------------------------------------------------------
-
-
-@dataclass(slots=True)
-class NewMemory:
-    id: str
-    text: str
-    scope: domain.Scope
-    metadata: dict | None
-    categories: list[str]
-    immutable: bool
-    expiration_date: str | None
-    created_at: datetime | None
-    actor_id: str | None
-    role: domain.Role | None
-
-
-@dataclass(slots=True)
-class MemoryPatch:
-    memory_id: str
-    text: str | None = None
-    metadata: dict | None = None
-    expiration_date: str | None = None
-    clear_expiration_date: bool = False
-    updated_at: datetime | None = None
-    respect_immutable: bool = False
-
-
-@dataclass(slots=True)
-class Fact:
-    text: str
-    attributed_to: domain.Role | None
-    categories: list[str]
-
-
-@dataclass(slots=True)
-class Candidate:
-    memory_id: str
-    text: str
-    score: float
-    immutable: bool
-    fact_index: int
-
-
-@dataclass(slots=True)
-class Action:
-    event: domain.MemoryEvent
-    memory_id: str
-    text: str
-    fact_index: int
-
-
-@dataclass(slots=True)
-class VectorItem:
-    memory_id: str
-    text: str
-    scope: domain.Scope
-    created_at: datetime
-    updated_at: datetime
-    categories: list[str]
-
-
-@dataclass(slots=True)
-class Hit:
-    memory_id: str
-    score: float
-
-
 # --- clients ------------------------------------------------------------------------------------
 
 
@@ -127,9 +58,9 @@ class MetadataClient:
                 id=memory.id,
                 text=memory.text,
                 scope=scope_to_proto(memory.scope),
-                categories=memory.categories,
+                categories=memory.categories or [],
                 immutable=memory.immutable,
-                expiration_date=memory.expiration_date or "",
+                expiration_date=memory.expiration_date.isoformat() if memory.expiration_date else "",
                 actor_id=memory.actor_id or "",
                 role=role_to_proto(memory.role),
             )
@@ -181,7 +112,7 @@ class MetadataClient:
             if patch.clear_expiration_date:
                 item.clear_expiration_date = True
             elif patch.expiration_date:
-                item.expiration_date = patch.expiration_date
+                item.expiration_date = patch.expiration_date.isoformat()
             if patch.updated_at is not None:
                 item.updated_at.CopyFrom(timestamp_to_proto(patch.updated_at))
         response = await call(self._stub.UpdateMemories(request, timeout=self._timeout))
@@ -283,7 +214,7 @@ class VectorSearchClient:
         self._stub = vs_grpc.VectorSearchServiceStub(channel)
         self._timeout = timeout
 
-    async def upsert(self, tenant: domain.Tenant, items: Sequence[VectorItem]) -> None:
+    async def upsert(self, tenant: domain.Tenant, items: Sequence[VectorRecord]) -> None:
         if not items:
             return
         request = vs_pb2.UpsertVectorsRequest(tenant=tenant_to_proto(tenant))
@@ -312,7 +243,7 @@ class VectorSearchClient:
         node: FilterNode | None,
         top_k: int,
         candidate_ids: Sequence[str] | None = None,
-    ) -> list[list[Hit]]:
+    ) -> list[list[VectorHit]]:
         request = vs_pb2.SearchVectorsRequest(tenant=tenant_to_proto(tenant), queries=list(queries), top_k=top_k)
         if node is not None:
             request.filter.CopyFrom(filter_to_proto(node))
@@ -320,7 +251,7 @@ class VectorSearchClient:
             request.candidate_ids.extend(candidate_ids)
             request.restrict_to_candidates = True
         response = await call(self._stub.SearchVectors(request, timeout=self._timeout))
-        return [[Hit(hit.memory_id, hit.score) for hit in result.hits] for result in response.results]
+        return [[VectorHit(hit.memory_id, hit.score) for hit in result.hits] for result in response.results]
 
 
 class ExtractionClient:
@@ -353,7 +284,7 @@ class ExtractionClient:
 
     async def reconcile(
         self, tenant: domain.Tenant, facts: Sequence[Fact], candidates: Sequence[Candidate]
-    ) -> list[Action]:
+    ) -> list[MemoryAction]:
         request = ex_pb2.ReconcileMemoriesRequest(tenant=tenant_to_proto(tenant))
         for fact in facts:
             request.facts.add(
@@ -369,6 +300,6 @@ class ExtractionClient:
             )
         response = await call(self._stub.ReconcileMemories(request, timeout=self._timeout))
         return [
-            Action(PROTO_TO_EVENT.get(a.event, domain.MemoryEvent.NONE), a.memory_id, a.text, a.fact_index)
+            MemoryAction(PROTO_TO_EVENT.get(a.event, domain.MemoryEvent.NONE), a.memory_id, a.text, a.fact_index)
             for a in response.actions
         ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from libs import domain
@@ -23,7 +23,7 @@ class AddCommand:
     metadata: dict[str, Any] | None = None
     infer: bool = True
     immutable: bool = False
-    expiration_date: str | None = None
+    expiration_date: date | None = None
     created_at: datetime | None = None
     custom_instructions: str = ""
     custom_categories: dict[str, str] = field(default_factory=dict)
@@ -68,7 +68,7 @@ class UpdateCommand:
     memory_id: str
     text: str | None = None
     metadata: dict[str, Any] | None = None
-    expiration_date: str | None = None
+    expiration_date: date | None = None
     clear_expiration_date: bool = False
     updated_at: datetime | None = None
 

@@ -13,17 +13,7 @@ from datetime import UTC, date, datetime
 
 import structlog
 
-from gateway.clients import (
-    Action,
-    Candidate,
-    ExtractionClient,
-    Fact,
-    MemoryPatch,
-    MetadataClient,
-    NewMemory,
-    VectorItem,
-    VectorSearchClient,
-)
+from gateway.clients import ExtractionClient, MetadataClient, VectorSearchClient
 from gateway.commands import (
     MAX_BATCH,
     AddCommand,
@@ -35,8 +25,18 @@ from gateway.commands import (
 )
 from gateway.query import without_entity_names
 from libs import domain
+from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorRecord
 from libs.errors import InvalidArgument, MemgridError, NotFound
-from libs.filters import SCOPE_FILTER_FIELDS, VECTOR_FILTER_FIELDS, Condition, FilterNode, Op, conjoin, fields_of
+from libs.filters import (
+    SCOPE_FILTER_FIELDS,
+    VECTOR_FILTER_OPS,
+    Condition,
+    FilterNode,
+    Op,
+    conjoin,
+    fields_of,
+    runs_in_vector_store,
+)
 
 log = structlog.get_logger()
 
@@ -151,7 +151,7 @@ class Orchestrator:
         ]
 
     async def _apply(
-        self, tenant: domain.Tenant, command: AddCommand, facts: Sequence[Fact], actions: Sequence[Action]
+        self, tenant: domain.Tenant, command: AddCommand, facts: Sequence[Fact], actions: Sequence[MemoryAction]
     ) -> list[domain.MemoryChange]:
         adds = [
             self._new_memory(
@@ -212,7 +212,7 @@ class Orchestrator:
             return []
         stored = await self._metadata.create_memories(tenant, new, messages)
         try:
-            await self._vectors.upsert(tenant, [_vector_item(memory) for memory in stored])
+            await self._vectors.upsert(tenant, [_vector_record(memory) for memory in stored])
         except MemgridError:
             await self._metadata.delete_memories(tenant, ids=[m.id for m in stored])
             raise
@@ -224,7 +224,7 @@ class Orchestrator:
         if not patches:
             return []
         updated = await self._metadata.update_memories(tenant, patches, messages)
-        await self._vectors.upsert(tenant, [_vector_item(memory) for memory, _ in updated])
+        await self._vectors.upsert(tenant, [_vector_record(memory) for memory, _ in updated])
         return updated
 
     async def _delete(
@@ -260,7 +260,7 @@ class Orchestrator:
         )
         fetch = command.top_k + SEARCH_OVERFETCH
         query = without_entity_names(command.query, command.filter)
-        if fields_of(node) <= VECTOR_FILTER_FIELDS:
+        if runs_in_vector_store(node, VECTOR_FILTER_OPS):
             hits = (await self._vectors.search(tenant, [query], node, fetch))[0]
         else:
             candidate_ids = await self._metadata.find_memory_ids(tenant, node, command.show_expired)
@@ -372,8 +372,8 @@ class Orchestrator:
         return await self._metadata.list_events(tenant, status, page, page_size)
 
 
-def _vector_item(memory: domain.Memory) -> VectorItem:
-    return VectorItem(
+def _vector_record(memory: domain.Memory) -> VectorRecord:
+    return VectorRecord(
         memory_id=memory.id,
         text=memory.memory,
         scope=memory.scope,

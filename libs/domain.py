@@ -159,3 +159,95 @@ class ApiKeyInfo:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+# --- write requests shared by the gateway and the metadata service ------------------------------
+
+
+@dataclass(slots=True)
+class NewMemory:
+    """A memory to store; the caller chooses the id."""
+
+    id: str
+    text: str
+    scope: Scope
+    metadata: dict[str, Any] | None = None
+    categories: list[str] | None = None
+    immutable: bool = False
+    expiration_date: date | None = None
+    created_at: datetime | None = None
+    actor_id: str | None = None
+    role: Role | None = None
+
+
+@dataclass(slots=True)
+class MemoryPatch:
+    """A change to one memory. None means "leave as is"."""
+
+    memory_id: str
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+    expiration_date: date | None = None
+    clear_expiration_date: bool = False
+    updated_at: datetime | None = None
+    respect_immutable: bool = False
+
+
+@dataclass(slots=True)
+class UpdatedMemory:
+    memory: Memory
+    previous_text: str
+
+
+# --- extraction: facts, candidates and the actions decided for them ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A fact phrased as a standalone memory ("Is allergic to nuts")."""
+
+    text: str
+    attributed_to: Role | None
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An existing memory similar to the fact at `fact_index`."""
+
+    memory_id: str
+    text: str
+    score: float
+    immutable: bool
+    fact_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryAction:
+    """One decided change. memory_id is empty for ADD; text is the text to store for ADD/UPDATE."""
+
+    event: MemoryEvent
+    memory_id: str
+    text: str
+    fact_index: int
+
+
+# --- vectors -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VectorRecord:
+    """One memory to embed and store in the vector index, with the fields searches pre-filter on."""
+
+    memory_id: str
+    text: str
+    scope: Scope
+    created_at: datetime
+    updated_at: datetime
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class VectorHit:
+    memory_id: str
+    score: float

@@ -73,14 +73,13 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
             raise NotImplementedYet(
                 "async_mode: asynchronous adds are not available yet; omit async_mode", field="async_mode"
             )
-        date_from_text(request.expiration_date)
         command = AddCommand(
             messages=[message_from_proto(m) for m in request.messages],
             scope=scope_from_proto(request.scope),
             metadata=struct_from_proto(request.metadata, present=request.HasField("metadata")),
             infer=request.infer if request.HasField("infer") else True,
             immutable=request.immutable,
-            expiration_date=request.expiration_date or None,
+            expiration_date=date_from_text(request.expiration_date),
             created_at=_unix(request.timestamp),
             custom_instructions=request.custom_instructions,
             custom_categories=dict(request.custom_categories),
@@ -150,13 +149,11 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     ) -> pb2.UpdateMemoryResponse:
         tenant = await self._tenant(context)
         expiration = request.WhichOneof("expiration")
-        if expiration == "expiration_date":
-            date_from_text(request.expiration_date)
         command = UpdateCommand(
             memory_id=_memory_id(request.memory_id),
             text=request.text if request.HasField("text") else None,
             metadata=struct_from_proto(request.metadata, present=request.HasField("metadata")),
-            expiration_date=request.expiration_date if expiration == "expiration_date" else None,
+            expiration_date=date_from_text(request.expiration_date) if expiration == "expiration_date" else None,
             clear_expiration_date=expiration == "clear_expiration_date" and request.clear_expiration_date,
             updated_at=_unix(request.timestamp),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ from fastapi import Body, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Authenticator
 from gateway.commands import UpdateCommand
@@ -27,6 +28,7 @@ from gateway.rest.schemas import (
 )
 from libs import domain
 from libs.errors import InvalidArgument, MemgridError
+from libs.logging import REQUEST_ID_HEADER, bind_request_id, new_request_id
 
 log = structlog.get_logger()
 
@@ -47,6 +49,44 @@ class NormalisePathMiddleware:
             if path != scope["path"]:
                 scope = dict(scope, path=path, raw_path=path.encode())
         await self.app(scope, receive, send)
+
+
+class RequestContextMiddleware:
+    """Bind the caller's `X-Request-Id` (or a new one) for every log line and downstream RPC of the request;
+    echo it in the response and write one access line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:128] or new_request_id()
+        bind_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = dict(
+                    message, headers=[*message.get("headers", []), (REQUEST_ID_HEADER.encode(), request_id.encode())]
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "http.completed",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
 
 
 def _field_of(location: tuple[Any, ...]) -> str:
@@ -299,4 +339,5 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
         return {"count": total, "results": [render.event_json(event) for event in events]}
 
     app.add_middleware(NormalisePathMiddleware)
+    app.add_middleware(RequestContextMiddleware)
     return app

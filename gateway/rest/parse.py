@@ -61,15 +61,13 @@ def _custom_categories(raw: list[dict[str, str]] | dict[str, str] | None) -> dic
 
 def add_command(body: AddBody) -> AddCommand:
     ids = {**_entity_ids_in_filters(body.filters), **body.given_ids()}
-    if body.expiration_date:
-        date_from_text(body.expiration_date)
     return AddCommand(
         messages=[domain.Message(role=domain.Role(m.role), content=m.content, name=m.name) for m in body.messages],
         scope=scope_from_ids(ids),
         metadata=body.metadata,
         infer=body.infer,
         immutable=body.immutable,
-        expiration_date=body.expiration_date,
+        expiration_date=date_from_text(body.expiration_date or ""),
         created_at=_timestamp(body.timestamp, "timestamp"),
         custom_instructions=body.custom_instructions or "",
         custom_categories=_custom_categories(body.custom_categories),
@@ -147,13 +145,11 @@ def list_command(body: ListBody, page: int | None, page_size: int | None, *, all
 
 def update_command(memory_id: str, body: UpdateBody) -> UpdateCommand:
     fields_sent = body.model_fields_set
-    if body.expiration_date:
-        date_from_text(body.expiration_date)
     return UpdateCommand(
         memory_id=memory_id,
         text=body.text,
         metadata=body.metadata,
-        expiration_date=body.expiration_date or None,
+        expiration_date=date_from_text(body.expiration_date or ""),
         clear_expiration_date="expiration_date" in fields_sent and not body.expiration_date,
         updated_at=_timestamp(body.timestamp, "timestamp"),
     )

@@ -3,12 +3,12 @@
 Translators to SQL and to Milvus expressions live with the services that run them.
 """
 
-from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or, conjoin, fields_of
-from libs.filters.parser import SCOPE_FILTER_FIELDS, VECTOR_FILTER_FIELDS, parse_filters
+from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or, conjoin, fields_of, runs_in_vector_store
+from libs.filters.parser import SCOPE_FILTER_FIELDS, VECTOR_FILTER_OPS, parse_filters
 
 __all__ = [
     "SCOPE_FILTER_FIELDS",
-    "VECTOR_FILTER_FIELDS",
+    "VECTOR_FILTER_OPS",
     "And",
     "Condition",
     "FilterNode",
@@ -18,4 +18,5 @@ __all__ = [
     "conjoin",
     "fields_of",
     "parse_filters",
+    "runs_in_vector_store",
 ]

@@ -69,6 +69,11 @@ def walk(node: FilterNode) -> Iterator[Condition]:
         yield from walk(child)
 
 
+def runs_in_vector_store(node: FilterNode | None, supported: dict[str, frozenset[Op]]) -> bool:
+    """True when every condition's field and operator is one the vector store evaluates itself."""
+    return node is None or all(c.op in supported.get(c.field, ()) for c in walk(node))
+
+
 def fields_of(node: FilterNode | None) -> set[str]:
     """Every field name a filter refers to."""
     return set() if node is None else {condition.field for condition in walk(node)}

@@ -12,8 +12,16 @@ SCOPE_FILTER_FIELDS = frozenset({"user_id", "agent_id", "app_id", "run_id"})
 DATE_FIELDS = frozenset({"created_at", "updated_at", "expiration_date"})
 LIST_FIELDS = frozenset({"categories", "keywords"})
 KNOWN_FIELDS = SCOPE_FILTER_FIELDS | DATE_FIELDS | LIST_FIELDS | {"memory_ids", "metadata"}
-# Fields the vector store keeps as typed scalars, so a filter on only these runs inside Milvus.
-VECTOR_FILTER_FIELDS = SCOPE_FILTER_FIELDS | {"created_at", "updated_at", "categories", "memory_ids"}
+# What the vector store can evaluate itself (typed scalar fields); anything else is resolved by the
+# metadata service into candidate ids first.
+_ORDERED = frozenset({Op.EQ, Op.NE, Op.IN, Op.NIN, Op.GT, Op.GTE, Op.LT, Op.LTE, Op.EXISTS})
+VECTOR_FILTER_OPS: dict[str, frozenset[Op]] = {
+    **{name: frozenset({Op.EQ, Op.NE, Op.IN, Op.NIN, Op.EXISTS}) for name in SCOPE_FILTER_FIELDS},
+    "created_at": _ORDERED,
+    "updated_at": _ORDERED,
+    "categories": frozenset({Op.EQ, Op.NE, Op.CONTAINS, Op.IN, Op.NIN, Op.EXISTS}),
+    "memory_ids": frozenset({Op.EQ, Op.NE, Op.IN, Op.NIN}),
+}
 LOGICAL_KEYS = {"AND": And, "OR": Or, "NOT": Not}
 OPERATORS = {op.value: op for op in Op if op is not Op.EXISTS}
 WILDCARD = "*"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from libs.domain import Role
+from libs.domain import Candidate, Fact, MemoryAction, Role
 from libs.errors import InvalidArgument
 from libs.mappers import EVENT_TO_PROTO, role_from_proto, role_to_proto
 from memgrid.extraction.v1 import extraction_service_pb2 as pb
-from services.extraction.ports import Candidate, ExtractionOptions, Fact, MemoryAction
+from services.extraction.ports import ExtractionOptions
 
 
 def options_from_request(request: pb.ExtractFactsRequest) -> ExtractionOptions:

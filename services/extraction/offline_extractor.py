@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from libs.domain import Message, Role, Scope
+from libs.domain import Fact, Message, Role, Scope
 from services.extraction.categories import (
     custom_categories,
     custom_category_terms,
@@ -47,7 +47,7 @@ from services.extraction.grammar import (
     normalize_text,
     third_person,
 )
-from services.extraction.ports import ExtractionOptions, Fact
+from services.extraction.ports import ExtractionOptions
 
 # --- splitting ----------------------------------------------------------------------------------
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from libs.domain import MemoryEvent
+from libs.domain import Candidate, Fact, MemoryAction, MemoryEvent
 from services.extraction.grammar import normalize_text, third_person
-from services.extraction.ports import Candidate, Fact, MemoryAction
 
 NEAR_DUPLICATE_SCORE = 0.92
 

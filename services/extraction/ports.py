@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from libs.domain import MemoryEvent, Message, Role, Scope
+from libs.domain import Candidate, Fact, MemoryAction, Message, Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,36 +23,6 @@ class ExtractionOptions:
     includes: str = ""
     # Comma-separated kinds of information to drop.
     excludes: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """A fact phrased as a standalone memory ("Is allergic to nuts")."""
-
-    text: str
-    attributed_to: Role
-    categories: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An existing memory similar to the fact at `fact_index`."""
-
-    memory_id: str
-    text: str
-    score: float
-    immutable: bool
-    fact_index: int
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryAction:
-    """One decided change. memory_id is empty for ADD; text is the text to store for ADD/UPDATE."""
-
-    event: MemoryEvent
-    memory_id: str
-    text: str
-    fact_index: int
 
 
 class FactExtractor(Protocol):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 
 from libs import mappers
-from libs.domain import ApiKeyInfo
+from libs.domain import ApiKeyInfo, MemoryPatch, NewMemory
 from libs.errors import InvalidArgument
 from memgrid.metadata.v1 import metadata_service_pb2 as pb
-from services.metadata.domain import MemoryPatch, NewMemory
 
 
 def new_memory_from_proto(message: pb.NewMemory, index: int) -> NewMemory:

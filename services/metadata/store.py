@@ -33,14 +33,16 @@ from libs.domain import (
     Memory,
     MemoryChange,
     MemoryEvent,
+    MemoryPatch,
     Message,
+    NewMemory,
     Role,
     Scope,
     Tenant,
+    UpdatedMemory,
 )
 from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from libs.filters.ast import FilterNode
-from services.metadata.domain import MemoryPatch, NewMemory, UpdatedMemory
 from services.metadata.models import (
     ApiKeyRow,
     EntityRow,

@@ -6,7 +6,7 @@ import time
 
 import structlog
 
-from libs.domain import SCOPE_FIELDS, Tenant
+from libs.domain import SCOPE_FIELDS, Tenant, VectorHit, VectorRecord
 from libs.errors import InvalidArgument
 from services.vectorsearch.models import (
     CATEGORY_MAX_BYTES,
@@ -15,8 +15,6 @@ from services.vectorsearch.models import (
     SCOPE_ID_MAX_BYTES,
     SearchQuery,
     StoredVector,
-    VectorHit,
-    VectorRecord,
 )
 from services.vectorsearch.ports import AsyncEmbedder, VectorStore
 

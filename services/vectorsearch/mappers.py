@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from libs.domain import VectorHit, VectorRecord
 from libs.filters.proto import filter_from_proto
 from libs.mappers import scope_from_proto, timestamp_from_proto
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as pb
-from services.vectorsearch.models import SearchQuery, VectorHit, VectorRecord
+from services.vectorsearch.models import SearchQuery
 
 
 def record_from_proto(item: pb.VectorItem) -> VectorRecord:

@@ -132,14 +132,17 @@ def _scope(condition: Condition) -> str:
     field, op = condition.field, condition.op
     if op is Op.EXISTS:
         return f'{field} != ""'
-    if op in (Op.EQ, Op.NE):
-        return f"{field} {_COMPARISONS[op]} {quote(_text(condition, condition.value))}"
+    if op is Op.EQ:
+        return f"{field} == {quote(_text(condition, condition.value))}"
+    # ne / nin never match a memory without that id (unset is stored as ""), as in SQL.
+    if op is Op.NE:
+        return f'{field} != {quote(_text(condition, condition.value))} and {field} != ""'
     if op is Op.IN:
         values = _texts(condition)
         return f"{field} in {quote_list(values)}" if values else FALSE_EXPR
     if op is Op.NIN:
         values = _texts(condition)
-        return f"not ({field} in {quote_list(values)})" if values else TRUE_EXPR
+        return f'not ({field} in {quote_list(values)}) and {field} != ""' if values else f'{field} != ""'
     raise _unsupported(condition)
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
-from libs.domain import Scope
+from libs.domain import VectorRecord
 from libs.filters import FilterNode
 
 # Column limits of the vector collection (Milvus VARCHAR lengths are in UTF-8 bytes).
@@ -13,18 +12,6 @@ ID_MAX_BYTES = 256
 SCOPE_ID_MAX_BYTES = 512
 CATEGORY_MAX_BYTES = 256
 MAX_CATEGORIES = 256
-
-
-@dataclass(frozen=True, slots=True)
-class VectorRecord:
-    """One memory to embed and store."""
-
-    memory_id: str
-    text: str
-    scope: Scope
-    created_at: datetime
-    updated_at: datetime
-    categories: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +29,3 @@ class SearchQuery:
     top_k: int
     # None: no restriction; a list (possibly empty): only these ids are candidates.
     candidate_ids: list[str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class VectorHit:
-    memory_id: str
-    score: float

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from libs.domain import Tenant
+from libs.domain import Tenant, VectorHit
 from libs.filters import FilterNode
-from services.vectorsearch.models import StoredVector, VectorHit
+from services.vectorsearch.models import StoredVector
 
 
 class AsyncEmbedder(Protocol):

@@ -15,7 +15,7 @@ import structlog
 from pymilvus import DataType, MilvusClient
 from pymilvus.exceptions import MilvusException, MilvusUnavailableException
 
-from libs.domain import Tenant
+from libs.domain import Tenant, VectorHit
 from libs.errors import AlreadyExists, FailedPrecondition, InternalError, MemgridError, UpstreamUnavailable
 from libs.filters import FilterNode
 from services.vectorsearch import milvus_filter
@@ -25,7 +25,6 @@ from services.vectorsearch.models import (
     MAX_CATEGORIES,
     SCOPE_ID_MAX_BYTES,
     StoredVector,
-    VectorHit,
 )
 
 log = structlog.get_logger()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from libs.domain import MemoryEvent, Role
+from libs.domain import Candidate, Fact, MemoryAction, MemoryEvent, Role
 from services.extraction.offline_reconciler import OfflineMemoryReconciler, contradicts, reconcile
-from services.extraction.ports import Candidate, Fact, MemoryAction
 
 
 def fact(text: str) -> Fact:

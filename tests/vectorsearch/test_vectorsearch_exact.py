@@ -147,10 +147,10 @@ def reference(node: FilterNode, row: dict[str, Any]) -> bool:
     if op is Op.IN:
         return current in value
     if op is Op.NIN:
-        return current not in value
+        return current is not None and current not in value
     compare = {
         Op.EQ: lambda a, b: a == b,
-        Op.NE: lambda a, b: a != b,
+        Op.NE: lambda a, b: a is not None and a != b,
         Op.GT: lambda a, b: a is not None and a > b,
         Op.GTE: lambda a, b: a is not None and a >= b,
         Op.LT: lambda a, b: a is not None and a < b,

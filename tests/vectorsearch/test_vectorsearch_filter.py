@@ -38,9 +38,10 @@ def expr(field: str, op: Op, value: object = None) -> str:
 @pytest.mark.parametrize("field", ["user_id", "agent_id", "app_id", "run_id"])
 def test_scope_field_operators(field: str) -> None:
     assert expr(field, Op.EQ, "alex") == f'{field} == "alex"'
-    assert expr(field, Op.NE, "alex") == f'{field} != "alex"'
+    # ne / nin never match a memory without the id, as on the SQL side.
+    assert expr(field, Op.NE, "alex") == f'{field} != "alex" and {field} != ""'
     assert expr(field, Op.IN, ("a", "b")) == f'{field} in ["a", "b"]'
-    assert expr(field, Op.NIN, ("a", "b")) == f'not ({field} in ["a", "b"])'
+    assert expr(field, Op.NIN, ("a", "b")) == f'not ({field} in ["a", "b"]) and {field} != ""'
     assert expr(field, Op.EXISTS) == f'{field} != ""'
 
 
