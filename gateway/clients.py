@@ -14,12 +14,14 @@ from libs.mappers import (
     ENTITY_TYPE_TO_PROTO,
     PROTO_TO_EVENT,
     STATUS_TO_PROTO,
+    categories_to_proto,
     entity_from_proto,
     event_from_proto,
     event_to_proto,
     history_from_proto,
     memory_from_proto,
     message_to_proto,
+    project_from_proto,
     role_from_proto,
     role_to_proto,
     scope_to_proto,
@@ -175,6 +177,49 @@ class MetadataClient:
         request = md_pb2.DeleteEntityRequest(tenant=tenant_to_proto(tenant), type=ENTITY_TYPE_TO_PROTO[kind], name=name)
         response = await call(self._stub.DeleteEntity(request, timeout=self._timeout))
         return response.found, [memory_from_proto(m) for m in response.memories]
+
+    async def create_entity(
+        self, tenant: domain.Tenant, kind: domain.EntityType, name: str, metadata: dict | None
+    ) -> domain.Entity:
+        request = md_pb2.CreateEntityRequest(tenant=tenant_to_proto(tenant), type=ENTITY_TYPE_TO_PROTO[kind], name=name)
+        if metadata is not None:
+            request.metadata.CopyFrom(struct_to_proto(metadata))
+        response = await call(self._stub.CreateEntity(request, timeout=self._timeout))
+        return entity_from_proto(response.entity)
+
+    async def get_project(self, tenant: domain.Tenant) -> domain.Project:
+        request = md_pb2.GetProjectRequest(tenant=tenant_to_proto(tenant))
+        response = await call(self._stub.GetProject(request, timeout=self._timeout))
+        return project_from_proto(response.project)
+
+    async def update_project(self, tenant: domain.Tenant, changes: domain.ProjectChanges) -> domain.Project:
+        request = md_pb2.UpdateProjectRequest(tenant=tenant_to_proto(tenant))
+        if changes.custom_instructions is not None:
+            request.custom_instructions = changes.custom_instructions
+        if changes.custom_categories is not None:
+            request.custom_categories.CopyFrom(categories_to_proto(changes.custom_categories))
+        if changes.settings is not None:
+            request.settings.CopyFrom(struct_to_proto(changes.settings))
+        if changes.name is not None:
+            request.name = changes.name
+        if changes.description is not None:
+            request.description = changes.description
+        response = await call(self._stub.UpdateProject(request, timeout=self._timeout))
+        return project_from_proto(response.project)
+
+    async def record_feedback(
+        self, tenant: domain.Tenant, memory_id: str, feedback: str | None, reason: str | None
+    ) -> domain.Feedback:
+        request = md_pb2.RecordFeedbackRequest(
+            tenant=tenant_to_proto(tenant), memory_id=memory_id, feedback=feedback or "", feedback_reason=reason or ""
+        )
+        response = await call(self._stub.RecordFeedback(request, timeout=self._timeout))
+        return domain.Feedback(
+            id=response.id,
+            memory_id=memory_id,
+            feedback=response.feedback or None,
+            feedback_reason=response.feedback_reason or None,
+        )
 
     async def record_event(self, tenant: domain.Tenant, event: domain.Event) -> None:
         request = md_pb2.RecordEventRequest(tenant=tenant_to_proto(tenant), event=event_to_proto(event))

@@ -120,12 +120,15 @@ class Orchestrator:
         ]
 
     async def _add_inferred(self, tenant: domain.Tenant, command: AddCommand) -> list[domain.MemoryChange]:
+        project = await self._metadata.get_project(tenant)
         facts = await self._extraction.extract_facts(
             tenant,
             command.messages,
             command.scope,
-            custom_instructions=command.custom_instructions,
-            custom_categories=command.custom_categories,
+            # The project's instructions always apply; the call's come after them.
+            custom_instructions="\n".join(filter(None, [project.custom_instructions, command.custom_instructions])),
+            # The call's categories replace the project's for this call.
+            custom_categories=command.custom_categories or project.custom_categories or {},
             includes=command.includes,
             excludes=command.excludes,
         )
@@ -307,10 +310,28 @@ class Orchestrator:
             clear_expiration_date=command.clear_expiration_date,
             updated_at=command.updated_at,
         )
+        await self._existing_mutable(tenant, [command.memory_id], "memory_id")
         updated = await self._apply_updates(tenant, [patch])
         if not updated:
             raise NotFound(f"memory {command.memory_id} not found", field="memory_id")
         return updated[0][0]
+
+    async def _existing_mutable(self, tenant: domain.Tenant, ids: Sequence[str], field: str) -> list[domain.Memory]:
+        """All of these memories, or NotFound naming the missing ones; InvalidArgument if any is immutable."""
+        found = await self._existing(tenant, ids, field)
+        immutable = [memory.id for memory in found if memory.immutable]
+        if immutable:
+            raise InvalidArgument(
+                f"{field}: immutable memories cannot be updated: {', '.join(immutable[:10])}", field=field
+            )
+        return found
+
+    async def _existing(self, tenant: domain.Tenant, ids: Sequence[str], field: str) -> list[domain.Memory]:
+        found = await self._metadata.get_memories(tenant, ids)
+        missing = sorted(set(ids) - {memory.id for memory in found})
+        if missing:
+            raise NotFound(f"{field}: memory not found: {', '.join(missing[:10])}", field=field)
+        return found
 
     async def batch_update(self, tenant: domain.Tenant, commands: Sequence[UpdateCommand]) -> int:
         _check_batch(commands, "memories")
@@ -319,6 +340,8 @@ class Orchestrator:
                 raise InvalidArgument(f"memories[{index}]: text or metadata is required", field="memories")
             if command.text is not None and not command.text.strip():
                 raise InvalidArgument(f"memories[{index}].text: must not be empty", field="memories")
+        # All or nothing: every id must exist and be mutable before anything changes.
+        await self._existing_mutable(tenant, [c.memory_id for c in commands], "memories")
         patches = [MemoryPatch(memory_id=c.memory_id, text=c.text, metadata=c.metadata) for c in commands]
         return len(await self._apply_updates(tenant, patches))
 
@@ -330,6 +353,7 @@ class Orchestrator:
 
     async def batch_delete(self, tenant: domain.Tenant, memory_ids: Sequence[str]) -> int:
         _check_batch(memory_ids, "memories")
+        await self._existing(tenant, memory_ids, "memories")
         return len(await self._delete(tenant, ids=memory_ids))
 
     async def delete_all(self, tenant: domain.Tenant, node: FilterNode | None) -> int:
@@ -342,6 +366,24 @@ class Orchestrator:
         self, tenant: domain.Tenant, kind: domain.EntityType | None, page: int, page_size: int
     ) -> domain.EntityPage:
         return await self._metadata.list_entities(tenant, kind, page, page_size)
+
+    async def create_entity(
+        self, tenant: domain.Tenant, kind: domain.EntityType, name: str, metadata: dict | None
+    ) -> domain.Entity:
+        return await self._metadata.create_entity(tenant, kind, name, metadata)
+
+    async def get_project(self, tenant: domain.Tenant) -> domain.Project:
+        return await self._metadata.get_project(tenant)
+
+    async def update_project(self, tenant: domain.Tenant, changes: domain.ProjectChanges) -> domain.Project:
+        return await self._metadata.update_project(tenant, changes)
+
+    async def feedback(
+        self, tenant: domain.Tenant, memory_id: str, feedback: str | None, reason: str | None
+    ) -> domain.Feedback:
+        if not memory_id:
+            raise InvalidArgument("memory_id: must not be empty", field="memory_id")
+        return await self._metadata.record_feedback(tenant, memory_id, feedback, reason)
 
     async def delete_entity(self, tenant: domain.Tenant, kind: domain.EntityType, name: str) -> int:
         found, memories = await self._metadata.delete_entity(tenant, kind, name)

@@ -251,3 +251,42 @@ class VectorRecord:
 class VectorHit:
     memory_id: str
     score: float
+
+
+# --- projects and feedback ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Project:
+    tenant: Tenant
+    name: str
+    description: str
+    custom_instructions: str
+    # Category name → description; None means the Mem0 defaults.
+    custom_categories: dict[str, str] | None
+    # Other Mem0 project settings (multilingual, decay, ...), kept as given.
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ProjectChanges:
+    """A change to project settings; None leaves a field as it is."""
+
+    custom_instructions: str | None = None
+    custom_categories: dict[str, str] | None = None
+    settings: dict[str, Any] | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+FEEDBACK_VALUES = ("POSITIVE", "NEGATIVE", "VERY_NEGATIVE")
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    id: str
+    memory_id: str
+    feedback: str | None
+    feedback_reason: str | None

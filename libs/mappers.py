@@ -261,3 +261,46 @@ def event_from_proto(message: common_pb2.Event) -> domain.Event:
         completed_at=timestamp_from_proto(message.completed_at, present=message.HasField("completed_at")),
         latency_ms=message.latency_ms or None,
     )
+
+
+def categories_to_proto(categories: dict[str, str]) -> common_pb2.CategoryList:
+    return common_pb2.CategoryList(
+        categories=[common_pb2.Category(name=name, description=text) for name, text in categories.items()]
+    )
+
+
+def categories_from_proto(message: common_pb2.CategoryList, *, present: bool = True) -> dict[str, str] | None:
+    if not present:
+        return None
+    return {category.name: category.description for category in message.categories}
+
+
+def project_to_proto(project: domain.Project) -> common_pb2.Project:
+    message = common_pb2.Project(
+        org_id=project.tenant.org_id,
+        project_id=project.tenant.project_id,
+        name=project.name,
+        description=project.description,
+        custom_instructions=project.custom_instructions,
+        settings=struct_to_proto(project.settings),
+        created_at=timestamp_to_proto(project.created_at),
+        updated_at=timestamp_to_proto(project.updated_at),
+    )
+    if project.custom_categories is not None:
+        message.custom_categories.CopyFrom(categories_to_proto(project.custom_categories))
+    return message
+
+
+def project_from_proto(message: common_pb2.Project) -> domain.Project:
+    return domain.Project(
+        tenant=domain.Tenant(org_id=message.org_id, project_id=message.project_id),
+        name=message.name,
+        description=message.description,
+        custom_instructions=message.custom_instructions,
+        custom_categories=categories_from_proto(
+            message.custom_categories, present=message.HasField("custom_categories")
+        ),
+        settings=struct_from_proto(message.settings) or {},
+        created_at=timestamp_from_proto(message.created_at) or datetime.now(UTC),
+        updated_at=timestamp_from_proto(message.updated_at, present=message.HasField("updated_at")),
+    )

@@ -25,6 +25,7 @@ from libs.filters.proto import filter_from_proto
 from libs.mappers import (
     PROTO_TO_ENTITY_TYPE,
     PROTO_TO_STATUS,
+    categories_from_proto,
     change_to_proto,
     date_from_text,
     entity_to_proto,
@@ -32,6 +33,7 @@ from libs.mappers import (
     history_to_proto,
     memory_to_proto,
     message_from_proto,
+    project_to_proto,
     scope_from_proto,
     struct_from_proto,
 )
@@ -274,8 +276,49 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def SubmitFeedback(
         self, request: pb2.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
     ) -> pb2.SubmitFeedbackResponse:
-        await self._tenant(context)
-        raise NotImplementedYet("feedback is not available yet")
+        tenant = await self._tenant(context)
+        value = pb2.Feedback.Name(request.feedback).removeprefix("FEEDBACK_") if request.feedback else None
+        stored = await self._orchestrator.feedback(
+            tenant, _memory_id(request.memory_id), value, request.feedback_reason or None
+        )
+        return pb2.SubmitFeedbackResponse(
+            id=stored.id,
+            feedback=pb2.Feedback.Value(f"FEEDBACK_{stored.feedback}") if stored.feedback else 0,
+            feedback_reason=stored.feedback_reason or "",
+        )
+
+    async def CreateEntity(
+        self, request: pb2.CreateEntityRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.CreateEntityResponse:
+        tenant = await self._tenant(context)
+        kind = PROTO_TO_ENTITY_TYPE.get(request.type)
+        if kind is None:
+            raise InvalidArgument("type: must be USER, AGENT, APP or RUN", field="type")
+        metadata = struct_from_proto(request.metadata, present=request.HasField("metadata"))
+        entity = await self._orchestrator.create_entity(tenant, kind, request.name, metadata)
+        return pb2.CreateEntityResponse(entity=entity_to_proto(entity))
+
+    async def GetProject(
+        self, request: pb2.GetProjectRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.GetProjectResponse:
+        tenant = await self._tenant(context)
+        return pb2.GetProjectResponse(project=project_to_proto(await self._orchestrator.get_project(tenant)))
+
+    async def UpdateProject(
+        self, request: pb2.UpdateProjectRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.UpdateProjectResponse:
+        tenant = await self._tenant(context)
+        changes = domain.ProjectChanges(
+            custom_instructions=request.custom_instructions if request.HasField("custom_instructions") else None,
+            custom_categories=categories_from_proto(
+                request.custom_categories, present=request.HasField("custom_categories")
+            ),
+            settings=struct_from_proto(request.settings, present=request.HasField("settings")),
+            name=request.name if request.HasField("name") else None,
+            description=request.description if request.HasField("description") else None,
+        )
+        project = await self._orchestrator.update_project(tenant, changes)
+        return pb2.UpdateProjectResponse(project=project_to_proto(project))
 
     async def CreateExport(
         self, request: pb2.CreateExportRequest, context: grpc.aio.ServicerContext

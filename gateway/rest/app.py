@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import structlog
-from fastapi import Body, Depends, FastAPI, Header, Request
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,12 +22,15 @@ from gateway.rest.schemas import (
     AddBody,
     BatchDeleteBody,
     BatchUpdateBody,
+    EntityBody,
+    FeedbackBody,
     ListBody,
+    ProjectBody,
     SearchBody,
     UpdateBody,
 )
 from libs import domain
-from libs.errors import InvalidArgument, MemgridError
+from libs.errors import InvalidArgument, MemgridError, NotFound
 from libs.logging import REQUEST_ID_HEADER, bind_request_id, new_request_id
 
 log = structlog.get_logger()
@@ -325,6 +328,42 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
     @app.delete("/v1/entities/{entity_type}/{entity_id}/")
     async def delete_entity_v1(t: Tenant, entity_type: str, entity_id: str) -> dict[str, Any]:
         return await _delete_entity(t, entity_type, entity_id)
+
+    def _entity_route(kind: domain.EntityType) -> None:
+        async def create_entity(t: Tenant, body: EntityBody) -> dict[str, Any]:
+            entity = await orchestrator.create_entity(t, kind, parse.entity_name(kind, body), body.metadata)
+            return render.entity_json(entity, t.org_id)
+
+        app.post(f"/v1/{kind.value}s/", name=f"create_{kind.value}")(create_entity)
+
+    for kind in domain.EntityType:
+        _entity_route(kind)
+
+    # --- project ----------------------------------------------------------------------------
+
+    def _own_project(t: domain.Tenant, org_id: str, project_id: str) -> None:
+        if (org_id, project_id) != (t.org_id, t.project_id):
+            raise NotFound(f"project {org_id}/{project_id} not found", field="project_id")
+
+    @app.get("/api/v1/orgs/organizations/{org_id}/projects/{project_id}/")
+    async def get_project(
+        t: Tenant, org_id: str, project_id: str, fields: Annotated[list[str] | None, Query()] = None
+    ) -> dict[str, Any]:
+        _own_project(t, org_id, project_id)
+        return render.project_json(await orchestrator.get_project(t), fields)
+
+    @app.patch("/api/v1/orgs/organizations/{org_id}/projects/{project_id}/")
+    async def update_project(t: Tenant, org_id: str, project_id: str, body: ProjectBody) -> dict[str, Any]:
+        _own_project(t, org_id, project_id)
+        project = await orchestrator.update_project(t, parse.project_changes(body))
+        return {"message": "Updated project settings", "project": render.project_json(project)}
+
+    # --- feedback ---------------------------------------------------------------------------
+
+    @app.post("/v1/feedback/")
+    async def feedback(t: Tenant, body: FeedbackBody) -> dict[str, Any]:
+        stored = await orchestrator.feedback(t, body.memory_id, body.feedback, body.feedback_reason)
+        return {"id": stored.id, "feedback": stored.feedback, "feedback_reason": stored.feedback_reason}
 
     # --- events -----------------------------------------------------------------------------
 

@@ -17,7 +17,16 @@ from gateway.commands import (
     SearchCommand,
     UpdateCommand,
 )
-from gateway.rest.schemas import AddBody, ListBody, ScopeIds, SearchBody, UpdateBody
+from gateway.rest.schemas import (
+    PROJECT_SETTING_KEYS,
+    AddBody,
+    EntityBody,
+    ListBody,
+    ProjectBody,
+    ScopeIds,
+    SearchBody,
+    UpdateBody,
+)
 from libs import domain
 from libs.errors import InvalidArgument
 from libs.filters import Condition, FilterNode, Op, conjoin, parse_filters
@@ -48,7 +57,7 @@ def _timestamp(value: float | None, field: str) -> datetime | None:
         raise InvalidArgument(f"{field}: not a valid unix timestamp", field=field) from None
 
 
-def _custom_categories(raw: list[dict[str, str]] | dict[str, str] | None) -> dict[str, str]:
+def custom_categories(raw: list[dict[str, str]] | dict[str, str] | None) -> dict[str, str]:
     if raw is None:
         return {}
     if isinstance(raw, dict):
@@ -70,7 +79,7 @@ def add_command(body: AddBody) -> AddCommand:
         expiration_date=date_from_text(body.expiration_date or ""),
         created_at=_timestamp(body.timestamp, "timestamp"),
         custom_instructions=body.custom_instructions or "",
-        custom_categories=_custom_categories(body.custom_categories),
+        custom_categories=custom_categories(body.custom_categories),
         includes=body.includes or "",
         excludes=body.excludes or "",
     )
@@ -138,6 +147,7 @@ def list_command(body: ListBody, page: int | None, page_size: int | None, *, all
         _ids_filter(body.given_ids()),
         parse_filters(body.filters),
         Condition("categories", Op.IN, tuple(body.categories)) if body.categories else None,
+        Condition("keywords", Op.ICONTAINS, body.keywords) if body.keywords else None,
         *dates,
     )
     return ListCommand(filter=node, page=page, page_size=page_size, show_expired=body.show_expired)
@@ -173,3 +183,22 @@ def filters_query(raw: str | None) -> dict[str, Any] | None:
 
 def delete_all_filter(ids: dict[str, str], filters: dict[str, Any] | None) -> FilterNode | None:
     return conjoin(_ids_filter(ids), parse_filters(filters))
+
+
+def project_changes(body: ProjectBody) -> domain.ProjectChanges:
+    sent = body.model_fields_set
+    settings = {key: getattr(body, key) for key in PROJECT_SETTING_KEYS if key in sent}
+    return domain.ProjectChanges(
+        custom_instructions=body.custom_instructions if "custom_instructions" in sent else None,
+        custom_categories=custom_categories(body.custom_categories) if "custom_categories" in sent else None,
+        settings=settings or None,
+        name=body.name,
+        description=body.description,
+    )
+
+
+def entity_name(kind: domain.EntityType, body: EntityBody) -> str:
+    name = getattr(body, kind.scope_field) or body.name
+    if not name:
+        raise InvalidArgument(f"{kind.scope_field}: required", field=kind.scope_field)
+    return name

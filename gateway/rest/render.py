@@ -107,3 +107,21 @@ def event_json(event: domain.Event) -> dict[str, Any]:
         "completed_at": _iso(event.completed_at),
         "latency": event.latency_ms,
     }
+
+
+def project_json(project: domain.Project, fields: list[str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": project.tenant.project_id,
+        "project_id": project.tenant.project_id,
+        "org_id": project.tenant.org_id,
+        "name": project.name,
+        "description": project.description,
+        "custom_instructions": project.custom_instructions or None,
+        "custom_categories": [{name: text} for name, text in (project.custom_categories or {}).items()],
+        **project.settings,
+        "created_at": _iso(project.created_at),
+        "updated_at": _iso(project.updated_at),
+    }
+    if fields:
+        data = {key: data.get(key) for key in fields}
+    return data

@@ -95,6 +95,7 @@ class SearchBody(ScopeIds):
 class ListBody(ScopeIds):
     filters: dict[str, Any] | None = None
     categories: list[str] | None = None
+    keywords: str | None = Field(None, description="Only memories whose text contains this (case-insensitive)")
     start_date: str | None = None
     end_date: str | None = None
     show_expired: bool = False
@@ -135,3 +136,41 @@ class BatchDeleteBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     memories: list[BatchDeleteItem | str]
+
+
+class FeedbackBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    memory_id: str
+    feedback: str | None = Field(None, description="POSITIVE, NEGATIVE, VERY_NEGATIVE or null")
+    feedback_reason: str | None = None
+
+
+class EntityBody(BaseModel):
+    """`POST /v1/users/` and friends: the id under its Mem0 name (`user_id`, ...) or as `name`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    app_id: str | None = None
+    run_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+PROJECT_SETTING_KEYS = ("multilingual", "decay", "memory_depth", "usecase_setting", "agent_custom_instructions")
+
+
+class ProjectBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    description: str | None = None
+    custom_instructions: str | None = None
+    custom_categories: list[dict[str, str]] | dict[str, str] | None = None
+    multilingual: bool | None = None
+    decay: bool | None = None
+    memory_depth: str | None = None
+    usecase_setting: str | None = None
+    agent_custom_instructions: str | None = None

@@ -151,6 +151,29 @@ class ProjectRow(Base):
     org_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), sa.ForeignKey("organisations.id"), primary_key=True)
     project_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    name: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH), nullable=True)
+    description: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    custom_instructions: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # {name: description}; NULL means the Mem0 default categories.
+    custom_categories: Mapped[dict[str, str] | None] = mapped_column(JsonValue, nullable=True)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JsonValue, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class FeedbackRow(Base):
+    """Feedback on memories: stored for the operator (export, analysis); no retrieval path reads it."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    memory_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), nullable=False)
+    feedback: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    feedback_reason: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (sa.Index("ix_feedback_tenant_memory", "org_id", "project_id", "memory_id"),)
 
 
 class ApiKeyRow(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from libs import mappers
+from libs.domain import ProjectChanges
 from libs.errors import InvalidArgument
 from libs.filters.proto import filter_from_proto
 from memgrid.common.v1 import common_pb2
@@ -110,6 +111,46 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
             raise InvalidArgument("type: an entity type (user, agent, app or run) is required", field="type")
         found, deleted = await self._store.delete_entity(tenant, kind, request.name)
         return pb.DeleteEntityResponse(memories=[mappers.memory_to_proto(memory) for memory in deleted], found=found)
+
+    async def CreateEntity(self, request: pb.CreateEntityRequest, context: Context) -> pb.CreateEntityResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        kind = mappers.PROTO_TO_ENTITY_TYPE.get(request.type)
+        if kind is None:
+            raise InvalidArgument("type: an entity type (user, agent, app or run) is required", field="type")
+        metadata = mappers.struct_from_proto(request.metadata, present=request.HasField("metadata"))
+        entity = await self._store.create_entity(tenant, kind, request.name, metadata)
+        return pb.CreateEntityResponse(entity=mappers.entity_to_proto(entity))
+
+    # --- projects and feedback ------------------------------------------------------------------
+
+    async def GetProject(self, request: pb.GetProjectRequest, context: Context) -> pb.GetProjectResponse:
+        project = await self._store.get_project(mappers.tenant_from_proto(request.tenant))
+        return pb.GetProjectResponse(project=mappers.project_to_proto(project))
+
+    async def UpdateProject(self, request: pb.UpdateProjectRequest, context: Context) -> pb.UpdateProjectResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        changes = ProjectChanges(
+            custom_instructions=request.custom_instructions if request.HasField("custom_instructions") else None,
+            custom_categories=mappers.categories_from_proto(
+                request.custom_categories, present=request.HasField("custom_categories")
+            ),
+            settings=mappers.struct_from_proto(request.settings, present=request.HasField("settings")),
+            name=request.name if request.HasField("name") else None,
+            description=request.description if request.HasField("description") else None,
+        )
+        project = await self._store.update_project(tenant, changes)
+        return pb.UpdateProjectResponse(project=mappers.project_to_proto(project))
+
+    async def RecordFeedback(self, request: pb.RecordFeedbackRequest, context: Context) -> pb.RecordFeedbackResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        if not request.memory_id:
+            raise InvalidArgument("memory_id: must not be empty", field="memory_id")
+        stored = await self._store.record_feedback(
+            tenant, request.memory_id, request.feedback or None, request.feedback_reason or None
+        )
+        return pb.RecordFeedbackResponse(
+            id=stored.id, feedback=stored.feedback or "", feedback_reason=stored.feedback_reason or ""
+        )
 
     # --- events ---------------------------------------------------------------------------------
 

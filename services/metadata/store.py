@@ -23,12 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from libs.domain import (
+    FEEDBACK_VALUES,
     ApiKeyInfo,
     Entity,
     EntityPage,
     EntityType,
     Event,
     EventStatus,
+    Feedback,
     HistoryEntry,
     Memory,
     MemoryChange,
@@ -36,6 +38,8 @@ from libs.domain import (
     MemoryPatch,
     Message,
     NewMemory,
+    Project,
+    ProjectChanges,
     Role,
     Scope,
     Tenant,
@@ -44,9 +48,11 @@ from libs.domain import (
 from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from libs.filters.ast import FilterNode
 from services.metadata.models import (
+    NAME_LENGTH,
     ApiKeyRow,
     EntityRow,
     EventRow,
+    FeedbackRow,
     HistoryRow,
     MemoryRow,
     OrganisationRow,
@@ -214,6 +220,19 @@ def event_from_row(row: EventRow) -> Event:
         started_at=row.started_at,
         completed_at=row.completed_at,
         latency_ms=row.latency_ms,
+    )
+
+
+def _project_from_row(row: ProjectRow) -> Project:
+    return Project(
+        tenant=Tenant(org_id=row.org_id, project_id=row.project_id),
+        name=row.name or row.project_id,
+        description=row.description or "",
+        custom_instructions=row.custom_instructions or "",
+        custom_categories=dict(row.custom_categories) if row.custom_categories else None,
+        settings=dict(row.settings or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -673,6 +692,111 @@ class SqlMetadataStore:
             project_id=tenant.project_id,
         )
         return found, deleted
+
+    async def create_entity(
+        self, tenant: Tenant, kind: EntityType, name: str, metadata: dict[str, Any] | None
+    ) -> Entity:
+        """Create an entity, or replace its metadata (when given) if it exists."""
+        if not name:
+            raise InvalidArgument(f"{kind.scope_field}: must not be empty", field=kind.scope_field)
+        if len(name) > NAME_LENGTH:
+            raise InvalidArgument(f"{kind.scope_field}: at most {NAME_LENGTH} characters", field=kind.scope_field)
+        now = self._clock()
+        async with self._write() as session:
+            statement = self._insert(EntityRow).values(
+                id=str(uuid.uuid4()),
+                org_id=tenant.org_id,
+                project_id=tenant.project_id,
+                type=str(kind),
+                name=name,
+                metadata_=metadata,
+                created_at=now,
+                updated_at=now,
+            )
+            changes: dict[str, Any] = {"updated_at": statement.excluded.updated_at}
+            if metadata is not None:
+                changes["metadata"] = statement.excluded.metadata
+            await session.execute(
+                statement.on_conflict_do_update(index_elements=["org_id", "project_id", "type", "name"], set_=changes)
+            )
+            row = await session.scalar(
+                sa.select(EntityRow).where(
+                    self._tenant_rows(EntityRow, tenant), EntityRow.type == str(kind), EntityRow.name == name
+                )
+            )
+            counts = await self._memory_counts(session, tenant, [row])
+        log.info("entity.created", type=str(kind), org_id=tenant.org_id, project_id=tenant.project_id)
+        return Entity(
+            id=row.id,
+            type=kind,
+            name=row.name,
+            memory_count=counts.get((row.type, row.name), 0),
+            metadata=row.metadata_,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    # --- projects and feedback ------------------------------------------------------------------
+
+    async def _project_row(self, session: AsyncSession, tenant: Tenant) -> ProjectRow:
+        now = self._clock()
+        await session.execute(
+            self._insert(OrganisationRow).values(id=tenant.org_id, created_at=now).on_conflict_do_nothing()
+        )
+        await session.execute(
+            self._insert(ProjectRow)
+            .values(org_id=tenant.org_id, project_id=tenant.project_id, created_at=now)
+            .on_conflict_do_nothing()
+        )
+        return await session.get_one(ProjectRow, (tenant.org_id, tenant.project_id))
+
+    async def get_project(self, tenant: Tenant) -> Project:
+        async with self._write() as session:
+            return _project_from_row(await self._project_row(session, tenant))
+
+    async def update_project(self, tenant: Tenant, changes: ProjectChanges) -> Project:
+        async with self._write() as session:
+            row = await self._project_row(session, tenant)
+            if changes.custom_instructions is not None:
+                row.custom_instructions = changes.custom_instructions or None
+            if changes.custom_categories is not None:
+                row.custom_categories = changes.custom_categories or None
+            if changes.name is not None:
+                row.name = changes.name
+            if changes.description is not None:
+                row.description = changes.description
+            if changes.settings:
+                merged = {**(row.settings or {}), **changes.settings}
+                row.settings = {key: value for key, value in merged.items() if value is not None} or None
+            row.updated_at = self._clock()
+            project = _project_from_row(row)
+        log.info("project.updated", org_id=tenant.org_id, project_id=tenant.project_id)
+        return project
+
+    async def record_feedback(
+        self, tenant: Tenant, memory_id: str, feedback: str | None, reason: str | None
+    ) -> Feedback:
+        """Store feedback on an existing memory of the tenant (NotFound otherwise)."""
+        value = feedback.upper() if feedback else None
+        if value is not None and value not in FEEDBACK_VALUES:
+            raise InvalidArgument(
+                f"feedback: must be one of {', '.join(FEEDBACK_VALUES)} or null, got {feedback!r}", field="feedback"
+            )
+        async with self._write() as session:
+            if not await self._memories_by_id(session, tenant, [memory_id]):
+                raise NotFound(f"memory {memory_id} not found", field="memory_id")
+            row = FeedbackRow(
+                id=str(uuid.uuid4()),
+                org_id=tenant.org_id,
+                project_id=tenant.project_id,
+                memory_id=memory_id,
+                feedback=value,
+                feedback_reason=reason or None,
+                created_at=self._clock(),
+            )
+            session.add(row)
+        log.info("feedback.recorded", memory_id=memory_id, feedback=value)
+        return Feedback(id=row.id, memory_id=memory_id, feedback=value, feedback_reason=row.feedback_reason)
 
     # --- events ---------------------------------------------------------------------------------
 

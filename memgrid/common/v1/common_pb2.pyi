@@ -271,3 +271,39 @@ class Filter(_message.Message):
     none: FilterGroup
     condition: FieldCondition
     def __init__(self, all: _Optional[_Union[FilterGroup, _Mapping]] = ..., any: _Optional[_Union[FilterGroup, _Mapping]] = ..., none: _Optional[_Union[FilterGroup, _Mapping]] = ..., condition: _Optional[_Union[FieldCondition, _Mapping]] = ...) -> None: ...
+
+class Category(_message.Message):
+    __slots__ = ("name", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class CategoryList(_message.Message):
+    __slots__ = ("categories",)
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    categories: _containers.RepeatedCompositeFieldContainer[Category]
+    def __init__(self, categories: _Optional[_Iterable[_Union[Category, _Mapping]]] = ...) -> None: ...
+
+class Project(_message.Message):
+    __slots__ = ("org_id", "project_id", "name", "description", "custom_instructions", "custom_categories", "settings", "created_at", "updated_at")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    project_id: str
+    name: str
+    description: str
+    custom_instructions: str
+    custom_categories: CategoryList
+    settings: _struct_pb2.Struct
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, org_id: _Optional[str] = ..., project_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., custom_instructions: _Optional[str] = ..., custom_categories: _Optional[_Union[CategoryList, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -275,6 +275,22 @@ class ListEntitiesResponse(_message.Message):
     total_runs: int
     def __init__(self, entities: _Optional[_Iterable[_Union[_common_pb2.Entity, _Mapping]]] = ..., total_count: _Optional[int] = ..., total_users: _Optional[int] = ..., total_agents: _Optional[int] = ..., total_apps: _Optional[int] = ..., total_runs: _Optional[int] = ...) -> None: ...
 
+class CreateEntityRequest(_message.Message):
+    __slots__ = ("type", "name", "metadata")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    type: _common_pb2.EntityType
+    name: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, type: _Optional[_Union[_common_pb2.EntityType, str]] = ..., name: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class CreateEntityResponse(_message.Message):
+    __slots__ = ("entity",)
+    ENTITY_FIELD_NUMBER: _ClassVar[int]
+    entity: _common_pb2.Entity
+    def __init__(self, entity: _Optional[_Union[_common_pb2.Entity, _Mapping]] = ...) -> None: ...
+
 class DeleteEntityRequest(_message.Message):
     __slots__ = ("type", "name")
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -302,6 +318,36 @@ class ResetProjectResponse(_message.Message):
     message: str
     deleted_count: int
     def __init__(self, message: _Optional[str] = ..., deleted_count: _Optional[int] = ...) -> None: ...
+
+class GetProjectRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetProjectResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: _common_pb2.Project
+    def __init__(self, project: _Optional[_Union[_common_pb2.Project, _Mapping]] = ...) -> None: ...
+
+class UpdateProjectRequest(_message.Message):
+    __slots__ = ("custom_instructions", "custom_categories", "settings", "name", "description")
+    CUSTOM_INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    custom_instructions: str
+    custom_categories: _common_pb2.CategoryList
+    settings: _struct_pb2.Struct
+    name: str
+    description: str
+    def __init__(self, custom_instructions: _Optional[str] = ..., custom_categories: _Optional[_Union[_common_pb2.CategoryList, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., name: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class UpdateProjectResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: _common_pb2.Project
+    def __init__(self, project: _Optional[_Union[_common_pb2.Project, _Mapping]] = ...) -> None: ...
 
 class GetEventRequest(_message.Message):
     __slots__ = ("event_id",)

@@ -103,6 +103,11 @@ class MemoryServiceStub:
                 request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListEntitiesRequest.SerializeToString,
                 response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListEntitiesResponse.FromString,
                 _registered_method=True)
+        self.CreateEntity = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/CreateEntity',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateEntityRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateEntityResponse.FromString,
+                _registered_method=True)
         self.DeleteEntity = channel.unary_unary(
                 '/memgrid.memory.v1.MemoryService/DeleteEntity',
                 request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.DeleteEntityRequest.SerializeToString,
@@ -112,6 +117,16 @@ class MemoryServiceStub:
                 '/memgrid.memory.v1.MemoryService/ResetProject',
                 request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ResetProjectRequest.SerializeToString,
                 response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ResetProjectResponse.FromString,
+                _registered_method=True)
+        self.GetProject = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/GetProject',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetProjectRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetProjectResponse.FromString,
+                _registered_method=True)
+        self.UpdateProject = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/UpdateProject',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateProjectRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateProjectResponse.FromString,
                 _registered_method=True)
         self.GetEvent = channel.unary_unary(
                 '/memgrid.memory.v1.MemoryService/GetEvent',
@@ -241,6 +256,13 @@ class MemoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateEntity(self, request, context):
+        """Creates (or updates the metadata of) a user, agent, app or run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteEntity(self, request, context):
         """Deletes an entity and every memory it owns.
         """
@@ -250,6 +272,20 @@ class MemoryServiceServicer:
 
     def ResetProject(self, request, context):
         """Deletes every memory and entity of the project.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProject(self, request, context):
+        """Returns the caller's project and its memory settings.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateProject(self, request, context):
+        """Changes the caller's project settings (custom instructions and categories, ...).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -360,6 +396,11 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListEntitiesRequest.FromString,
                     response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListEntitiesResponse.SerializeToString,
             ),
+            'CreateEntity': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEntity,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateEntityRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateEntityResponse.SerializeToString,
+            ),
             'DeleteEntity': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteEntity,
                     request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.DeleteEntityRequest.FromString,
@@ -369,6 +410,16 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     servicer.ResetProject,
                     request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ResetProjectRequest.FromString,
                     response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ResetProjectResponse.SerializeToString,
+            ),
+            'GetProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProject,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetProjectRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetProjectResponse.SerializeToString,
+            ),
+            'UpdateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProject,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateProjectRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateProjectResponse.SerializeToString,
             ),
             'GetEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.GetEvent,
@@ -745,6 +796,33 @@ class MemoryService:
             _registered_method=True)
 
     @staticmethod
+    def CreateEntity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/CreateEntity',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateEntityRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateEntityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DeleteEntity(request,
             target,
             options=(),
@@ -788,6 +866,60 @@ class MemoryService:
             '/memgrid.memory.v1.MemoryService/ResetProject',
             memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ResetProjectRequest.SerializeToString,
             memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ResetProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/GetProject',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetProjectRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/UpdateProject',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateProjectRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateProjectResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -203,6 +203,80 @@ class ListEntitiesResponse(_message.Message):
     total_runs: int
     def __init__(self, entities: _Optional[_Iterable[_Union[_common_pb2.Entity, _Mapping]]] = ..., total_count: _Optional[int] = ..., total_users: _Optional[int] = ..., total_agents: _Optional[int] = ..., total_apps: _Optional[int] = ..., total_runs: _Optional[int] = ...) -> None: ...
 
+class CreateEntityRequest(_message.Message):
+    __slots__ = ("tenant", "type", "name", "metadata")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    type: _common_pb2.EntityType
+    name: str
+    metadata: _struct_pb2.Struct
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., type: _Optional[_Union[_common_pb2.EntityType, str]] = ..., name: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class CreateEntityResponse(_message.Message):
+    __slots__ = ("entity",)
+    ENTITY_FIELD_NUMBER: _ClassVar[int]
+    entity: _common_pb2.Entity
+    def __init__(self, entity: _Optional[_Union[_common_pb2.Entity, _Mapping]] = ...) -> None: ...
+
+class GetProjectRequest(_message.Message):
+    __slots__ = ("tenant",)
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ...) -> None: ...
+
+class GetProjectResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: _common_pb2.Project
+    def __init__(self, project: _Optional[_Union[_common_pb2.Project, _Mapping]] = ...) -> None: ...
+
+class UpdateProjectRequest(_message.Message):
+    __slots__ = ("tenant", "custom_instructions", "custom_categories", "settings", "name", "description")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    custom_instructions: str
+    custom_categories: _common_pb2.CategoryList
+    settings: _struct_pb2.Struct
+    name: str
+    description: str
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., custom_instructions: _Optional[str] = ..., custom_categories: _Optional[_Union[_common_pb2.CategoryList, _Mapping]] = ..., settings: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., name: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class UpdateProjectResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: _common_pb2.Project
+    def __init__(self, project: _Optional[_Union[_common_pb2.Project, _Mapping]] = ...) -> None: ...
+
+class RecordFeedbackRequest(_message.Message):
+    __slots__ = ("tenant", "memory_id", "feedback", "feedback_reason")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_ID_FIELD_NUMBER: _ClassVar[int]
+    FEEDBACK_FIELD_NUMBER: _ClassVar[int]
+    FEEDBACK_REASON_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    memory_id: str
+    feedback: str
+    feedback_reason: str
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., memory_id: _Optional[str] = ..., feedback: _Optional[str] = ..., feedback_reason: _Optional[str] = ...) -> None: ...
+
+class RecordFeedbackResponse(_message.Message):
+    __slots__ = ("id", "feedback", "feedback_reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FEEDBACK_FIELD_NUMBER: _ClassVar[int]
+    FEEDBACK_REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    feedback: str
+    feedback_reason: str
+    def __init__(self, id: _Optional[str] = ..., feedback: _Optional[str] = ..., feedback_reason: _Optional[str] = ...) -> None: ...
+
 class DeleteEntityRequest(_message.Message):
     __slots__ = ("tenant", "type", "name")
     TENANT_FIELD_NUMBER: _ClassVar[int]

@@ -79,10 +79,30 @@ class MetadataServiceStub:
                 request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListEntitiesRequest.SerializeToString,
                 response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListEntitiesResponse.FromString,
                 _registered_method=True)
+        self.CreateEntity = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/CreateEntity',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateEntityRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateEntityResponse.FromString,
+                _registered_method=True)
         self.DeleteEntity = channel.unary_unary(
                 '/memgrid.metadata.v1.MetadataService/DeleteEntity',
                 request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteEntityRequest.SerializeToString,
                 response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteEntityResponse.FromString,
+                _registered_method=True)
+        self.GetProject = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/GetProject',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetProjectRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetProjectResponse.FromString,
+                _registered_method=True)
+        self.UpdateProject = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/UpdateProject',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateProjectRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateProjectResponse.FromString,
+                _registered_method=True)
+        self.RecordFeedback = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/RecordFeedback',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordFeedbackRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordFeedbackResponse.FromString,
                 _registered_method=True)
         self.RecordEvent = channel.unary_unary(
                 '/memgrid.metadata.v1.MetadataService/RecordEvent',
@@ -185,8 +205,36 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateEntity(self, request, context):
+        """Creates an entity, or replaces its metadata when it exists.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteEntity(self, request, context):
         """Deletes an entity and every memory it owns.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProject(self, request, context):
+        """Returns the tenant's project (created on demand).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateProject(self, request, context):
+        """Changes the tenant's project settings.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordFeedback(self, request, context):
+        """Stores feedback on a memory.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -284,10 +332,30 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListEntitiesRequest.FromString,
                     response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListEntitiesResponse.SerializeToString,
             ),
+            'CreateEntity': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEntity,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateEntityRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateEntityResponse.SerializeToString,
+            ),
             'DeleteEntity': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteEntity,
                     request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteEntityRequest.FromString,
                     response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteEntityResponse.SerializeToString,
+            ),
+            'GetProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProject,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetProjectRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetProjectResponse.SerializeToString,
+            ),
+            'UpdateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProject,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateProjectRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateProjectResponse.SerializeToString,
+            ),
+            'RecordFeedback': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordFeedback,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordFeedbackRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordFeedbackResponse.SerializeToString,
             ),
             'RecordEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordEvent,
@@ -557,6 +625,33 @@ class MetadataService:
             _registered_method=True)
 
     @staticmethod
+    def CreateEntity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/CreateEntity',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateEntityRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateEntityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def DeleteEntity(request,
             target,
             options=(),
@@ -573,6 +668,87 @@ class MetadataService:
             '/memgrid.metadata.v1.MetadataService/DeleteEntity',
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteEntityRequest.SerializeToString,
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteEntityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/GetProject',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetProjectRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/UpdateProject',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateProjectRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordFeedback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/RecordFeedback',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordFeedbackRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordFeedbackResponse.FromString,
             options,
             channel_credentials,
             insecure,
