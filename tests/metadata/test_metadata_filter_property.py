@@ -14,8 +14,7 @@ from libs.domain import Memory, Scope
 from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or
 from services.metadata.models import Base, MemoryRow
 from services.metadata.sql_filters import SqlFilterTranslator
-
-from .reference import evaluate
+from tests.filter_reference import evaluate
 
 IDS = ["a", "b", "ab", "B"]
 CATEGORIES = ["food", "Food", "travel", "work"]

@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from libs.domain import Memory, Scope
 from libs.filters import And, Condition, FilterNode, Not, Op, Or
 from libs.filters.proto import filter_to_proto
 from memgrid.common.v1 import common_pb2
 from services.vectorsearch.embedder import HashingEmbedder
+from tests.filter_reference import evaluate
 
 from .support import RunningVectorSearch, item
 
@@ -127,36 +129,20 @@ async def test_exact_top_k_unfiltered_and_batched(hashing_server: RunningVectorS
 
 
 def reference(node: FilterNode, row: dict[str, Any]) -> bool:
-    if isinstance(node, And):
-        return all(reference(child, row) for child in node.children)
-    if isinstance(node, Or):
-        return any(reference(child, row) for child in node.children)
-    if isinstance(node, Not):
-        return not any(reference(child, row) for child in node.children)
-    field, op, value = node.field, node.op, node.value
-    if field == "categories":
-        cats = row["categories"]
-        values = value if isinstance(value, tuple) else (value,)
-        has_any = any(v in cats for v in values) if op is not Op.EXISTS else bool(cats)
-        return {Op.EQ: has_any, Op.CONTAINS: has_any, Op.IN: has_any, Op.EXISTS: has_any}.get(op, not has_any)
-    if field == "memory_ids":
-        return (row["id"] in value) == (op is Op.IN)
-    current = row[field] or None
-    if op is Op.EXISTS:
-        return current is not None
-    if op is Op.IN:
-        return current in value
-    if op is Op.NIN:
-        return current is not None and current not in value
-    compare = {
-        Op.EQ: lambda a, b: a == b,
-        Op.NE: lambda a, b: a is not None and a != b,
-        Op.GT: lambda a, b: a is not None and a > b,
-        Op.GTE: lambda a, b: a is not None and a >= b,
-        Op.LT: lambda a, b: a is not None and a < b,
-        Op.LTE: lambda a, b: a is not None and a <= b,
-    }[op]
-    return compare(current, value)
+    """The shared plain-Python reference evaluator (tests/filter_reference.py) on one corpus row."""
+    memory = Memory(
+        id=row["id"],
+        memory=row["text"],
+        hash="",
+        scope=Scope(**{name: row.get(name) or None for name in ("user_id", "agent_id", "app_id", "run_id")}),
+        metadata=None,
+        categories=list(row["categories"]),
+        immutable=False,
+        expiration_date=None,
+        created_at=row["created_at"],
+        updated_at=row.get("updated_at") or row["created_at"],
+    )
+    return evaluate(node, memory)
 
 
 def random_condition(rng: random.Random, rows: list[dict[str, Any]]) -> Condition:
