@@ -6,8 +6,10 @@ import asyncio
 
 import typer
 
+from cli.keys import KeyRow, create_key, list_keys, revoke_key
 from cli.supervisor import run_stack
 from gateway.settings import GatewaySettings
+from libs import domain
 from libs.logging import configure_logging
 
 app = typer.Typer(help="memgrid — long-term memory for AI agents.", no_args_is_help=True)
@@ -19,6 +21,43 @@ def up() -> None:
     settings = GatewaySettings()
     configure_logging(service="memgrid-up", log_format=settings.log_format, level=settings.log_level)
     raise typer.Exit(asyncio.run(run_stack(settings, typer.echo)))
+
+
+keys_app = typer.Typer(help="API keys (the stack must be running: memgrid up).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _print_keys(rows: list[KeyRow]) -> None:
+    for row in rows:
+        state = "revoked" if row.revoked else "active"
+        typer.echo(
+            f"{row.key_id}  {row.org_id}/{row.project_id}  {row.prefix}…  {row.name or '-'}  {row.created_at}  {state}"
+        )
+
+
+@keys_app.command("create")
+def keys_create(
+    org: str = typer.Option("default", help="Organisation id"),
+    project: str = typer.Option("default", help="Project id (created if new)"),
+    name: str = typer.Option("", help="Display name"),
+) -> None:
+    """Create a key; its secret is printed once and only its hash is stored."""
+    settings = GatewaySettings()
+    row, secret = asyncio.run(create_key(settings.metadata_addr, domain.Tenant(org, project), name))
+    _print_keys([row])
+    typer.echo(f"API key (shown once): {secret}")
+
+
+@keys_app.command("list")
+def keys_list(all_keys: bool = typer.Option(False, "--all", help="Include revoked keys")) -> None:
+    """List keys (never their secrets)."""
+    _print_keys(asyncio.run(list_keys(GatewaySettings().metadata_addr, all_keys)))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by id."""
+    _print_keys([asyncio.run(revoke_key(GatewaySettings().metadata_addr, key_id))])
 
 
 @app.command()

@@ -148,7 +148,12 @@ async def run_stack(settings: GatewaySettings, print_line: callable) -> int:
             starting.cancel()
             return 130
         stopper.cancel()
-        api_key = starting.result()
+        try:
+            api_key = starting.result()
+        except (RuntimeError, TimeoutError, OSError) as error:
+            print_line(f"memgrid could not start: {error}")
+            print_line("Is another memgrid (or something else) using its ports? See the log lines above.")
+            return 1
         where = stack.addresses
         print_line("")
         print_line("memgrid is up.")

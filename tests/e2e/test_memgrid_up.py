@@ -48,6 +48,15 @@ async def memgrid_up(env: dict[str, str]) -> AsyncIterator[list[str]]:
     assert process.returncode == 0, lines
 
 
+async def _memgrid(env: dict[str, str], *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        str(MEMGRID), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    return stdout.decode()
+
+
 async def _serving(port: int) -> bool:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         response = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
@@ -65,6 +74,7 @@ async def test_memgrid_up_serves_and_keeps_data_across_restarts(tmp_path: Path) 
         MEMGRID_EXTRACTION_ADDR=f"127.0.0.1:{ports['extraction']}",
         MEMGRID_VECTORSEARCH_ADDR=f"127.0.0.1:{ports['vectorsearch']}",
         MEMGRID_METADATA_ADDR=f"127.0.0.1:{ports['metadata']}",
+        MEMGRID_AUTH_CACHE_SECONDS="0",
     )
     rest = f"http://127.0.0.1:{ports['http']}"
     async with memgrid_up(env) as lines:
@@ -82,6 +92,16 @@ async def test_memgrid_up_serves_and_keeps_data_across_restarts(tmp_path: Path) 
                 "/v3/memories/add/", json={"messages": "I keep bees.", "user_id": "keeper", "infer": False}
             )
             memory_id = added.json()["results"][0]["id"]
+        created = await _memgrid(env, "keys", "create", "--org", "acme", "--project", "second", "--name", "ci")
+        second_key = re.search(r"API key \(shown once\):\s+(\S+)", created).group(1)
+        async with httpx.AsyncClient(base_url=rest, headers={"Authorization": f"Token {second_key}"}) as http:
+            assert (await http.get("/v1/ping/")).json()["project_id"] == "second"
+            assert (await http.get(f"/v1/memories/{memory_id}/")).status_code == 404
+            listed = await _memgrid(env, "keys", "list")
+            assert "acme/second" in listed and second_key not in listed
+            key_id = next(line.split()[0] for line in listed.splitlines() if "acme/second" in line)
+            assert "revoked" in await _memgrid(env, "keys", "revoke", key_id)
+            assert (await http.get("/v1/ping/")).status_code == 401
     assert (tmp_path / "data").is_dir()
 
     async with memgrid_up(env) as lines:

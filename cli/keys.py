@@ -1,0 +1,60 @@
+"""`memgrid keys`: create, list and revoke API keys through the running metadata service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from libs import domain
+from libs.mappers import tenant_to_proto
+from libs.rpc.client import call, open_channel
+from memgrid.metadata.v1 import metadata_service_pb2 as pb
+from memgrid.metadata.v1 import metadata_service_pb2_grpc as pb_grpc
+
+TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRow:
+    key_id: str
+    org_id: str
+    project_id: str
+    name: str
+    prefix: str
+    created_at: str
+    revoked: bool
+
+
+def _row(info: pb.ApiKeyInfo) -> KeyRow:
+    return KeyRow(
+        key_id=info.key_id,
+        org_id=info.tenant.org_id,
+        project_id=info.tenant.project_id,
+        name=info.name,
+        prefix=info.prefix,
+        created_at=info.created_at.ToDatetime().isoformat(timespec="seconds"),
+        revoked=info.HasField("revoked_at"),
+    )
+
+
+async def create_key(metadata_addr: str, tenant: domain.Tenant, name: str) -> tuple[KeyRow, str]:
+    async with open_channel(metadata_addr) as channel:
+        stub = pb_grpc.MetadataServiceStub(channel)
+        request = pb.CreateApiKeyRequest(tenant=tenant_to_proto(tenant), name=name)
+        response = await call(stub.CreateApiKey(request, timeout=TIMEOUT_SECONDS))
+    return _row(response.key), response.api_key
+
+
+async def list_keys(metadata_addr: str, include_revoked: bool) -> list[KeyRow]:
+    async with open_channel(metadata_addr) as channel:
+        stub = pb_grpc.MetadataServiceStub(channel)
+        response = await call(
+            stub.ListApiKeys(pb.ListApiKeysRequest(include_revoked=include_revoked), timeout=TIMEOUT_SECONDS)
+        )
+    return [_row(info) for info in response.keys]
+
+
+async def revoke_key(metadata_addr: str, key_id: str) -> KeyRow:
+    async with open_channel(metadata_addr) as channel:
+        stub = pb_grpc.MetadataServiceStub(channel)
+        response = await call(stub.RevokeApiKey(pb.RevokeApiKeyRequest(key_id=key_id), timeout=TIMEOUT_SECONDS))
+    return _row(response.key)
