@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -61,58 +62,42 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
     def _wrap_unary(self, behaviour: Any, method: str, request_id: str) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            bind_request_id(request_id)
-            started = time.perf_counter()
-            code = "OK"
-            try:
+            async with _rpc_scope(method, request_id, context):
                 return await behaviour(request, context)
-            except MemgridError as error:
-                code = error.grpc_code.name
-                await _abort_with(context, error)
-            except grpc.aio.AbortError:
-                code = context.code().name if context.code() else "ABORTED"
-                raise
-            except Exception:
-                code = "INTERNAL"
-                log.exception("rpc.failed", method=method)
-                await _abort_with(context, InternalError(_INTERNAL_MESSAGE))
-            finally:
-                log.info(
-                    "rpc.completed",
-                    method=method,
-                    code=code,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
 
         return wrapped
 
     def _wrap_stream(self, behaviour: Any, method: str, request_id: str) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            bind_request_id(request_id)
-            started = time.perf_counter()
-            code = "OK"
-            try:
+            async with _rpc_scope(method, request_id, context):
                 async for item in behaviour(request, context):
                     yield item
-            except MemgridError as error:
-                code = error.grpc_code.name
-                await _abort_with(context, error)
-            except grpc.aio.AbortError:
-                code = "ABORTED"
-                raise
-            except Exception:
-                code = "INTERNAL"
-                log.exception("rpc.failed", method=method)
-                await _abort_with(context, InternalError(_INTERNAL_MESSAGE))
-            finally:
-                log.info(
-                    "rpc.completed",
-                    method=method,
-                    code=code,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
 
         return wrapped
+
+
+@contextlib.asynccontextmanager
+async def _rpc_scope(method: str, request_id: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+    """Bind the request id, turn exceptions into statuses, and write one access line."""
+    bind_request_id(request_id)
+    started = time.perf_counter()
+    code = "OK"
+    try:
+        yield
+    except MemgridError as error:
+        code = error.grpc_code.name
+        await _abort_with(context, error)
+    except grpc.aio.AbortError:
+        code = context.code().name if context.code() else "ABORTED"
+        raise
+    except Exception:
+        code = "INTERNAL"
+        log.exception("rpc.failed", method=method)
+        await _abort_with(context, InternalError(_INTERNAL_MESSAGE))
+    finally:
+        log.info(
+            "rpc.completed", method=method, code=code, duration_ms=round((time.perf_counter() - started) * 1000, 2)
+        )
 
 
 class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
