@@ -115,8 +115,8 @@ class MetadataClient:
                 item.clear_expiration_date = True
             elif patch.expiration_date:
                 item.expiration_date = patch.expiration_date.isoformat()
-            if patch.updated_at is not None:
-                item.updated_at.CopyFrom(timestamp_to_proto(patch.updated_at))
+            if patch.created_at is not None:
+                item.created_at.CopyFrom(timestamp_to_proto(patch.created_at))
         response = await call(self._stub.UpdateMemories(request, timeout=self._timeout))
         return [
             (memory_from_proto(memory), previous)

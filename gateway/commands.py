@@ -45,6 +45,8 @@ class SearchCommand:
     threshold: float = DEFAULT_THRESHOLD
     categories: list[str] = field(default_factory=list)
     show_expired: bool = False
+    # v3 and gRPC searches must name an entity; v1/v2 may search the whole project (the Mem0 guide does).
+    require_entity: bool = True
 
 
 @dataclass(slots=True)
@@ -70,7 +72,7 @@ class UpdateCommand:
     metadata: dict[str, Any] | None = None
     expiration_date: date | None = None
     clear_expiration_date: bool = False
-    updated_at: datetime | None = None
+    created_at: datetime | None = None
 
     def is_empty(self) -> bool:
         return (
@@ -78,5 +80,5 @@ class UpdateCommand:
             and self.metadata is None
             and self.expiration_date is None
             and not self.clear_expiration_date
-            and self.updated_at is None
+            and self.created_at is None
         )

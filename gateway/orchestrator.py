@@ -6,6 +6,7 @@ Both public surfaces (gRPC MemoryService and the REST API) call this one class; 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from libs.filters import (
     Condition,
     FilterNode,
     Op,
+    Or,
     conjoin,
     fields_of,
     runs_in_vector_store,
@@ -50,6 +52,24 @@ MAX_RESET_ROUNDS = 1000
 
 def scope_filter(scope: domain.Scope) -> FilterNode | None:
     return conjoin(*(Condition(name, Op.EQ, value) for name, value in scope.as_dict().items()))
+
+
+def attributed_scope(scope: domain.Scope, role: domain.Role | None) -> domain.Scope:
+    """With both a user and an agent, what the user said belongs to the user and what the assistant said to
+    the agent (Mem0's dual attribution); otherwise the scope as given."""
+    if not (scope.user_id and scope.agent_id):
+        return scope
+    if role is domain.Role.ASSISTANT:
+        return dataclasses.replace(scope, user_id=None)
+    return dataclasses.replace(scope, agent_id=None)
+
+
+def similar_memories_filter(scope: domain.Scope) -> FilterNode | None:
+    """Where reconciliation looks for existing memories: the user's or the agent's when both are given."""
+    if not (scope.user_id and scope.agent_id):
+        return scope_filter(scope)
+    owners = Or((Condition("user_id", Op.EQ, scope.user_id), Condition("agent_id", Op.EQ, scope.agent_id)))
+    return conjoin(owners, scope_filter(dataclasses.replace(scope, user_id=None, agent_id=None)))
 
 
 def require_entity_filter(node: FilterNode | None, field: str = "filters") -> None:
@@ -109,7 +129,9 @@ class Orchestrator:
 
     async def _add_verbatim(self, tenant: domain.Tenant, command: AddCommand) -> list[domain.MemoryChange]:
         new = [
-            self._new_memory(command, message.content, [], message.name, message.role)
+            self._new_memory(
+                command, attributed_scope(command.scope, message.role), message.content, [], message.name, message.role
+            )
             for message in command.messages
             if message.role is not domain.Role.SYSTEM and message.content.strip()
         ]
@@ -134,15 +156,15 @@ class Orchestrator:
         )
         if not facts:
             return []
-        candidates = await self._similar_memories(tenant, facts, command.scope)
+        candidates = await self._similar_memories(tenant, facts, similar_memories_filter(command.scope))
         actions = await self._extraction.reconcile(tenant, facts, candidates)
         return await self._apply(tenant, command, facts, actions)
 
     async def _similar_memories(
-        self, tenant: domain.Tenant, facts: Sequence[Fact], scope: domain.Scope
+        self, tenant: domain.Tenant, facts: Sequence[Fact], where: FilterNode | None
     ) -> list[Candidate]:
         hits_per_fact = await self._vectors.search(
-            tenant, [fact.text for fact in facts], scope_filter(scope), RECONCILE_CANDIDATES_PER_FACT
+            tenant, [fact.text for fact in facts], where, RECONCILE_CANDIDATES_PER_FACT
         )
         ids = list(dict.fromkeys(hit.memory_id for hits in hits_per_fact for hit in hits))
         records = {memory.id: memory for memory in await self._metadata.get_memories(tenant, ids)}
@@ -158,7 +180,12 @@ class Orchestrator:
     ) -> list[domain.MemoryChange]:
         adds = [
             self._new_memory(
-                command, action.text, facts[action.fact_index].categories, None, facts[action.fact_index].attributed_to
+                command,
+                attributed_scope(command.scope, facts[action.fact_index].attributed_to),
+                action.text,
+                facts[action.fact_index].categories,
+                None,
+                facts[action.fact_index].attributed_to,
             )
             for action in actions
             if action.event is domain.MemoryEvent.ADD and action.text.strip()
@@ -189,6 +216,7 @@ class Orchestrator:
     def _new_memory(
         self,
         command: AddCommand,
+        scope: domain.Scope,
         text: str,
         categories: list[str],
         actor_id: str | None,
@@ -197,7 +225,7 @@ class Orchestrator:
         return NewMemory(
             id=str(uuid.uuid4()),
             text=text,
-            scope=command.scope,
+            scope=scope,
             metadata=command.metadata,
             categories=categories,
             immutable=command.immutable,
@@ -256,7 +284,8 @@ class Orchestrator:
     async def search(self, tenant: domain.Tenant, command: SearchCommand) -> list[domain.ScoredMemory]:
         if not command.query.strip():
             raise InvalidArgument("query: must not be empty", field="query")
-        require_entity_filter(command.filter)
+        if command.require_entity:
+            require_entity_filter(command.filter)
         node = conjoin(
             command.filter,
             Condition("categories", Op.IN, tuple(command.categories)) if command.categories else None,
@@ -308,7 +337,7 @@ class Orchestrator:
             metadata=command.metadata,
             expiration_date=command.expiration_date,
             clear_expiration_date=command.clear_expiration_date,
-            updated_at=command.updated_at,
+            created_at=command.created_at,
         )
         await self._existing_mutable(tenant, [command.memory_id], "memory_id")
         updated = await self._apply_updates(tenant, [patch])

@@ -189,7 +189,8 @@ class MemoryPatch:
     metadata: dict[str, Any] | None = None
     expiration_date: date | None = None
     clear_expiration_date: bool = False
-    updated_at: datetime | None = None
+    # Mem0's `timestamp` on update moves the memory's creation time.
+    created_at: datetime | None = None
     respect_immutable: bool = False
 
 

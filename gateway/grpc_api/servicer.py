@@ -157,7 +157,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
             metadata=struct_from_proto(request.metadata, present=request.HasField("metadata")),
             expiration_date=date_from_text(request.expiration_date) if expiration == "expiration_date" else None,
             clear_expiration_date=expiration == "clear_expiration_date" and request.clear_expiration_date,
-            updated_at=_unix(request.timestamp),
+            created_at=_unix(request.timestamp),
         )
         memory = await self._orchestrator.update_memory(tenant, command)
         return pb2.UpdateMemoryResponse(memory=memory_to_proto(memory))

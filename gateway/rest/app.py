@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import structlog
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
@@ -30,7 +30,7 @@ from gateway.rest.schemas import (
     UpdateBody,
 )
 from libs import domain
-from libs.errors import InvalidArgument, MemgridError, NotFound
+from libs.errors import InvalidArgument, MemgridError, NotFound, NotImplementedYet
 from libs.logging import REQUEST_ID_HEADER, bind_request_id, new_request_id
 
 log = structlog.get_logger()
@@ -38,19 +38,31 @@ log = structlog.get_logger()
 _SLASHES = re.compile(r"/{2,}")
 
 
+# A `/` that was percent-encoded inside one path segment (`/v2/entities/run/run%201%2Fx/`) stays encoded
+# through routing, so the segment still matches one path parameter; handlers decode it with `_segment`.
+_ENCODED_SLASH = "%2F"
+
+
+def _segment(value: str) -> str:
+    return value.replace(_ENCODED_SLASH, "/")
+
+
 class NormalisePathMiddleware:
-    """Collapse repeated slashes (`//v1/ping/` from the async SDK) and add the trailing slash Mem0 paths have."""
+    """Route on the raw path: collapse repeated slashes (`//v1/ping/` from the async SDK), keep encoded
+    slashes inside segments, and add the trailing slash Mem0 paths have."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path = _SLASHES.sub("/", scope["path"])
+            raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            segments = _SLASHES.sub("/", raw).split("/")
+            path = "/".join(unquote(segment).replace("/", _ENCODED_SLASH) for segment in segments)
             if not path.endswith("/") and not path.startswith(("/docs", "/openapi", "/redoc")):
                 path += "/"
             if path != scope["path"]:
-                scope = dict(scope, path=path, raw_path=path.encode())
+                scope = dict(scope, path=path)
         await self.app(scope, receive, send)
 
 
@@ -148,6 +160,35 @@ async def current_tenant(request: Request, authorization: Annotated[str | None, 
 Tenant = Annotated[domain.Tenant, Depends(current_tenant)]
 
 
+NOT_YET_AVAILABLE = [
+    ("POST", "/v1/exports/", "memory exports"),
+    ("POST", "/v1/exports/get/", "memory exports"),
+    ("POST", "/v1/summary/", "summaries"),
+    ("GET", "/v2/entities/{entity_type}/{entity_id}/profile/", "profiles"),
+    ("POST", "/v2/profiles/jobs/", "profiles"),
+    ("GET", "/v2/profiles/jobs/{job_id}/", "profiles"),
+    ("GET", "/v2/profiles/settings/", "profiles"),
+    ("POST", "/v2/profiles/settings/", "profiles"),
+    ("POST", "/api/v1/orgs/organizations/{org_id}/projects/", "creating projects over REST (use memgrid keys create)"),
+    ("DELETE", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/", "deleting projects"),
+    ("GET", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/", "project members"),
+    ("POST", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/", "project members"),
+    ("PUT", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/", "project members"),
+    ("DELETE", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/", "project members"),
+    ("GET", "/api/v1/webhooks/projects/{project_id}/", "webhooks"),
+    ("POST", "/api/v1/webhooks/projects/{project_id}/", "webhooks"),
+    ("PUT", "/api/v1/webhooks/{webhook_id}/", "webhooks"),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}/", "webhooks"),
+]
+
+
+def _not_yet(app: FastAPI, method: str, path: str, feature: str) -> None:
+    async def not_yet_available(t: Tenant) -> None:
+        raise NotImplementedYet(f"{feature} is not available in memgrid yet")
+
+    app.add_api_route(path, not_yet_available, methods=[method], name=f"not_yet_{method.lower()}_{path}")
+
+
 def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> FastAPI:
     app = FastAPI(
         title="memgrid",
@@ -206,6 +247,7 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
     @app.get("/v1/memories/")
     async def list_v1(
         t: Tenant,
+        request: Request,
         user_id: str | None = None,
         agent_id: str | None = None,
         app_id: str | None = None,
@@ -213,12 +255,26 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
         page: int | None = None,
         page_size: int | None = None,
         output_format: str | None = None,
+        categories: Annotated[list[str] | None, Query()] = None,
+        keywords: str | None = None,
     ) -> Any:
-        body = ListBody(user_id=user_id, agent_id=agent_id, app_id=app_id, run_id=run_id)
+        # `categories=a,b` (the guide's curl) and `categories=a&categories=b` (httpx, requests) both mean "any of".
+        wanted = [name for value in categories or [] for name in value.split(",") if name.strip()]
+        body = ListBody(
+            user_id=user_id,
+            agent_id=agent_id,
+            app_id=app_id,
+            run_id=run_id,
+            categories=wanted or None,
+            keywords=keywords,
+        )
         result = await orchestrator.list_memories(
             t, parse.list_command(body, page, page_size, allow_top_level_ids=True)
         )
         memories = [render.memory_json(m) for m in result.memories]
+        if page is not None or page_size is not None:
+            next_link, previous_link = _page_links(request, result.page, result.page_size, result.total_count)
+            return {"count": result.total_count, "next": next_link, "previous": previous_link, "results": memories}
         return {"results": memories, "relations": []} if output_format == "v1.1" else memories
 
     @app.post("/v2/memories/")
@@ -251,20 +307,20 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
 
     @app.get("/v1/memories/{memory_id}/")
     async def get_memory(t: Tenant, memory_id: str) -> dict[str, Any]:
-        return render.memory_json(await orchestrator.get_memory(t, memory_id))
+        return render.memory_json(await orchestrator.get_memory(t, _segment(memory_id)))
 
     @app.put("/v1/memories/{memory_id}/")
     async def update_memory(t: Tenant, memory_id: str, body: UpdateBody) -> dict[str, Any]:
-        return render.memory_json(await orchestrator.update_memory(t, parse.update_command(memory_id, body)))
+        return render.memory_json(await orchestrator.update_memory(t, parse.update_command(_segment(memory_id), body)))
 
     @app.delete("/v1/memories/{memory_id}/")
     async def delete_memory(t: Tenant, memory_id: str, delete_linked: bool = False) -> dict[str, Any]:
-        await orchestrator.delete_memory(t, memory_id)
+        await orchestrator.delete_memory(t, _segment(memory_id))
         return {"message": "Memory deleted successfully!"}
 
     @app.get("/v1/memories/{memory_id}/history/")
     async def history(t: Tenant, memory_id: str) -> list[dict[str, Any]]:
-        return [render.history_json(entry) for entry in await orchestrator.history(t, memory_id)]
+        return [render.history_json(entry) for entry in await orchestrator.history(t, _segment(memory_id))]
 
     @app.delete("/v1/memories/")
     async def delete_all(
@@ -323,11 +379,11 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
 
     @app.delete("/v2/entities/{entity_type}/{entity_id}/")
     async def delete_entity_v2(t: Tenant, entity_type: str, entity_id: str) -> dict[str, Any]:
-        return await _delete_entity(t, entity_type, entity_id)
+        return await _delete_entity(t, entity_type, _segment(entity_id))
 
     @app.delete("/v1/entities/{entity_type}/{entity_id}/")
     async def delete_entity_v1(t: Tenant, entity_type: str, entity_id: str) -> dict[str, Any]:
-        return await _delete_entity(t, entity_type, entity_id)
+        return await _delete_entity(t, entity_type, _segment(entity_id))
 
     def _entity_route(kind: domain.EntityType) -> None:
         async def create_entity(t: Tenant, body: EntityBody) -> dict[str, Any]:
@@ -369,13 +425,18 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
 
     @app.get("/v1/event/{event_id}/")
     async def get_event(t: Tenant, event_id: str) -> dict[str, Any]:
-        return render.event_json(await orchestrator.get_event(t, event_id))
+        return render.event_json(await orchestrator.get_event(t, _segment(event_id)))
 
     @app.get("/v1/events/")
     async def list_events(t: Tenant, page: int | None = None, page_size: int | None = None) -> dict[str, Any]:
         number, size = parse.page_numbers(page, page_size)
         events, total = await orchestrator.list_events(t, None, number, size)
         return {"count": total, "results": [render.event_json(event) for event in events]}
+
+    # --- Mem0 endpoints memgrid does not offer yet: 501 with a detail, never a bare 404 (the SDKs turn a
+    # 404 into MemoryNotFoundError, which would misreport the problem).
+    for method, path, feature in NOT_YET_AVAILABLE:
+        _not_yet(app, method, path, feature)
 
     app.add_middleware(NormalisePathMiddleware)
     app.add_middleware(RequestContextMiddleware)

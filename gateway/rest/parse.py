@@ -48,9 +48,15 @@ def _entity_ids_in_filters(filters: dict[str, Any] | None) -> dict[str, str]:
     return found
 
 
-def _timestamp(value: float | None, field: str) -> datetime | None:
+def _timestamp(value: float | str | None, field: str) -> datetime | None:
+    """Unix seconds (number or numeric string) or an ISO-8601 date/time."""
     if value is None:
         return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return parse_datetime(value, field)
     try:
         return datetime.fromtimestamp(float(value), tz=UTC)
     except (OverflowError, OSError, ValueError):
@@ -119,6 +125,7 @@ def search_command(body: SearchBody, *, allow_top_level_ids: bool) -> SearchComm
         threshold=threshold,
         categories=list(body.categories or []),
         show_expired=body.show_expired,
+        require_entity=not allow_top_level_ids,
     )
 
 
@@ -161,7 +168,7 @@ def update_command(memory_id: str, body: UpdateBody) -> UpdateCommand:
         metadata=body.metadata,
         expiration_date=date_from_text(body.expiration_date or ""),
         clear_expiration_date="expiration_date" in fields_sent and not body.expiration_date,
-        updated_at=_timestamp(body.timestamp, "timestamp"),
+        created_at=_timestamp(body.timestamp, "timestamp"),
     )
 
 

@@ -61,7 +61,7 @@ class AddBody(ScopeIds):
     output_format: str | None = None
     immutable: bool = False
     expiration_date: str | None = None
-    timestamp: int | float | None = None
+    timestamp: int | float | str | None = Field(None, description="Creation time: unix seconds or ISO-8601")
     custom_categories: list[dict[str, str]] | dict[str, str] | None = None
     custom_instructions: str | None = None
     includes: str | None = None
@@ -108,7 +108,7 @@ class UpdateBody(BaseModel):
 
     text: str | None = None
     metadata: dict[str, Any] | None = None
-    timestamp: int | float | None = None
+    timestamp: int | float | str | None = Field(None, description="New creation time: unix seconds or ISO-8601")
     expiration_date: str | None = None
 
 

@@ -41,7 +41,7 @@ def patch_from_proto(message: pb.MemoryPatch, index: int) -> MemoryPatch:
             else None
         ),
         clear_expiration_date=expiration == "clear_expiration_date" and message.clear_expiration_date,
-        updated_at=mappers.timestamp_from_proto(message.updated_at, present=message.HasField("updated_at")),
+        created_at=mappers.timestamp_from_proto(message.created_at, present=message.HasField("created_at")),
         respect_immutable=message.respect_immutable,
     )
 

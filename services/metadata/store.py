@@ -509,7 +509,9 @@ class SqlMetadataStore:
                     row.expiration_date = None
                 elif patch.expiration_date is not None:
                     row.expiration_date = patch.expiration_date
-                at = patch.updated_at or self._clock()
+                if patch.created_at is not None:
+                    row.created_at = patch.created_at
+                at = self._clock()
                 row.updated_at = at
                 session.add(
                     _history_row(

@@ -211,8 +211,10 @@ async def test_delete_all_by_user_and_by_python_repr_filters(client: httpx.Async
 
 async def test_entities_listed_and_deleted(client: httpx.AsyncClient) -> None:
     user = _user()
+    # With both ids, what the user says is the user's and what the assistant says is the agent's.
+    messages = [{"role": "user", "content": "I speak Portuguese."}, {"role": "assistant", "content": "I teach it."}]
     await client.post(
-        "/v1/memories/", json={"messages": "I speak Portuguese.", "user_id": user, "agent_id": "tutor", "infer": False}
+        "/v1/memories/", json={"messages": messages, "user_id": user, "agent_id": "tutor", "infer": False}
     )
     entities = (await client.get("/v1/entities/")).json()
     mine = [e for e in entities["results"] if e["name"] == user]

@@ -169,7 +169,7 @@ async def test_update_changes_text_hash_metadata_expiry_and_writes_history(stub,
                         text="loves pizza",
                         metadata=struct({"b": "two"}),
                         clear_expiration_date=True,
-                        updated_at=timestamp(moment),
+                        created_at=timestamp(moment),
                     ),
                     pb.MemoryPatch(memory_id="does-not-exist", text="ghost"),
                 ],
@@ -183,8 +183,9 @@ async def test_update_changes_text_hash_metadata_expiry_and_writes_history(stub,
     assert updated.hash == hashlib.md5(b"loves pizza").hexdigest()
     assert dict(updated.metadata) == {"b": "two"}
     assert updated.expiration_date == ""
-    assert updated.updated_at.ToDatetime(tzinfo=UTC) == moment
-    assert updated.created_at == memory.created_at
+    # Mem0's `timestamp` on update moves the creation time; updated_at and the history row are "now".
+    assert updated.created_at.ToDatetime(tzinfo=UTC) == moment
+    assert updated.updated_at.ToDatetime(tzinfo=UTC) > memory.updated_at.ToDatetime(tzinfo=UTC)
 
     (stored,) = (await call(stub.GetMemories(pb.GetMemoriesRequest(tenant=tenant, memory_ids=[memory.id])))).memories
     assert stored == updated

@@ -104,22 +104,22 @@ class FindMemoryIdsResponse(_message.Message):
     def __init__(self, memory_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MemoryPatch(_message.Message):
-    __slots__ = ("memory_id", "text", "metadata", "expiration_date", "clear_expiration_date", "updated_at", "respect_immutable")
+    __slots__ = ("memory_id", "text", "metadata", "expiration_date", "clear_expiration_date", "respect_immutable", "created_at")
     MEMORY_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     EXPIRATION_DATE_FIELD_NUMBER: _ClassVar[int]
     CLEAR_EXPIRATION_DATE_FIELD_NUMBER: _ClassVar[int]
-    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     RESPECT_IMMUTABLE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     memory_id: str
     text: str
     metadata: _struct_pb2.Struct
     expiration_date: str
     clear_expiration_date: bool
-    updated_at: _timestamp_pb2.Timestamp
     respect_immutable: bool
-    def __init__(self, memory_id: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., expiration_date: _Optional[str] = ..., clear_expiration_date: _Optional[bool] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., respect_immutable: _Optional[bool] = ...) -> None: ...
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, memory_id: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., expiration_date: _Optional[str] = ..., clear_expiration_date: _Optional[bool] = ..., respect_immutable: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class UpdateMemoriesRequest(_message.Message):
     __slots__ = ("tenant", "patches", "input")
