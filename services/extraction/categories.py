@@ -124,11 +124,11 @@ _STOPWORDS = frozenset(
 )
 
 
-def _words(text: str) -> list[str]:
+def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
 
 
-def _stems(word: str) -> set[str]:
+def stems(word: str) -> set[str]:
     """The word plus crude base forms (loves→love, studies→study, watches→watch, cooking→cook, moved→move)."""
     forms = {word}
     if word.endswith("ing") and len(word) > 5:
@@ -147,17 +147,17 @@ def _stems(word: str) -> set[str]:
     return forms
 
 
-def _word_forms(text: str) -> set[str]:
+def word_forms(text: str) -> set[str]:
     forms: set[str] = set()
-    for word in _words(text):
-        forms |= _stems(word)
+    for word in words(text):
+        forms |= stems(word)
     return forms
 
 
 def default_categories(text: str) -> list[str]:
     """Mem0 default categories of a fact, in canonical order; ["misc"] when none applies."""
-    forms = _word_forms(text)
-    normalized = " ".join(_words(text))
+    forms = word_forms(text)
+    normalized = " ".join(words(text))
     found = []
     for name, keywords in DEFAULT_CATEGORIES.items():
         if (
@@ -169,22 +169,74 @@ def default_categories(text: str) -> list[str]:
     return found or [MISC]
 
 
+# Words that name a default category when a request to forget says "all of my food preferences".
+CATEGORY_NAME_WORDS: dict[str, str] = {
+    "personal": "personal_details",
+    "family": "family",
+    "professional": "professional_details",
+    "work": "professional_details",
+    "job": "professional_details",
+    "career": "professional_details",
+    "sport": "sports",
+    "sports": "sports",
+    "fitness": "sports",
+    "travel": "travel",
+    "food": "food",
+    "diet": "food",
+    "dietary": "food",
+    "music": "music",
+    "health": "health",
+    "medical": "health",
+    "technology": "technology",
+    "tech": "technology",
+    "hobby": "hobbies",
+    "hobbies": "hobbies",
+    "fashion": "fashion",
+    "clothing": "fashion",
+    "entertainment": "entertainment",
+    "milestones": "milestones",
+    "preference": "user_preferences",
+    "preferences": "user_preferences",
+}
+# Words that say nothing about which memories a request to forget targets.
+FORGET_NOISE = _STOPWORDS | frozenset(
+    """
+    my me i im ive mine myself you your everything something anything memory memories fact facts know knew
+    remember remembered said told say plans plan stored saved note notes
+    is was are were be been am has have had do does did not dont doesnt no
+    like likes love loves enjoy enjoys prefer prefers want wants
+    """.split()
+)
+
+
+def category_reference(text: str) -> list[str] | None:
+    """The default categories a phrase like "food preferences" or "travel plans" names, or None if it names
+    something narrower ("sushi", "trip to Japan")."""
+    meaningful = [w for w in words(text) if w not in FORGET_NOISE or w in CATEGORY_NAME_WORDS]
+    if not meaningful or not all(w in CATEGORY_NAME_WORDS for w in meaningful):
+        return None
+    found = list(dict.fromkeys(CATEGORY_NAME_WORDS[w] for w in meaningful))
+    if len(found) > 1 and "user_preferences" in found:
+        found.remove("user_preferences")
+    return found
+
+
 def custom_category_terms(categories: Mapping[str, str]) -> dict[str, set[str]]:
     """Per custom category, the meaningful words of its name and description (with their base forms)."""
     terms: dict[str, set[str]] = {}
     for name, description in categories.items():
         forms: set[str] = set()
-        for word in _words(name.replace("_", " ").replace("-", " ")) + _words(description):
+        for word in words(name.replace("_", " ").replace("-", " ")) + words(description):
             if word not in _STOPWORDS and len(word) > 2:
-                forms |= _stems(word)
+                forms |= stems(word)
         terms[name] = forms
     return terms
 
 
 def custom_categories(text: str, terms: Mapping[str, set[str]]) -> list[str]:
     """The custom categories (by name, in the caller's order) sharing a word with the fact; maybe none."""
-    forms = _word_forms(text)
-    return [name for name, words in terms.items() if forms & words]
+    forms = word_forms(text)
+    return [name for name, vocabulary in terms.items() if forms & vocabulary]
 
 
 def matches_any(text: str, categories: Iterable[str], terms: Iterable[str]) -> bool:

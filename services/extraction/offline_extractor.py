@@ -2,6 +2,12 @@
 
 Used when no LLM is configured. What it does, in order, for every message that counts:
 
+0. Requests to forget. A user sentence such as "Forget that I like sushi" or "Please delete all of my food
+   preferences" becomes a forget fact (rules.py) whose text is the target phrased like a memory ("Likes
+   sushi", "Food preferences") instead of a fact; the reconciler deletes the memories it matches. The
+   sentence must start with forget / delete / remove / erase / wipe / clear (after "please", "can you",
+   "I want you to", greetings) and name something personal (I / my / me, "preferences", "memories", …,
+   or the verb "forget" itself); "forget everything" and targets like "it" are too vague and are ignored.
 1. Which messages count. With a user_id in the scope (or no agent_id at all) user messages, attributed to
    the user; with an agent_id, assistant messages, attributed to the assistant (both when both ids are
    set). System and tool messages never become facts.
@@ -48,6 +54,7 @@ from services.extraction.grammar import (
     third_person,
 )
 from services.extraction.ports import ExtractionOptions
+from services.extraction.rules import forget_fact, speaking_roles
 
 # --- splitting ----------------------------------------------------------------------------------
 
@@ -199,6 +206,29 @@ _TRAILING_RE = re.compile(
 )
 _WRAPPING_CHARS = ' \t"\u201c\u201d\u2018`()[]*_~'
 
+# Requests to forget (rule 0).
+_FORGET_RE = re.compile(
+    r"^(?:(?:please|pls|kindly)\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
+    r"(?:i\s+(?:want|need|would\s+like|'d\s+like)\s+you\s+to\s+)?(?:please\s+)?"
+    r"(?P<verb>forget|delete|remove|erase|wipe|clear)\s+(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+_FORGET_LEAD_RE = re.compile(
+    r"^(?:(?:all|any|every)\s+(?:of\s+)?)?(?:(?:about|that|the\s+fact\s+that|what\s+i\s+said\s+about)\s+)*"
+    r"(?:(?:all|any)\s+(?:of\s+)?)?(?:the\s+)?(?:(?:memory|memories|things?|stuff|info|information)\s+"
+    r"(?:about|that|of|on)\s+)?",
+    re.IGNORECASE,
+)
+_FORGET_VAGUE_RE = re.compile(
+    r"^(?:it|that|this|them|those|everything|anything|all|me|about\s+me|everything\s+about\s+me|"
+    r"all\s+(?:of\s+)?(?:it|that|them|my\s+(?:data|memories|information|info))|(?:my\s+)?(?:data|memories|history))"
+    r"(?:\s+(?:please|now|too|as\s+well))?$",
+    re.IGNORECASE,
+)
+_FORGET_PERSONAL_RE = re.compile(
+    r"\b(?:i|i'm|i've|my|me|mine|preferences?|memor(?:y|ies)|info|information|details)\b", re.IGNORECASE
+)
+
 
 @dataclass(frozen=True, slots=True)
 class _Statement:
@@ -219,17 +249,22 @@ def extract_facts(messages: Iterable[Message], scope: Scope, options: Extraction
     excludes = _terms(options.excludes)
     includes = _terms(options.includes)
     facts: list[Fact] = []
-    seen: set[tuple[str, Role]] = set()
+    seen: set[tuple[str, Role, bool]] = set()
     for message in messages:
         if message.role not in roles:
             continue
-        for text in facts_from_text(message.content):
+        for text, forget in _statements(message):
+            if forget:
+                if (normalize_text(text), message.role, True) not in seen:
+                    seen.add((normalize_text(text), message.role, True))
+                    facts.append(forget_fact(text, default_categories(text), message.role))
+                continue
             categories = custom_categories(text, terms) if terms is not None else default_categories(text)
             if excludes and matches_any(text, categories, excludes):
                 continue
             if includes and not matches_any(text, categories, includes):
                 continue
-            key = (normalize_text(text), message.role)
+            key = (normalize_text(text), message.role, False)
             if key in seen:
                 continue
             seen.add(key)
@@ -237,14 +272,37 @@ def extract_facts(messages: Iterable[Message], scope: Scope, options: Extraction
     return facts
 
 
-def speaking_roles(scope: Scope) -> frozenset[Role]:
-    """Whose messages facts come from: the user's unless only an agent_id is set; the agent's with one."""
-    roles: set[Role] = set()
-    if scope.user_id or not scope.agent_id:
-        roles.add(Role.USER)
-    if scope.agent_id:
-        roles.add(Role.ASSISTANT)
-    return frozenset(roles)
+def _statements(message: Message) -> list[tuple[str, bool]]:
+    """(text, is it a request to forget) for each memory or forget request in one message, in order."""
+    found: list[tuple[str, bool]] = []
+    for sentence in split_sentences(message.content):
+        if message.role is Role.USER and (target := forget_target(sentence)) is not None:
+            found.append((target, True))
+            continue
+        for clause in split_clauses(sentence):
+            found.extend((text, False) for text in rewrite_clause(clause))
+    return found
+
+
+def forget_target(sentence: str) -> str | None:
+    """What a request to forget targets, phrased like a memory ("Forget that I like sushi" → "Likes sushi")."""
+    clause, _ = _strip_start(sentence.strip())
+    match = _FORGET_RE.match(clause)
+    if not match:
+        return None
+    verb = match.group("verb").lower()
+    rest = _TRAILING_RE.sub("", match.group("rest")).strip(_WRAPPING_CHARS)
+    rest = _FORGET_LEAD_RE.sub("", rest).strip()
+    if not rest or _FORGET_VAGUE_RE.match(rest):
+        return None
+    if verb != "forget" and not _FORGET_PERSONAL_RE.search(rest):
+        return None
+    rewritten = rewrite_clause(rest) if _FIRST_PERSON_RE.match(rest) else []
+    if rewritten:
+        return rewritten[0]
+    target = re.sub(r"^(?:my|me|mine)\s+", "", rest, flags=re.IGNORECASE)
+    target = first_to_third_person(target).strip()
+    return capitalize_first(target) if re.search(r"\w", target) else None
 
 
 def facts_from_text(content: str) -> list[str]:

@@ -10,6 +10,15 @@ Rules, per fact in order:
 5. Otherwise ADD.
 Immutable candidates are only ever matched by rule 2: they are never updated and never absorb a
 near-duplicate. Candidates are considered best score first.
+
+A request to forget (rules.is_forget) is handled apart from the rules above: every mutable candidate it
+matches gets a DELETE (nothing when none matches; immutable candidates never). It matches a candidate when
+- its target names categories ("Food preferences" → food; categories.category_reference) and the
+  candidate's keyword categories include one of them, or
+- otherwise, every distinctive word of the target ("Likes sushi" → sushi; "Trip to Japan" → trip, japan)
+  occurs in the candidate (same crude word forms as the category rules).
+A memory is changed (updated or deleted) at most once per batch, and a deleted one is no candidate for later
+facts of the batch.
 """
 
 from __future__ import annotations
@@ -18,7 +27,16 @@ import re
 from collections import defaultdict
 
 from libs.domain import Candidate, Fact, MemoryAction, MemoryEvent
+from services.extraction.categories import (
+    FORGET_NOISE,
+    category_reference,
+    default_categories,
+    stems,
+    word_forms,
+    words,
+)
 from services.extraction.grammar import normalize_text, third_person
+from services.extraction.rules import is_forget
 
 NEAR_DUPLICATE_SCORE = 0.92
 
@@ -62,13 +80,21 @@ def reconcile(
         by_fact[candidate.fact_index].append(candidate)
     seen_texts: set[str] = set()
     updated: set[str] = set()
+    deleted: set[str] = set()
     actions: list[MemoryAction] = []
     for index, fact in enumerate(facts):
+        if is_forget(fact):
+            removed = _forget(index, fact, by_fact.get(index, []), updated)
+            deleted.update(action.memory_id for action in removed)
+            actions.extend(removed)
+            continue
         normalized = normalize_text(fact.text)
         if not normalized or normalized in seen_texts:
             continue
         seen_texts.add(normalized)
-        ranked = sorted(by_fact.get(index, []), key=lambda c: c.score, reverse=True)
+        ranked = sorted(
+            (c for c in by_fact.get(index, []) if c.memory_id not in deleted), key=lambda c: c.score, reverse=True
+        )
         actions.append(_decide(index, fact, normalized, ranked, updated, near_duplicate_score))
     return actions
 
@@ -93,6 +119,29 @@ def _decide(
         if candidate.score >= near_duplicate_score and not contradicts(fact.text, candidate.text):
             return MemoryAction(MemoryEvent.NONE, candidate.memory_id, candidate.text, index)
     return MemoryAction(MemoryEvent.ADD, "", fact.text, index)
+
+
+def _forget(index: int, fact: Fact, candidates: list[Candidate], changed: set[str]) -> list[MemoryAction]:
+    actions = []
+    for candidate in sorted(candidates, key=lambda c: c.score, reverse=True):
+        if candidate.immutable or candidate.memory_id in changed:
+            continue
+        if forget_matches(fact.text, candidate.text):
+            changed.add(candidate.memory_id)
+            actions.append(MemoryAction(MemoryEvent.DELETE, candidate.memory_id, "", index))
+    return actions
+
+
+def forget_matches(target: str, memory: str) -> bool:
+    """Does a request to forget `target` ("Food preferences", "Likes sushi") cover this memory's text?"""
+    categories = category_reference(target)
+    if categories is not None:
+        return bool(set(categories) & set(default_categories(memory)))
+    distinctive = [w for w in words(target) if w not in FORGET_NOISE and not stems(w) & FORGET_NOISE]
+    if not distinctive:
+        return False
+    forms = word_forms(memory)
+    return all(stems(word) & forms for word in distinctive)
 
 
 def contradicts(first: str, second: str) -> bool:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 import structlog
 
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.extraction.v1 import extraction_service_pb2, extraction_service_pb2_grpc
+from services.extraction.llm.client import OpenAICompatibleClient
+from services.extraction.llm.extractor import LLMFactExtractor
+from services.extraction.llm.reconciler import LLMMemoryReconciler
 from services.extraction.offline_extractor import OfflineFactExtractor
 from services.extraction.offline_reconciler import OfflineMemoryReconciler
 from services.extraction.ports import FactExtractor, MemoryReconciler
@@ -17,24 +24,42 @@ log = structlog.get_logger()
 SERVICE_NAME = extraction_service_pb2.DESCRIPTOR.services_by_name["ExtractionService"].full_name
 
 
-def build_engines(settings: ExtractionSettings) -> tuple[FactExtractor, MemoryReconciler]:
-    """The extractor and reconciler the settings ask for. Only the offline pair exists so far."""
-    if settings.llm.base_url:
-        log.warning(
-            "extractor.selected",
-            kind="offline",
-            llm_configured=True,
-            model=settings.llm.model,
-            reason="the LLM extractor is not built yet; MEMGRID_LLM__* is ignored and the offline one is used",
-        )
-    else:
+@dataclass(slots=True)
+class Engines:
+    """The extractor and reconciler in use, and what to close when the service stops."""
+
+    extractor: FactExtractor
+    reconciler: MemoryReconciler
+    kind: str
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+
+def build_engines(settings: ExtractionSettings) -> Engines:
+    """The LLM pair when an LLM endpoint is configured (MEMGRID_LLM__BASE_URL), the offline pair otherwise."""
+    llm = settings.llm
+    if not llm.base_url:
         log.info("extractor.selected", kind="offline", llm_configured=False)
-    return OfflineFactExtractor(), OfflineMemoryReconciler()
+        return Engines(OfflineFactExtractor(), OfflineMemoryReconciler(), kind="offline")
+    client = OpenAICompatibleClient(llm)
+    log.info(
+        "extractor.selected",
+        kind="llm",
+        llm_configured=True,
+        model=llm.model,
+        timeout_s=llm.timeout_seconds,
+        max_retries=llm.max_retries,
+    )
+    return Engines(
+        LLMFactExtractor(client, max_conversation_chars=llm.max_conversation_chars),
+        LLMMemoryReconciler(client),
+        kind="llm",
+        closers=[client.aclose],
+    )
 
 
 async def start_service(settings: ExtractionSettings) -> StartedService:
-    extractor, reconciler = build_engines(settings)
-    servicer = ExtractionServicer(extractor, reconciler)
+    engines = build_engines(settings)
+    servicer = ExtractionServicer(engines.extractor, engines.reconciler)
     running = await create_server(
         settings.host,
         settings.extraction_port,
@@ -46,7 +71,7 @@ async def start_service(settings: ExtractionSettings) -> StartedService:
             )
         ],
     )
-    return StartedService(running=running, closers=[])
+    return StartedService(running=running, closers=engines.closers)
 
 
 async def serve(settings: ExtractionSettings) -> None:

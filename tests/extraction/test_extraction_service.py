@@ -137,21 +137,26 @@ def test_llm_settings_come_from_nested_env(monkeypatch: pytest.MonkeyPatch) -> N
     assert "sk-test" not in repr(settings)
 
 
-def test_configured_llm_still_selects_offline_with_a_warning() -> None:
-    settings = ExtractionSettings.model_validate({"llm": {"base_url": "http://llm.local/v1"}})
+async def test_configured_llm_selects_the_llm_pair() -> None:
+    settings = ExtractionSettings.model_validate({"llm": {"base_url": "http://llm.local/v1", "model": "m1"}})
     with capture_logs() as logs:
-        extractor, reconciler = build_engines(settings)
-    assert type(extractor).__name__ == "OfflineFactExtractor"
-    assert type(reconciler).__name__ == "OfflineMemoryReconciler"
-    selected = [entry for entry in logs if entry["event"] == "extractor.selected"]
-    assert len(selected) == 1
-    assert selected[0]["kind"] == "offline"
-    assert selected[0]["log_level"] == "warning"
-    assert "not built yet" in selected[0]["reason"]
+        engines = build_engines(settings)
+    try:
+        assert type(engines.extractor).__name__ == "LLMFactExtractor"
+        assert type(engines.reconciler).__name__ == "LLMMemoryReconciler"
+        assert len(engines.closers) == 1
+        selected = [entry for entry in logs if entry["event"] == "extractor.selected"]
+        assert [(e["kind"], e["log_level"], e["model"]) for e in selected] == [("llm", "info", "m1")]
+    finally:
+        for close in engines.closers:
+            await close()
 
 
 def test_no_llm_selects_offline_quietly() -> None:
     with capture_logs() as logs:
-        build_engines(ExtractionSettings())
+        engines = build_engines(ExtractionSettings())
+    assert type(engines.extractor).__name__ == "OfflineFactExtractor"
+    assert type(engines.reconciler).__name__ == "OfflineMemoryReconciler"
+    assert engines.closers == []
     selected = [entry for entry in logs if entry["event"] == "extractor.selected"]
     assert [(entry["kind"], entry["log_level"]) for entry in selected] == [("offline", "info")]
