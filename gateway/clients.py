@@ -325,7 +325,9 @@ class ExtractionClient:
             excludes=excludes,
         )
         response = await call(self._stub.ExtractFacts(request, timeout=self._timeout))
-        return [Fact(f.text, role_from_proto(f.attributed_to), list(f.categories)) for f in response.facts]
+        return [
+            Fact(f.text, role_from_proto(f.attributed_to), list(f.categories), forget=f.forget) for f in response.facts
+        ]
 
     async def reconcile(
         self, tenant: domain.Tenant, facts: Sequence[Fact], candidates: Sequence[Candidate]
@@ -333,7 +335,10 @@ class ExtractionClient:
         request = ex_pb2.ReconcileMemoriesRequest(tenant=tenant_to_proto(tenant))
         for fact in facts:
             request.facts.add(
-                text=fact.text, attributed_to=role_to_proto(fact.attributed_to), categories=fact.categories
+                text=fact.text,
+                attributed_to=role_to_proto(fact.attributed_to),
+                categories=fact.categories,
+                forget=fact.forget,
             )
         for candidate in candidates:
             request.candidates.add(

@@ -6,6 +6,7 @@ Both public surfaces (gRPC MemoryService and the REST API) call this one class; 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 import uuid
@@ -42,8 +43,10 @@ from libs.filters import (
 
 log = structlog.get_logger()
 
-# How many similar existing memories reconciliation sees per new fact.
+# How many similar existing memories reconciliation sees per new fact, and per request to forget
+# ("Delete all of my food preferences" may match many).
 RECONCILE_CANDIDATES_PER_FACT = 5
+FORGET_CANDIDATES_PER_FACT = 100
 # Extra hits fetched beyond top_k so expired or orphaned rows dropped after hydration don't shorten results.
 SEARCH_OVERFETCH = 20
 # Bounds the entity clean-up loop of reset (1,000 entities a round).
@@ -163,9 +166,13 @@ class Orchestrator:
     async def _similar_memories(
         self, tenant: domain.Tenant, facts: Sequence[Fact], where: FilterNode | None
     ) -> list[Candidate]:
-        hits_per_fact = await self._vectors.search(
-            tenant, [fact.text for fact in facts], where, RECONCILE_CANDIDATES_PER_FACT
-        )
+        wide = FORGET_CANDIDATES_PER_FACT if any(fact.forget for fact in facts) else RECONCILE_CANDIDATES_PER_FACT
+        hits_per_fact = [
+            hits if fact.forget else hits[:RECONCILE_CANDIDATES_PER_FACT]
+            for fact, hits in zip(
+                facts, await self._vectors.search(tenant, [fact.text for fact in facts], where, wide), strict=True
+            )
+        ]
         ids = list(dict.fromkeys(hit.memory_id for hits in hits_per_fact for hit in hits))
         records = {memory.id: memory for memory in await self._metadata.get_memories(tenant, ids)}
         return [
@@ -245,7 +252,11 @@ class Orchestrator:
         try:
             await self._vectors.upsert(tenant, [_vector_record(memory) for memory in stored])
         except MemgridError:
-            await self._metadata.delete_memories(tenant, ids=[m.id for m in stored])
+            ids = [m.id for m in stored]
+            await self._metadata.delete_memories(tenant, ids=ids)
+            # The vector write may have landed before it failed (e.g. at the flush): take it back too.
+            with contextlib.suppress(MemgridError):
+                await self._vectors.delete(tenant, ids)
             raise
         return stored
 

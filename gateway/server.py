@@ -30,7 +30,9 @@ class _EmbeddedUvicorn(uvicorn.Server):
 
 
 async def _start_http(app: object, host: str, port: int) -> tuple[_EmbeddedUvicorn, asyncio.Task[None], int]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only then; without it every response waited ~40 ms
+    # on Nagle + delayed ACK (measured: REST ping 44 ms → 1 ms).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(512)

@@ -210,6 +210,8 @@ class Fact:
     text: str
     attributed_to: Role | None
     categories: list[str] = field(default_factory=list)
+    # A request to forget the memories `text` describes, not a fact to store.
+    forget: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,10 @@ DEFAULT_CATEGORIES: dict[str, frozenset[str]] = {
         food foods eat eats eating ate vegetarian vegan pescatarian sushi pizza pasta cook cooking recipe
         recipes meat fish chicken beef pork seafood shellfish cheese chocolate coffee tea spicy dish cuisine
         restaurant breakfast lunch dinner gluten dairy nut nuts peanut peanuts fruit vegetable vegetables
-        dessert wine beer drink snack bake baking keto ramen curry burger salad steak
+        dessert wine beer drink snack bake baking keto ramen curry burger salad steak tacos taco burrito
+        burritos dumplings falafel noodles rice bread soup sandwich sandwiches pancakes eggs egg bbq barbecue
+        kebab hummus tofu sashimi paella lasagna risotto croissant bagel donut donuts cake cookies icecream
+        cereal smoothie juice meal meals
         """.split()
     ),
     "music": frozenset(

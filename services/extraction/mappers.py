@@ -21,7 +21,9 @@ def options_from_request(request: pb.ExtractFactsRequest) -> ExtractionOptions:
 
 
 def fact_to_proto(fact: Fact) -> pb.Fact:
-    return pb.Fact(text=fact.text, attributed_to=role_to_proto(fact.attributed_to), categories=fact.categories)
+    return pb.Fact(
+        text=fact.text, attributed_to=role_to_proto(fact.attributed_to), categories=fact.categories, forget=fact.forget
+    )
 
 
 def fact_from_proto(message: pb.Fact, index: int) -> Fact:
@@ -31,6 +33,7 @@ def fact_from_proto(message: pb.Fact, index: int) -> Fact:
         text=message.text,
         attributed_to=role_from_proto(message.attributed_to) or Role.USER,
         categories=list(message.categories),
+        forget=message.forget,
     )
 
 

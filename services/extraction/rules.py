@@ -1,19 +1,16 @@
 """Rules both engines (offline and LLM) follow: whose messages count, and how a request to forget travels.
 
-A request to forget ("Forget that I like sushi", "Delete all of my food preferences") is a Fact like any
-other on the wire, so the gateway embeds it and finds the memories it targets as reconciliation candidates:
+A request to forget ("Forget that I like sushi", "Delete all of my food preferences") is a Fact with
+`forget=True`, so the gateway embeds it and finds the memories it targets as reconciliation candidates:
     text        what is to be forgotten, phrased like the memories it targets ("Likes sushi", "Food preferences")
-    categories  FORGET_CATEGORY first, then the categories of the targeted memories
+    categories  the categories of the targeted memories
 A reconciler turns it into DELETE actions on matching mutable candidates, or nothing; it never ADDs or
-UPDATEs it, so the marker category is never stored. (A dedicated `Fact.kind` proto field would be cleaner;
-this keeps the contract unchanged.)
+UPDATEs it.
 """
 
 from __future__ import annotations
 
 from libs.domain import Fact, Role, Scope
-
-FORGET_CATEGORY = "memgrid:forget"
 
 
 def speaking_roles(scope: Scope) -> frozenset[Role]:
@@ -28,17 +25,8 @@ def speaking_roles(scope: Scope) -> frozenset[Role]:
 
 def forget_fact(target: str, categories: list[str], attributed_to: Role = Role.USER) -> Fact:
     """The fact carrying a request to forget the memories described by `target`."""
-    return Fact(
-        text=target,
-        attributed_to=attributed_to,
-        categories=[FORGET_CATEGORY, *(c for c in categories if c != FORGET_CATEGORY)],
-    )
+    return Fact(text=target, attributed_to=attributed_to, categories=list(categories), forget=True)
 
 
 def is_forget(fact: Fact) -> bool:
-    return FORGET_CATEGORY in fact.categories
-
-
-def target_categories(fact: Fact) -> list[str]:
-    """The categories of the memories a forget request targets."""
-    return [c for c in fact.categories if c != FORGET_CATEGORY]
+    return fact.forget

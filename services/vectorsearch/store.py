@@ -7,6 +7,7 @@ tenant expression; ids are unique across tenants (an upsert never takes over ano
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -55,6 +56,11 @@ class MilvusVectorStore:
         self._flush_after_write = flush_after_write
         self._consistency_level = consistency_level
         self._on_close = on_close
+        # Milvus Lite 3.2.2 corrupts its sequence bookkeeping when two writes+flushes overlap
+        # ("current_seq is monotonic"), so writes to Lite go one at a time. A server handles its own.
+        self._write_lock: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if flush_after_write else contextlib.nullcontext()
+        )
 
     # --- start-up -----------------------------------------------------------------------------
 
@@ -119,6 +125,10 @@ class MilvusVectorStore:
     async def upsert(self, tenant: Tenant, rows: list[StoredVector]) -> int:
         if not rows:
             return 0
+        async with self._write_lock:
+            return await self._upsert(tenant, rows)
+
+    async def _upsert(self, tenant: Tenant, rows: list[StoredVector]) -> int:
         ids = [row.record.memory_id for row in rows]
         foreign = await self._run(
             self._client.query,
@@ -139,8 +149,9 @@ class MilvusVectorStore:
         if not memory_ids:
             return
         expr = milvus_filter.conjoin_exprs(milvus_filter.tenant_expr(tenant), milvus_filter.ids_expr(memory_ids))
-        await self._run(self._client.delete, self._collection, filter=expr)
-        await self._flush()
+        async with self._write_lock:
+            await self._run(self._client.delete, self._collection, filter=expr)
+            await self._flush()
 
     async def _flush(self) -> None:
         # Milvus Lite scans unflushed rows in Python (slow); a Milvus server seals segments itself.

@@ -317,3 +317,19 @@ async def test_event_of_an_add_can_be_fetched(client: httpx.AsyncClient) -> None
     event = (await client.get(f"/v1/event/{added['event_id']}/")).json()
     assert event["status"] == "SUCCEEDED"
     assert [r["id"] for r in event["results"]] == [r["id"] for r in added["results"]]
+
+
+async def test_forgetting_all_food_preferences_deletes_every_one(client: httpx.AsyncClient) -> None:
+    user = _user()
+    foods = ["sushi", "pizza", "ramen", "tacos", "curry", "pasta", "dumplings", "falafel"]
+    for food in foods:
+        await client.post("/v3/memories/add/", json={"messages": f"I love {food}.", "user_id": user})
+    await client.post("/v3/memories/add/", json={"messages": "I work as a nurse.", "user_id": user})
+    assert (await client.post("/v3/memories/", json={"filters": {"user_id": user}})).json()["count"] == 9
+    response = await client.post(
+        "/v3/memories/add/", json={"messages": "Delete all of my food preferences.", "user_id": user}
+    )
+    deleted = [r for r in response.json()["results"] if r["event"] == "DELETE"]
+    assert len(deleted) == len(foods), response.json()
+    left = (await client.post("/v3/memories/", json={"filters": {"user_id": user}})).json()["results"]
+    assert [m["memory"] for m in left] == ["Works as a nurse"]

@@ -13,7 +13,7 @@ from services.extraction.llm.reconcile_prompt import IdMap
 from services.extraction.llm.reconciler import actions_from, add_all, parse_decisions
 from services.extraction.llm.structured import ModelOutputError, decode_json_object
 from services.extraction.ports import ExtractionOptions
-from services.extraction.rules import FORGET_CATEGORY, forget_fact
+from services.extraction.rules import forget_fact
 
 USER = frozenset({Role.USER})
 BOTH = frozenset({Role.USER, Role.ASSISTANT})
@@ -141,7 +141,7 @@ def test_finish_facts_applies_excludes_again_and_dedupes() -> None:
     assert facts == [forget_fact("Food preferences", ["food"])]
     facts = finish_facts(extracted, USER, ExtractionOptions())
     assert [f.text for f in facts] == ["Name is Alex", "Is a vegetarian", "Food preferences"]
-    assert facts[2].categories == [FORGET_CATEGORY, "food"]
+    assert facts[2].forget and facts[2].categories == ["food"]
 
 
 # --- reconciliation answers -----------------------------------------------------------------------

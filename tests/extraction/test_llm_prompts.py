@@ -14,7 +14,7 @@ from services.extraction.llm.extraction_prompt import (
 )
 from services.extraction.llm.reconcile_prompt import IdMap, build_reconcile_messages
 from services.extraction.ports import ExtractionOptions
-from services.extraction.rules import FORGET_CATEGORY, forget_fact
+from services.extraction.rules import forget_fact
 
 TODAY = date(2026, 3, 14)
 
@@ -177,4 +177,4 @@ def test_reconcile_prompt_shows_small_ids_immutability_and_forget_requests() -> 
             {"fact": 1, "text": "Food preferences", "forget": True, "similar": ["0", "2"]},
         ],
     }
-    assert "uuid-" not in user["content"] and FORGET_CATEGORY not in user["content"]
+    assert "uuid-" not in user["content"]

@@ -301,7 +301,7 @@ async def test_reconcile_without_candidates_makes_no_call(
         tenant=TENANT,
         facts=[
             pb.Fact(text="Plays chess", attributed_to=USER),
-            pb.Fact(text="Sushi", attributed_to=USER, categories=["memgrid:forget", "food"]),
+            pb.Fact(text="Sushi", attributed_to=USER, categories=["food"], forget=True),
         ],
     )
     response = await call(llm_extraction_stub.ReconcileMemories(request, timeout=TIMEOUT))

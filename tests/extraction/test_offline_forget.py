@@ -8,7 +8,7 @@ from libs.domain import Candidate, Fact, MemoryAction, MemoryEvent, Message, Rol
 from services.extraction.offline_extractor import extract_facts, forget_target
 from services.extraction.offline_reconciler import forget_matches, reconcile
 from services.extraction.ports import ExtractionOptions
-from services.extraction.rules import FORGET_CATEGORY, forget_fact, is_forget
+from services.extraction.rules import forget_fact, is_forget
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_the_extractor_emits_forget_facts_for_user_requests_only() -> None:
     facts = extract_facts(messages, Scope(user_id="u", agent_id="a"), ExtractionOptions())
     assert facts == [
         Fact("Lives in Berlin", Role.USER, ["personal_details"]),
-        Fact("Food preferences", Role.USER, [FORGET_CATEGORY, "food"]),
+        Fact("Food preferences", Role.USER, ["food"], forget=True),
     ]
     assert is_forget(facts[1]) and not is_forget(facts[0])
 

@@ -33,14 +33,16 @@ class ExtractFactsRequest(_message.Message):
     def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., scope: _Optional[_Union[_common_pb2.Scope, _Mapping]] = ..., custom_instructions: _Optional[str] = ..., custom_categories: _Optional[_Mapping[str, str]] = ..., includes: _Optional[str] = ..., excludes: _Optional[str] = ...) -> None: ...
 
 class Fact(_message.Message):
-    __slots__ = ("text", "attributed_to", "categories")
+    __slots__ = ("text", "attributed_to", "categories", "forget")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTED_TO_FIELD_NUMBER: _ClassVar[int]
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    FORGET_FIELD_NUMBER: _ClassVar[int]
     text: str
     attributed_to: _common_pb2.Role
     categories: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, text: _Optional[str] = ..., attributed_to: _Optional[_Union[_common_pb2.Role, str]] = ..., categories: _Optional[_Iterable[str]] = ...) -> None: ...
+    forget: bool
+    def __init__(self, text: _Optional[str] = ..., attributed_to: _Optional[_Union[_common_pb2.Role, str]] = ..., categories: _Optional[_Iterable[str]] = ..., forget: _Optional[bool] = ...) -> None: ...
 
 class ExtractFactsResponse(_message.Message):
     __slots__ = ("facts",)
