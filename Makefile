@@ -46,10 +46,16 @@ proto-check: $(STAMP) ## Fail if the committed stubs differ from freshly generat
 	  diff -r -x __pycache__ $$tmp/memgrid memgrid && echo "stubs are up to date"; \
 	  status=$$?; rm -rf $$tmp; exit $$status
 
+bench: $(STAMP) ## Benchmark: 10k memories, 1k users, 50 clients x 60 s (NAME=..., ARGS=...)
+	$(PY) -m bench run $(if $(NAME),--name $(NAME)) $(ARGS)
+
+bench-quick: $(STAMP) ## Quick benchmark run (~45 s)
+	$(PY) -m bench run --quick $(ARGS)
+
 lint: $(STAMP) ## Lint with ruff
 	$(VENV)/bin/ruff check .
 
 clean: ## Remove the venvs and local data
 	rm -rf $(VENV) $(SDK_VENV) .memgrid .pytest_cache
 
-.PHONY: help install run test proto proto-check lint clean
+.PHONY: help install run test proto proto-check bench bench-quick lint clean

@@ -1,8 +1,4 @@
-"""Fixtures shared by the cross-service tests: the whole stack on loopback port 0, in this process.
-
-Each service is started with the same start_service() its `python -m` entry point uses, with real
-SQLite, real Milvus Lite and the real MiniLM embedder.
-"""
+"""Fixtures shared by the cross-service tests: the whole stack on loopback port 0, in this process."""
 
 from __future__ import annotations
 
@@ -10,15 +6,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from services.extraction.server import start_service as start_extraction
-from services.metadata.server import start_service as start_metadata
 
-from gateway.server import start_service as start_gateway
-from gateway.settings import GatewaySettings
-from services.extraction.settings import ExtractionSettings
-from services.metadata.settings import MetadataSettings
-from services.vectorsearch.server import start_service as start_vectorsearch
-from services.vectorsearch.settings import VectorSearchSettings
+from tests.support.stack import start_stack
 
 KEY_A = "test-key-acme-app1"
 KEY_B = "test-key-acme-app2"
@@ -38,26 +27,12 @@ class Stack:
 
 @pytest.fixture(scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("stack")
-    metadata = await start_metadata(MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=API_KEYS))
-    vectors = await start_vectorsearch(VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0))
-    extraction = await start_extraction(ExtractionSettings(data_dir=data_dir, extraction_port=0))
-    gateway = await start_gateway(
-        GatewaySettings(
-            data_dir=data_dir,
-            grpc_port=0,
-            http_port=0,
-            metadata_addr=f"127.0.0.1:{metadata.port}",
-            vectorsearch_addr=f"127.0.0.1:{vectors.port}",
-            extraction_addr=f"127.0.0.1:{extraction.port}",
-        )
-    )
+    running = await start_stack(tmp_path_factory.mktemp("stack"), API_KEYS)
     yield Stack(
-        rest_url=f"http://127.0.0.1:{gateway.extra_ports['http']}",
-        grpc_target=f"127.0.0.1:{gateway.port}",
-        metadata_target=f"127.0.0.1:{metadata.port}",
-        vectorsearch_target=f"127.0.0.1:{vectors.port}",
-        extraction_target=f"127.0.0.1:{extraction.port}",
+        rest_url=running.rest_url,
+        grpc_target=running.grpc_target,
+        metadata_target=running.metadata_target,
+        vectorsearch_target=running.vectorsearch_target,
+        extraction_target=running.extraction_target,
     )
-    for service in (gateway, extraction, vectors, metadata):
-        await service.stop(grace=1.0)
+    await running.stop()

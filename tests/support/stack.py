@@ -1,0 +1,64 @@
+"""The whole memgrid stack in one process, for tests and benchmarks.
+
+Each service is started with the same start_service() its `python -m` entry point uses, on loopback port 0,
+with real SQLite, real Milvus Lite and the real MiniLM embedder. (`memgrid up` runs the same services as
+separate processes.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.server import start_service as start_gateway
+from gateway.settings import GatewaySettings
+from libs.rpc.server import StartedService
+from services.extraction.server import start_service as start_extraction
+from services.extraction.settings import ExtractionSettings
+from services.metadata.server import start_service as start_metadata
+from services.metadata.settings import MetadataSettings
+from services.vectorsearch.server import start_service as start_vectorsearch
+from services.vectorsearch.settings import VectorSearchSettings
+
+
+@dataclass(frozen=True, slots=True)
+class InProcessStack:
+    rest_url: str
+    grpc_target: str
+    metadata_target: str
+    vectorsearch_target: str
+    extraction_target: str
+    vector_settings: VectorSearchSettings
+    services: tuple[StartedService, ...]
+
+    async def stop(self) -> None:
+        """Gateway first, then the services it calls."""
+        for service in self.services:
+            await service.stop(grace=1.0)
+
+
+async def start_stack(data_dir: Path, api_keys: str) -> InProcessStack:
+    """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway."""
+    metadata = await start_metadata(MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys))
+    vector_settings = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0)
+    vectors = await start_vectorsearch(vector_settings)
+    extraction = await start_extraction(ExtractionSettings(data_dir=data_dir, extraction_port=0))
+    gateway = await start_gateway(
+        GatewaySettings(
+            data_dir=data_dir,
+            grpc_port=0,
+            http_port=0,
+            metadata_addr=f"127.0.0.1:{metadata.port}",
+            vectorsearch_addr=f"127.0.0.1:{vectors.port}",
+            extraction_addr=f"127.0.0.1:{extraction.port}",
+        )
+    )
+    return InProcessStack(
+        rest_url=f"http://127.0.0.1:{gateway.extra_ports['http']}",
+        grpc_target=f"127.0.0.1:{gateway.port}",
+        metadata_target=f"127.0.0.1:{metadata.port}",
+        vectorsearch_target=f"127.0.0.1:{vectors.port}",
+        extraction_target=f"127.0.0.1:{extraction.port}",
+        vector_settings=vector_settings,
+        services=(gateway, extraction, vectors, metadata),
+    )
