@@ -1,4 +1,6 @@
 """`python -m bench run [--memories N] [--users U] [--duration S] [--clients C] [--name NAME] [--quick]`;
+`python -m bench add-infer [--llm-latency-ms 200] [--runs 20] [--name NAME]` times add(infer=True) against a
+scripted LLM (bench/add_infer.py);
 `python -m bench report bench/results/NAME.json` writes NAME.md again from the JSON."""
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import add_infer
 from bench.report import markdown
 from bench.run import RESULTS_DIR, Settings, run
 
@@ -30,6 +33,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     bench.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory (default bench/results)")
     bench.add_argument("--data-dir", type=Path, help="data directory (default: a temporary one, removed after)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bars")
+    infer = commands.add_parser(
+        "add-infer", help="time add(infer=True) end to end against a scripted LLM with a fixed latency"
+    )
+    infer.add_argument("--llm-latency-ms", type=float, default=200.0, help="latency of every LLM call (default 200)")
+    infer.add_argument("--runs", type=int, default=20, help="measured adds per surface and case (default 20)")
+    infer.add_argument("--warmup", type=int, default=2, help="unmeasured adds per surface and case first (default 2)")
+    infer.add_argument("--slack-ms", type=float, default=100.0, help="allowed overhead beyond the LLM (default 100)")
+    infer.add_argument("--name", help="result file name (default add-infer-<UTC time>)")
+    infer.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory (default bench/results)")
+    infer.add_argument("--data-dir", type=Path, help="data directory (default: a temporary one, removed after)")
     rerender = commands.add_parser("report", help="write the markdown table of an existing result JSON again")
     rerender.add_argument("json_path", type=Path, help="bench/results/<name>.json")
     return parser.parse_args(argv)
@@ -65,11 +78,30 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "report":
         result = json.loads(args.json_path.read_text())
         md_path = args.json_path.with_suffix(".md")
-        md_path.write_text(markdown(result))
+        md_path.write_text(
+            add_infer.markdown(result) if result.get("workload") == add_infer.WORKLOAD else markdown(result)
+        )
         print(f"bench: wrote {md_path}")
         return
+    command = shlex.join(["python", "-m", "bench", *argv])
+    if args.command == "add-infer":
+        if args.runs < 1 or args.warmup < 0 or args.llm_latency_ms < 0 or args.slack_ms < 0:
+            raise SystemExit("bench: --runs must be positive; --warmup, --llm-latency-ms, --slack-ms not negative")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        infer_settings = add_infer.Settings(
+            name=args.name or f"add-infer-{stamp}",
+            llm_latency_ms=args.llm_latency_ms,
+            runs=args.runs,
+            warmup=args.warmup,
+            slack_ms=args.slack_ms,
+            out_dir=args.out,
+            data_dir=args.data_dir,
+        )
+        result = asyncio.run(add_infer.run_add_infer(infer_settings, command))
+        print(f"bench: add-infer {result['verdict']}; {add_infer.BASELINE_NOTE}", flush=True)
+        return
     settings = settings_from(args)
-    asyncio.run(run(settings, shlex.join(["python", "-m", "bench", *argv])))
+    asyncio.run(run(settings, command))
 
 
 if __name__ == "__main__":

@@ -573,9 +573,14 @@ async def _bulk_ingest(
 
 
 def _write(result: dict[str, Any], out_dir: Path) -> None:
+    write_result(result, out_dir, report.markdown(result))
+
+
+def write_result(result: dict[str, Any], out_dir: Path, table: str) -> None:
+    """<out_dir>/<name>.json and <name>.md (`table`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{result['name']}.json"
     md_path = out_dir / f"{result['name']}.md"
     json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    md_path.write_text(report.markdown(result))
+    md_path.write_text(table)
     print(f"bench: wrote {json_path} and {md_path}", flush=True)
