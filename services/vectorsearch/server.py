@@ -8,6 +8,7 @@ from libs.rpc.server import ServiceBinding, StartedService, create_server, serve
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as pb
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as pb_grpc
 from services.vectorsearch.batching import BatchingEmbedder
+from services.vectorsearch.caching import CachingEmbedder
 from services.vectorsearch.core import VectorSearch
 from services.vectorsearch.embedder import Embedder, HashingEmbedder, MiniLMEmbedder
 from services.vectorsearch.servicer import VectorSearchServicer
@@ -40,7 +41,7 @@ async def start_service(settings: VectorSearchSettings) -> StartedService:
     embedder = await asyncio.to_thread(build_embedder, settings)
     store = await asyncio.to_thread(open_store, settings, embedder)
     try:
-        core = VectorSearch(BatchingEmbedder(embedder), store)
+        core = VectorSearch(CachingEmbedder(BatchingEmbedder(embedder), capacity=settings.embed_cache_size), store)
         binding = ServiceBinding(
             servicer=VectorSearchServicer(core),
             register=pb_grpc.add_VectorSearchServiceServicer_to_server,

@@ -30,6 +30,8 @@ class VectorSearchSettings(BaseServiceSettings):
     embedder: Literal["minilm", "hashing"] = "minilm"
     # Torch intra-op threads for the local embedder; 1 measured fastest on 2 cores.
     embed_threads: int = 1
+    # Texts whose vectors are kept (LRU); each costs ~1.5 KB at 384 dims. 0 turns the cache off.
+    embed_cache_size: int = 10_000
 
     def milvus_uri(self) -> str:
         """The Milvus URI to connect to; for Milvus Lite the data dir is created."""
