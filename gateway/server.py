@@ -59,7 +59,7 @@ async def start_service(settings: GatewaySettings) -> StartedService:
     orchestrator = Orchestrator(
         metadata=MetadataClient(channels[0], timeout),
         vectors=VectorSearchClient(channels[1], timeout),
-        extraction=ExtractionClient(channels[2], timeout),
+        extraction=ExtractionClient(channels[2], settings.extraction_timeout_seconds),
     )
     authenticator = Authenticator(orchestrator, settings.auth_cache_seconds)
     running = await create_server(

@@ -20,5 +20,7 @@ class GatewaySettings(BaseServiceSettings):
     metadata_addr: str = f"127.0.0.1:{DEFAULT_METADATA_PORT}"
     # Deadline of one internal RPC, seconds.
     rpc_timeout_seconds: float = 15.0
+    # Deadline of one extraction RPC: an LLM call with its retries (MEMGRID_LLM__TIMEOUT_SECONDS is 30 s a try).
+    extraction_timeout_seconds: float = 90.0
     # How long a verified API key is trusted without asking the metadata service again.
     auth_cache_seconds: float = 30.0

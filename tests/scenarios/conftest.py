@@ -46,6 +46,7 @@ async def start_llm_gateway(
             vectorsearch_addr=stack.vectorsearch_target,
             extraction_addr=f"127.0.0.1:{extraction.port}",
             rpc_timeout_seconds=rpc_timeout_seconds,
+            extraction_timeout_seconds=rpc_timeout_seconds,
         )
     )
     return LLMGateway(f"http://127.0.0.1:{gateway.extra_ports['http']}", extraction, gateway)
