@@ -63,22 +63,3 @@ class MemoryPage:
     total_count: int
     page: int
     page_size: int
-
-
-@dataclass(slots=True)
-class UpdateCommand:
-    memory_id: str
-    text: str | None = None
-    metadata: dict[str, Any] | None = None
-    expiration_date: date | None = None
-    clear_expiration_date: bool = False
-    created_at: datetime | None = None
-
-    def is_empty(self) -> bool:
-        return (
-            self.text is None
-            and self.metadata is None
-            and self.expiration_date is None
-            and not self.clear_expiration_date
-            and self.created_at is None
-        )

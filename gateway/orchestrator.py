@@ -23,7 +23,6 @@ from gateway.commands import (
     ListCommand,
     MemoryPage,
     SearchCommand,
-    UpdateCommand,
 )
 from gateway.query import without_entity_names
 from libs import domain
@@ -335,25 +334,17 @@ class Orchestrator:
 
     # --- change -----------------------------------------------------------------------------
 
-    async def update_memory(self, tenant: domain.Tenant, command: UpdateCommand) -> domain.Memory:
-        if command.is_empty():
+    async def update_memory(self, tenant: domain.Tenant, patch: MemoryPatch) -> domain.Memory:
+        if patch.changes_nothing():
             raise InvalidArgument(
                 "at least one of text, metadata, expiration_date, timestamp is required", field="text"
             )
-        if command.text is not None and not command.text.strip():
+        if patch.text is not None and not patch.text.strip():
             raise InvalidArgument("text: must not be empty", field="text")
-        patch = MemoryPatch(
-            memory_id=command.memory_id,
-            text=command.text,
-            metadata=command.metadata,
-            expiration_date=command.expiration_date,
-            clear_expiration_date=command.clear_expiration_date,
-            created_at=command.created_at,
-        )
-        await self._existing_mutable(tenant, [command.memory_id], "memory_id")
+        await self._existing_mutable(tenant, [patch.memory_id], "memory_id")
         updated = await self._apply_updates(tenant, [patch])
         if not updated:
-            raise NotFound(f"memory {command.memory_id} not found", field="memory_id")
+            raise NotFound(f"memory {patch.memory_id} not found", field="memory_id")
         return updated[0][0]
 
     async def _existing_mutable(self, tenant: domain.Tenant, ids: Sequence[str], field: str) -> list[domain.Memory]:
@@ -373,16 +364,15 @@ class Orchestrator:
             raise NotFound(f"{field}: memory not found: {', '.join(missing[:10])}", field=field)
         return found
 
-    async def batch_update(self, tenant: domain.Tenant, commands: Sequence[UpdateCommand]) -> int:
-        _check_batch(commands, "memories")
-        for index, command in enumerate(commands):
-            if command.text is None and command.metadata is None:
+    async def batch_update(self, tenant: domain.Tenant, patches: Sequence[MemoryPatch]) -> int:
+        _check_batch(patches, "memories")
+        for index, patch in enumerate(patches):
+            if patch.text is None and patch.metadata is None:
                 raise InvalidArgument(f"memories[{index}]: text or metadata is required", field="memories")
-            if command.text is not None and not command.text.strip():
+            if patch.text is not None and not patch.text.strip():
                 raise InvalidArgument(f"memories[{index}].text: must not be empty", field="memories")
         # All or nothing: every id must exist and be mutable before anything changes.
-        await self._existing_mutable(tenant, [c.memory_id for c in commands], "memories")
-        patches = [MemoryPatch(memory_id=c.memory_id, text=c.text, metadata=c.metadata) for c in commands]
+        await self._existing_mutable(tenant, [p.memory_id for p in patches], "memories")
         return len(await self._apply_updates(tenant, patches))
 
     async def delete_memory(self, tenant: domain.Tenant, memory_id: str) -> int:

@@ -193,6 +193,15 @@ class MemoryPatch:
     created_at: datetime | None = None
     respect_immutable: bool = False
 
+    def changes_nothing(self) -> bool:
+        return (
+            self.text is None
+            and self.metadata is None
+            and self.expiration_date is None
+            and not self.clear_expiration_date
+            and self.created_at is None
+        )
+
 
 @dataclass(slots=True)
 class UpdatedMemory:

@@ -16,10 +16,10 @@ from gateway.commands import (
     AddCommand,
     ListCommand,
     SearchCommand,
-    UpdateCommand,
 )
 from gateway.orchestrator import Orchestrator
 from libs import domain
+from libs.domain import MemoryPatch
 from libs.errors import InvalidArgument, NotImplementedYet
 from libs.filters.proto import filter_from_proto
 from libs.mappers import (
@@ -151,7 +151,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     ) -> pb2.UpdateMemoryResponse:
         tenant = await self._tenant(context)
         expiration = request.WhichOneof("expiration")
-        command = UpdateCommand(
+        command = MemoryPatch(
             memory_id=_memory_id(request.memory_id),
             text=request.text if request.HasField("text") else None,
             metadata=struct_from_proto(request.metadata, present=request.HasField("metadata")),
@@ -189,7 +189,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     ) -> pb2.BatchUpdateMemoriesResponse:
         tenant = await self._tenant(context)
         commands = [
-            UpdateCommand(
+            MemoryPatch(
                 memory_id=u.memory_id,
                 text=u.text if u.HasField("text") else None,
                 metadata=struct_from_proto(u.metadata, present=u.HasField("metadata")),

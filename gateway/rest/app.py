@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Authenticator
-from gateway.commands import UpdateCommand
 from gateway.orchestrator import Orchestrator
 from gateway.rest import parse, render
 from gateway.rest.schemas import (
@@ -30,6 +29,7 @@ from gateway.rest.schemas import (
     UpdateBody,
 )
 from libs import domain
+from libs.domain import MemoryPatch
 from libs.errors import InvalidArgument, MemgridError, NotFound, NotImplementedYet
 from libs.logging import REQUEST_ID_HEADER, bind_request_id, new_request_id
 
@@ -311,7 +311,7 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
 
     @app.put("/v1/memories/{memory_id}/")
     async def update_memory(t: Tenant, memory_id: str, body: UpdateBody) -> dict[str, Any]:
-        return render.memory_json(await orchestrator.update_memory(t, parse.update_command(_segment(memory_id), body)))
+        return render.memory_json(await orchestrator.update_memory(t, parse.update_patch(_segment(memory_id), body)))
 
     @app.delete("/v1/memories/{memory_id}/")
     async def delete_memory(t: Tenant, memory_id: str, delete_linked: bool = False) -> dict[str, Any]:
@@ -340,7 +340,7 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
 
     @app.put("/v1/batch/")
     async def batch_update(t: Tenant, body: BatchUpdateBody) -> dict[str, Any]:
-        commands = [UpdateCommand(memory_id=m.memory_id, text=m.text, metadata=m.metadata) for m in body.memories]
+        commands = [MemoryPatch(memory_id=m.memory_id, text=m.text, metadata=m.metadata) for m in body.memories]
         updated = await orchestrator.batch_update(t, commands)
         return {"message": f"Successfully updated {updated} memories"}
 

@@ -15,7 +15,6 @@ from gateway.commands import (
     AddCommand,
     ListCommand,
     SearchCommand,
-    UpdateCommand,
 )
 from gateway.rest.schemas import (
     PROJECT_SETTING_KEYS,
@@ -160,9 +159,9 @@ def list_command(body: ListBody, page: int | None, page_size: int | None, *, all
     return ListCommand(filter=node, page=page, page_size=page_size, show_expired=body.show_expired)
 
 
-def update_command(memory_id: str, body: UpdateBody) -> UpdateCommand:
+def update_patch(memory_id: str, body: UpdateBody) -> domain.MemoryPatch:
     fields_sent = body.model_fields_set
-    return UpdateCommand(
+    return domain.MemoryPatch(
         memory_id=memory_id,
         text=body.text,
         metadata=body.metadata,
