@@ -52,10 +52,13 @@ bench: $(STAMP) ## Benchmark: 10k memories, 1k users, 50 clients x 60 s (NAME=..
 bench-quick: $(STAMP) ## Quick benchmark run (~45 s)
 	$(PY) -m bench run --quick $(ARGS)
 
+bench-add-infer: $(STAMP) ## add(infer=true) vs a 200 ms scripted LLM, beside the mem0 OSS library (own venv)
+	$(PY) -m bench add-infer --name add-infer-200ms --runs 20 --mem0-baseline $(ARGS)
+
 lint: $(STAMP) ## Lint with ruff
 	$(VENV)/bin/ruff check .
 
 clean: ## Remove the venvs and local data
-	rm -rf $(VENV) $(SDK_VENV) .memgrid .pytest_cache
+	rm -rf $(VENV) $(SDK_VENV) .venv-mem0 .npm-compat .memgrid .pytest_cache
 
-.PHONY: help install run test proto proto-check bench bench-quick lint clean
+.PHONY: help install run test proto proto-check bench bench-quick bench-add-infer lint clean

@@ -1,6 +1,6 @@
 """`python -m bench run [--memories N] [--users U] [--duration S] [--clients C] [--name NAME] [--quick]`;
-`python -m bench add-infer [--llm-latency-ms 200] [--runs 20] [--name NAME]` times add(infer=True) against a
-scripted LLM (bench/add_infer.py);
+`python -m bench add-infer [--llm-latency-ms 200] [--runs 20] [--name NAME] [--mem0-baseline]` times
+add(infer=True) against a scripted LLM (bench/add_infer.py), with --mem0-baseline beside the mem0 OSS library;
 `python -m bench report bench/results/NAME.json` writes NAME.md again from the JSON."""
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     infer.add_argument("--name", help="result file name (default add-infer-<UTC time>)")
     infer.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory (default bench/results)")
     infer.add_argument("--data-dir", type=Path, help="data directory (default: a temporary one, removed after)")
+    infer.add_argument(
+        "--mem0-baseline",
+        action="store_true",
+        help="also time the same adds through the mem0 OSS library (creates .venv-mem0 on first use)",
+    )
     rerender = commands.add_parser("report", help="write the markdown table of an existing result JSON again")
     rerender.add_argument("json_path", type=Path, help="bench/results/<name>.json")
     return parser.parse_args(argv)
@@ -96,9 +101,11 @@ def main(argv: list[str] | None = None) -> None:
             slack_ms=args.slack_ms,
             out_dir=args.out,
             data_dir=args.data_dir,
+            mem0_baseline=args.mem0_baseline,
         )
         result = asyncio.run(add_infer.run_add_infer(infer_settings, command))
-        print(f"bench: add-infer {result['verdict']}; {add_infer.BASELINE_NOTE}", flush=True)
+        baseline = "mem0 OSS baseline measured" if args.mem0_baseline else add_infer.BASELINE_NOTE
+        print(f"bench: add-infer {result['verdict']}; {baseline}", flush=True)
         return
     settings = settings_from(args)
     asyncio.run(run(settings, command))

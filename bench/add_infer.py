@@ -8,11 +8,18 @@ ADDs every new fact. Two cases per surface (REST /v1/memories/ and gRPC AddMemor
 - related_add: the same user again with a related conversation: extraction + reconciliation (2 LLM calls).
 The LLM calls of every add are counted from the server's recorded requests. Overhead = latency - calls x LLM
 latency. Target (issue #4): calls x LLM latency + slack (100 ms), judged on p95.
+
+With `--mem0-baseline` the same adds then go through the mem0 OSS library (`mem0.Memory`, 2.2.1) in its own
+virtualenv (.venv-mem0, created on first use; bench/mem0_baseline/), configured with the same scripted LLM (same
+latency, answering mem0's single extraction call with the same 5 facts), a local MiniLM embedder and Milvus Lite
+2.5.1; its p50/p95/max and LLM calls per add land under `baseline` beside memgrid's, with memgrid/mem0 ratios.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
 import tempfile
 import threading
 import time
@@ -27,6 +34,7 @@ import httpx
 
 from bench import report
 from bench.clients import TIMEOUT_SECONDS
+from bench.mem0_baseline import venv as mem0_venv
 from bench.run import RESULTS_DIR, write_result
 from bench.stack import API_KEY, start_bench_stack
 from bench.stats import summarize
@@ -39,6 +47,8 @@ from tests.support.scripted_llm import HttpError, RecordedRequest, Reply, Script
 
 WORKLOAD = "add-infer"
 BASELINE_NOTE = "mem0 OSS baseline: not measured yet"
+MEM0_LABEL = "mem0 OSS Memory (Milvus Lite 2.5.1, MiniLM)"
+MEM0_TIMEOUT_SECONDS = 1800.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +105,7 @@ class Settings:
     slack_ms: float = 100.0
     out_dir: Path = RESULTS_DIR
     data_dir: Path | None = None
+    mem0_baseline: bool = False
 
 
 @dataclass(slots=True)
@@ -239,6 +250,9 @@ async def run_add_infer(settings: Settings, command: str) -> dict[str, Any]:
         for case, _, expected_calls in CASES:
             rows.append(_row(surface, case, expected_calls, samples[(surface, case)], settings))
     result["cases"] = rows
+    if settings.mem0_baseline:
+        result["baseline"] = {"mem0_oss": run_mem0_baseline(settings)}
+        result["baseline"]["ratios"] = _ratios(rows, result["baseline"]["mem0_oss"]["cases"])
     result["llm_requests_total"] = len(llm.chat_requests)
     result["responder_problems"] = responder.problems[:5]
     result["verdict"] = "PASS" if rows and all(row["verdict"] == "PASS" for row in rows) else "FAIL"
@@ -324,6 +338,135 @@ def _row(surface: str, case: str, expected_calls: int, samples: Samples, setting
     }
 
 
+# --- the mem0 OSS library baseline ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Mem0Responder:
+    """Answers mem0 2.2.1's one extraction call (ADDITIVE_EXTRACTION_PROMPT, json_object) with the same 5 facts
+    the memgrid responder extracts; the conversation is recognised by the first line under "## New Messages"."""
+
+    problems: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, request: RecordedRequest) -> Reply:
+        prompt = request.user_prompt
+        for _, conversation, _ in CASES:
+            role, content = conversation.messages[0]
+            if f"## New Messages\n{role}: {content}" in prompt:
+                memory = [
+                    {"id": str(i), "text": text, "attributed_to": "user", "linked_memory_ids": []}
+                    for i, text in enumerate(conversation.facts)
+                ]
+                return json_reply({"memory": memory})
+        with self._lock:
+            self.problems.append(f"an unknown mem0 prompt: {prompt[:120]!r}")
+        return HttpError(418, {"error": {"message": "bench mem0 responder: an unknown prompt"}})
+
+
+def run_mem0_baseline(settings: Settings) -> dict[str, Any]:
+    """The same adds (fresh user per run; first_add then related_add) through `mem0.Memory` in .venv-mem0."""
+    python = mem0_venv.ensure_venv()
+    latency_s = settings.llm_latency_ms / 1000
+    responder = Mem0Responder()
+    llm = ScriptedLLM(latency=latency_s, handler=responder).start()
+    print(f"bench: mem0 OSS baseline ({MEM0_LABEL})", flush=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="memgrid-bench-mem0-") as scratch:
+            spec_path = Path(scratch) / "spec.json"
+            spec = {
+                "llm_base_url": llm.base_url,
+                "model": "scripted-model",
+                "runs": settings.runs,
+                "warmup": settings.warmup,
+                "conversations": [
+                    {"case": case, "messages": [{"role": r, "content": c} for r, c in conversation.messages]}
+                    for case, conversation, _ in CASES
+                ],
+            }
+            spec_path.write_text(json.dumps(spec))
+            completed = subprocess.run(
+                [str(python), str(mem0_venv.RUNNER), str(spec_path)],
+                capture_output=True,
+                text=True,
+                timeout=MEM0_TIMEOUT_SECONDS,
+                check=False,
+            )
+    finally:
+        llm.stop()
+    if completed.returncode != 0:
+        raise RuntimeError(f"mem0 runner exited {completed.returncode}: {completed.stderr[-2000:]}")
+    output = json.loads(completed.stdout.strip().splitlines()[-1])
+    requests = sorted(llm.chat_requests, key=lambda r: r.received_at)
+    cases = []
+    for case, conversation, _ in CASES:
+        measured = output["cases"][case]
+        samples = Samples(errors=list(measured["errors"]))
+        for seconds, (began, ended), events in zip(
+            measured["seconds"], measured["windows"], measured["events"], strict=True
+        ):
+            inside = [r for r in requests if began <= r.received_at <= ended]
+            if events != ["ADD"] * len(conversation.facts):
+                samples.errors.append(f"unexpected events {events}")
+                continue
+            _record(samples, _Sample(seconds, inside, began, ended, events), latency_s)
+        cases.append(_baseline_row(case, samples, settings))
+    return {
+        "system": MEM0_LABEL,
+        "versions": output["versions"],
+        "python": output["python"],
+        "memory_setup_s": output["setup_s"],
+        "memories_of_last_user": output["last_user_memories"],
+        "llm_requests_total": len(requests),
+        "responder_problems": responder.problems[:5],
+        "config": "llm openai -> scripted server (same latency); embedder huggingface all-MiniLM-L6-v2 (384, local, "
+        "CPU); vector_store milvus on a Milvus Lite 2.5.1 file, COSINE; SQLite history; MEM0_TELEMETRY=False; "
+        "spaCy not installed (no entity/lemma step)",
+        "cases": cases,
+    }
+
+
+def _baseline_row(case: str, samples: Samples, settings: Settings) -> dict[str, Any]:
+    latency_ms = settings.llm_latency_ms
+    return {
+        "case": case,
+        "llm_calls_per_add": {
+            "min": min(samples.calls, default=None),
+            "max": max(samples.calls, default=None),
+            "mean": round(sum(samples.calls) / len(samples.calls), 3) if samples.calls else None,
+        },
+        "latency": summarize(samples.seconds),
+        "overhead": summarize([s - c * latency_ms / 1000 for s, c in zip(samples.seconds, samples.calls, strict=True)]),
+        "parts": {
+            "before_first_llm_call": summarize(samples.before_llm),
+            "between_llm_calls": summarize(samples.between_llm),
+            "after_last_llm_answer": summarize(samples.after_llm),
+        },
+        "errors": len(samples.errors),
+        "error_samples": sorted(set(samples.errors))[:5],
+    }
+
+
+def _ratio(mine: Any, theirs: Any) -> float | None:
+    return None if mine is None or not theirs else round(mine / theirs, 3)
+
+
+def _ratios(rows: list[dict[str, Any]], baseline_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """memgrid / mem0 per surface and case, for end-to-end latency and for overhead (latency - calls x LLM)."""
+    by_case = {row["case"]: row for row in baseline_rows}
+    ratios = []
+    for row in rows:
+        theirs = by_case.get(row["case"])
+        if theirs is None:
+            continue
+        entry: dict[str, Any] = {"surface": row["surface"], "case": row["case"]}
+        for part in ("latency", "overhead"):
+            for stat in ("p50_ms", "p95_ms", "max_ms"):
+                entry[f"{part}_{stat.removesuffix('_ms')}"] = _ratio(row[part][stat], theirs[part][stat])
+        ratios.append(entry)
+    return ratios
+
+
 def _ms(value: Any) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -373,5 +516,60 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {row['surface']} | {row['case']} | {_ms(parts['before_first_llm_call']['p50_ms'])} | "
             f"{_ms(parts['between_llm_calls']['p50_ms'])} | {_ms(parts['after_last_llm_answer']['p50_ms'])} |"
         )
-    lines += ["", f"Overall: {result['verdict']}. {BASELINE_NOTE}.", "", f"Reproduce: `{result['command']}`", ""]
+    mem0 = result.get("baseline", {}).get("mem0_oss")
+    if isinstance(mem0, dict):
+        lines += _baseline_markdown(result, mem0)
+        note = f"Baseline measured in the same run: {mem0['system']}"
+    else:
+        note = BASELINE_NOTE
+    lines += ["", f"Overall: {result['verdict']}. {note}.", "", f"Reproduce: `{result['command']}`", ""]
     return "\n".join(lines)
+
+
+def _baseline_markdown(result: dict[str, Any], mem0: dict[str, Any]) -> list[str]:
+    versions = mem0["versions"]
+    lines = [
+        "",
+        f"## Beside the mem0 OSS library: {mem0['system']}",
+        "",
+        f"The same adds (same conversations, same fresh-user-then-related sequence, same runs and warm-up) through "
+        f"`mem0.Memory.add(infer=True)` in-process in .venv-mem0 (mem0ai {versions.get('mem0ai')}, pymilvus "
+        f"{versions.get('pymilvus')}, milvus-lite {versions.get('milvus-lite')}, sentence-transformers "
+        f"{versions.get('sentence-transformers')}), its LLM pointed at the same scripted server with the same latency, "
+        f"answering its one extraction call with the same 5 facts. mem0 2.2.1's add is ADD-only: one LLM call per add "
+        f"even when related memories exist. {mem0['config']}.",
+        "",
+        "| system | case | LLM calls/add | p50 ms | p95 ms | max ms | overhead p50 / p95 / max ms | "
+        "before / after LLM p50 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in mem0["cases"]:
+        calls = row["llm_calls_per_add"]
+        calls_text = str(calls["min"]) if calls["min"] == calls["max"] else f"{calls['min']}-{calls['max']}"
+        lat, over, parts = row["latency"], row["overhead"], row["parts"]
+        failed = f" ({row['errors']} failed adds)" if row["errors"] else ""
+        lines.append(
+            f"| {mem0['system']}{failed} | {row['case']} | {calls_text} | {_ms(lat['p50_ms'])} | "
+            f"{_ms(lat['p95_ms'])} | {_ms(lat['max_ms'])} | {_ms(over['p50_ms'])} / {_ms(over['p95_ms'])} / "
+            f"{_ms(over['max_ms'])} | {_ms(parts['before_first_llm_call']['p50_ms'])} / "
+            f"{_ms(parts['after_last_llm_answer']['p50_ms'])} |"
+        )
+    lines += [
+        "",
+        "memgrid / mem0 (below 1 = memgrid faster). related_add makes 2 LLM calls in memgrid (extraction + "
+        "reconciliation) and 1 in mem0, so compare overhead there.",
+        "",
+        "| surface | case | latency p50 | latency p95 | latency max | overhead p50 | overhead p95 | overhead max |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+
+    def text(value: Any) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    for ratio in result["baseline"].get("ratios", []):
+        lines.append(
+            f"| {ratio['surface']} | {ratio['case']} | {text(ratio['latency_p50'])} | {text(ratio['latency_p95'])} | "
+            f"{text(ratio['latency_max'])} | {text(ratio['overhead_p50'])} | {text(ratio['overhead_p95'])} | "
+            f"{text(ratio['overhead_max'])} |"
+        )
+    return lines
