@@ -314,6 +314,7 @@ class ExtractionClient:
         custom_categories: dict[str, str] | None = None,
         includes: str = "",
         excludes: str = "",
+        recent_memories: Sequence[str] = (),
     ) -> list[Fact]:
         request = ex_pb2.ExtractFactsRequest(
             tenant=tenant_to_proto(tenant),
@@ -323,6 +324,7 @@ class ExtractionClient:
             custom_categories=custom_categories or {},
             includes=includes,
             excludes=excludes,
+            recent_memories=list(recent_memories),
         )
         response = await call(self._stub.ExtractFacts(request, timeout=self._timeout))
         return [

@@ -46,6 +46,8 @@ log = structlog.get_logger()
 # ("Delete all of my food preferences" may match many).
 RECONCILE_CANDIDATES_PER_FACT = 5
 FORGET_CANDIDATES_PER_FACT = 100
+# How many of the scope's newest memories extraction sees as context.
+RECENT_CONTEXT_MEMORIES = 10
 # Extra hits fetched beyond top_k so expired or orphaned rows dropped after hydration don't shorten results.
 SEARCH_OVERFETCH = 20
 # Bounds the entity clean-up loop of reset (1,000 entities a round).
@@ -144,7 +146,10 @@ class Orchestrator:
         ]
 
     async def _add_inferred(self, tenant: domain.Tenant, command: AddCommand) -> list[domain.MemoryChange]:
-        project = await self._metadata.get_project(tenant)
+        project, (recent, _) = await asyncio.gather(
+            self._metadata.get_project(tenant),
+            self._metadata.list_memories(tenant, scope_filter(command.scope), 1, RECENT_CONTEXT_MEMORIES, False),
+        )
         facts = await self._extraction.extract_facts(
             tenant,
             command.messages,
@@ -155,6 +160,7 @@ class Orchestrator:
             custom_categories=command.custom_categories or project.custom_categories or {},
             includes=command.includes,
             excludes=command.excludes,
+            recent_memories=[memory.memory for memory in recent],
         )
         if not facts:
             return []

@@ -17,6 +17,7 @@ def options_from_request(request: pb.ExtractFactsRequest) -> ExtractionOptions:
         custom_categories=dict(request.custom_categories),
         includes=request.includes,
         excludes=request.excludes,
+        recent_memories=tuple(request.recent_memories),
     )
 
 

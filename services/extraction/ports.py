@@ -23,6 +23,8 @@ class ExtractionOptions:
     includes: str = ""
     # Comma-separated kinds of information to drop.
     excludes: str = ""
+    # The scope's most recent memories, newest first (context only; the offline rules do not need it).
+    recent_memories: tuple[str, ...] = ()
 
 
 class FactExtractor(Protocol):

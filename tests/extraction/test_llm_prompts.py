@@ -178,3 +178,11 @@ def test_reconcile_prompt_shows_small_ids_immutability_and_forget_requests() -> 
         ],
     }
     assert "uuid-" not in user["content"]
+
+
+def test_recent_memories_are_context_in_the_prompt() -> None:
+    system, user = _prompt(Scope(user_id="u"), ExtractionOptions(recent_memories=("Lives in Lisbon", "Has a dog")))
+    assert user["known_memories"] == ["Lives in Lisbon", "Has a dog"]
+    assert "KNOWN MEMORIES" in system
+    bare_system, bare_user = _prompt(Scope(user_id="u"))
+    assert "known_memories" not in bare_user and "KNOWN MEMORIES" not in bare_system

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from memgrid.common.v1 import common_pb2 as memgrid_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.memgrid/extraction/v1/extraction_service.proto\x12\x15memgrid.extraction.v1\x1a\x1ememgrid/common/v1/common.proto\"\xee\x02\n\x13\x45xtractFactsRequest\x12)\n\x06tenant\x18\x01 \x01(\x0b\x32\x19.memgrid.common.v1.Tenant\x12,\n\x08messages\x18\x02 \x03(\x0b\x32\x1a.memgrid.common.v1.Message\x12\'\n\x05scope\x18\x03 \x01(\x0b\x32\x18.memgrid.common.v1.Scope\x12\x1b\n\x13\x63ustom_instructions\x18\x04 \x01(\t\x12[\n\x11\x63ustom_categories\x18\x05 \x03(\x0b\x32@.memgrid.extraction.v1.ExtractFactsRequest.CustomCategoriesEntry\x12\x10\n\x08includes\x18\x06 \x01(\t\x12\x10\n\x08\x65xcludes\x18\x07 \x01(\t\x1a\x37\n\x15\x43ustomCategoriesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"h\n\x04\x46\x61\x63t\x12\x0c\n\x04text\x18\x01 \x01(\t\x12.\n\rattributed_to\x18\x02 \x01(\x0e\x32\x17.memgrid.common.v1.Role\x12\x12\n\ncategories\x18\x03 \x03(\t\x12\x0e\n\x06\x66orget\x18\x04 \x01(\x08\"B\n\x14\x45xtractFactsResponse\x12*\n\x05\x66\x61\x63ts\x18\x01 \x03(\x0b\x32\x1b.memgrid.extraction.v1.Fact\"b\n\tCandidate\x12\x11\n\tmemory_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x01\x12\x11\n\timmutable\x18\x04 \x01(\x08\x12\x12\n\nfact_index\x18\x05 \x01(\x05\"\xa7\x01\n\x18ReconcileMemoriesRequest\x12)\n\x06tenant\x18\x01 \x01(\x0b\x32\x19.memgrid.common.v1.Tenant\x12*\n\x05\x66\x61\x63ts\x18\x02 \x03(\x0b\x32\x1b.memgrid.extraction.v1.Fact\x12\x34\n\ncandidates\x18\x03 \x03(\x0b\x32 .memgrid.extraction.v1.Candidate\"r\n\x0cMemoryAction\x12-\n\x05\x65vent\x18\x01 \x01(\x0e\x32\x1e.memgrid.common.v1.MemoryEvent\x12\x11\n\tmemory_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x12\n\nfact_index\x18\x04 \x01(\x05\"Q\n\x19ReconcileMemoriesResponse\x12\x34\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32#.memgrid.extraction.v1.MemoryAction2\xf4\x01\n\x11\x45xtractionService\x12g\n\x0c\x45xtractFacts\x12*.memgrid.extraction.v1.ExtractFactsRequest\x1a+.memgrid.extraction.v1.ExtractFactsResponse\x12v\n\x11ReconcileMemories\x12/.memgrid.extraction.v1.ReconcileMemoriesRequest\x1a\x30.memgrid.extraction.v1.ReconcileMemoriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.memgrid/extraction/v1/extraction_service.proto\x12\x15memgrid.extraction.v1\x1a\x1ememgrid/common/v1/common.proto\"\x87\x03\n\x13\x45xtractFactsRequest\x12)\n\x06tenant\x18\x01 \x01(\x0b\x32\x19.memgrid.common.v1.Tenant\x12,\n\x08messages\x18\x02 \x03(\x0b\x32\x1a.memgrid.common.v1.Message\x12\'\n\x05scope\x18\x03 \x01(\x0b\x32\x18.memgrid.common.v1.Scope\x12\x1b\n\x13\x63ustom_instructions\x18\x04 \x01(\t\x12[\n\x11\x63ustom_categories\x18\x05 \x03(\x0b\x32@.memgrid.extraction.v1.ExtractFactsRequest.CustomCategoriesEntry\x12\x10\n\x08includes\x18\x06 \x01(\t\x12\x10\n\x08\x65xcludes\x18\x07 \x01(\t\x12\x17\n\x0frecent_memories\x18\x08 \x03(\t\x1a\x37\n\x15\x43ustomCategoriesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"h\n\x04\x46\x61\x63t\x12\x0c\n\x04text\x18\x01 \x01(\t\x12.\n\rattributed_to\x18\x02 \x01(\x0e\x32\x17.memgrid.common.v1.Role\x12\x12\n\ncategories\x18\x03 \x03(\t\x12\x0e\n\x06\x66orget\x18\x04 \x01(\x08\"B\n\x14\x45xtractFactsResponse\x12*\n\x05\x66\x61\x63ts\x18\x01 \x03(\x0b\x32\x1b.memgrid.extraction.v1.Fact\"b\n\tCandidate\x12\x11\n\tmemory_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x01\x12\x11\n\timmutable\x18\x04 \x01(\x08\x12\x12\n\nfact_index\x18\x05 \x01(\x05\"\xa7\x01\n\x18ReconcileMemoriesRequest\x12)\n\x06tenant\x18\x01 \x01(\x0b\x32\x19.memgrid.common.v1.Tenant\x12*\n\x05\x66\x61\x63ts\x18\x02 \x03(\x0b\x32\x1b.memgrid.extraction.v1.Fact\x12\x34\n\ncandidates\x18\x03 \x03(\x0b\x32 .memgrid.extraction.v1.Candidate\"r\n\x0cMemoryAction\x12-\n\x05\x65vent\x18\x01 \x01(\x0e\x32\x1e.memgrid.common.v1.MemoryEvent\x12\x11\n\tmemory_id\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12\x12\n\nfact_index\x18\x04 \x01(\x05\"Q\n\x19ReconcileMemoriesResponse\x12\x34\n\x07\x61\x63tions\x18\x01 \x03(\x0b\x32#.memgrid.extraction.v1.MemoryAction2\xf4\x01\n\x11\x45xtractionService\x12g\n\x0c\x45xtractFacts\x12*.memgrid.extraction.v1.ExtractFactsRequest\x1a+.memgrid.extraction.v1.ExtractFactsResponse\x12v\n\x11ReconcileMemories\x12/.memgrid.extraction.v1.ReconcileMemoriesRequest\x1a\x30.memgrid.extraction.v1.ReconcileMemoriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,21 +35,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXTRACTFACTSREQUEST_CUSTOMCATEGORIESENTRY']._loaded_options = None
   _globals['_EXTRACTFACTSREQUEST_CUSTOMCATEGORIESENTRY']._serialized_options = b'8\001'
   _globals['_EXTRACTFACTSREQUEST']._serialized_start=106
-  _globals['_EXTRACTFACTSREQUEST']._serialized_end=472
-  _globals['_EXTRACTFACTSREQUEST_CUSTOMCATEGORIESENTRY']._serialized_start=417
-  _globals['_EXTRACTFACTSREQUEST_CUSTOMCATEGORIESENTRY']._serialized_end=472
-  _globals['_FACT']._serialized_start=474
-  _globals['_FACT']._serialized_end=578
-  _globals['_EXTRACTFACTSRESPONSE']._serialized_start=580
-  _globals['_EXTRACTFACTSRESPONSE']._serialized_end=646
-  _globals['_CANDIDATE']._serialized_start=648
-  _globals['_CANDIDATE']._serialized_end=746
-  _globals['_RECONCILEMEMORIESREQUEST']._serialized_start=749
-  _globals['_RECONCILEMEMORIESREQUEST']._serialized_end=916
-  _globals['_MEMORYACTION']._serialized_start=918
-  _globals['_MEMORYACTION']._serialized_end=1032
-  _globals['_RECONCILEMEMORIESRESPONSE']._serialized_start=1034
-  _globals['_RECONCILEMEMORIESRESPONSE']._serialized_end=1115
-  _globals['_EXTRACTIONSERVICE']._serialized_start=1118
-  _globals['_EXTRACTIONSERVICE']._serialized_end=1362
+  _globals['_EXTRACTFACTSREQUEST']._serialized_end=497
+  _globals['_EXTRACTFACTSREQUEST_CUSTOMCATEGORIESENTRY']._serialized_start=442
+  _globals['_EXTRACTFACTSREQUEST_CUSTOMCATEGORIESENTRY']._serialized_end=497
+  _globals['_FACT']._serialized_start=499
+  _globals['_FACT']._serialized_end=603
+  _globals['_EXTRACTFACTSRESPONSE']._serialized_start=605
+  _globals['_EXTRACTFACTSRESPONSE']._serialized_end=671
+  _globals['_CANDIDATE']._serialized_start=673
+  _globals['_CANDIDATE']._serialized_end=771
+  _globals['_RECONCILEMEMORIESREQUEST']._serialized_start=774
+  _globals['_RECONCILEMEMORIESREQUEST']._serialized_end=941
+  _globals['_MEMORYACTION']._serialized_start=943
+  _globals['_MEMORYACTION']._serialized_end=1057
+  _globals['_RECONCILEMEMORIESRESPONSE']._serialized_start=1059
+  _globals['_RECONCILEMEMORIESRESPONSE']._serialized_end=1140
+  _globals['_EXTRACTIONSERVICE']._serialized_start=1143
+  _globals['_EXTRACTIONSERVICE']._serialized_end=1387
 # @@protoc_insertion_point(module_scope)

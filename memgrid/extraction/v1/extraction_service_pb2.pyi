@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ExtractFactsRequest(_message.Message):
-    __slots__ = ("tenant", "messages", "scope", "custom_instructions", "custom_categories", "includes", "excludes")
+    __slots__ = ("tenant", "messages", "scope", "custom_instructions", "custom_categories", "includes", "excludes", "recent_memories")
     class CustomCategoriesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class ExtractFactsRequest(_message.Message):
     CUSTOM_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     INCLUDES_FIELD_NUMBER: _ClassVar[int]
     EXCLUDES_FIELD_NUMBER: _ClassVar[int]
+    RECENT_MEMORIES_FIELD_NUMBER: _ClassVar[int]
     tenant: _common_pb2.Tenant
     messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
     scope: _common_pb2.Scope
@@ -30,7 +31,8 @@ class ExtractFactsRequest(_message.Message):
     custom_categories: _containers.ScalarMap[str, str]
     includes: str
     excludes: str
-    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., scope: _Optional[_Union[_common_pb2.Scope, _Mapping]] = ..., custom_instructions: _Optional[str] = ..., custom_categories: _Optional[_Mapping[str, str]] = ..., includes: _Optional[str] = ..., excludes: _Optional[str] = ...) -> None: ...
+    recent_memories: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., scope: _Optional[_Union[_common_pb2.Scope, _Mapping]] = ..., custom_instructions: _Optional[str] = ..., custom_categories: _Optional[_Mapping[str, str]] = ..., includes: _Optional[str] = ..., excludes: _Optional[str] = ..., recent_memories: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Fact(_message.Message):
     __slots__ = ("text", "attributed_to", "categories", "forget")

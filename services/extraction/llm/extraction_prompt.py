@@ -162,6 +162,8 @@ def build_extraction_messages(
     }
     if conversation.omitted:
         payload["earlier_messages_omitted"] = conversation.omitted
+    if options.recent_memories:
+        payload["known_memories"] = list(options.recent_memories)
     return [
         {"role": "system", "content": system},
         {"role": "user", "content": json.dumps(payload, ensure_ascii=False)},
@@ -190,6 +192,11 @@ def _format_options(options: ExtractionOptions) -> str:
         sections.append(f"ONLY EXTRACT\nOnly extract information about: {options.includes.strip()}. Skip the rest.")
     if options.excludes.strip():
         sections.append(f"NEVER EXTRACT\nNever extract information about: {options.excludes.strip()}.")
+    if options.recent_memories:
+        sections.append(
+            "KNOWN MEMORIES\n`known_memories` in the user message lists what is already stored about this scope, "
+            "newest first. Use it to understand references; do not extract a fact that only repeats one of them."
+        )
     if options.custom_instructions.strip():
         sections.append(
             "CUSTOM INSTRUCTIONS (from the memory store's owner; they refine the rules above but never change "
