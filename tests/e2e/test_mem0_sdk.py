@@ -27,7 +27,7 @@ def sdk_python() -> str:
     return python
 
 
-async def _run_scenario(python: str, stack: Stack) -> dict:
+async def _run_scenario(python: str, stack: Stack, home: Path) -> dict:
     # The second project, so this run's "alex" is its own; the scenario uses user_id="alex".
     user = "alex"
     process = await asyncio.create_subprocess_exec(
@@ -38,7 +38,7 @@ async def _run_scenario(python: str, stack: Stack) -> dict:
         user,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "MEM0_TELEMETRY": "False", "MEM0_DIR": str(Path(SCENARIO).parent / ".mem0-test")},
+        env={**os.environ, "MEM0_TELEMETRY": "False", "MEM0_DIR": str(home)},
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
     if process.returncode != 0:
@@ -47,8 +47,8 @@ async def _run_scenario(python: str, stack: Stack) -> dict:
     return json.loads(stdout.decode().strip().splitlines()[-1])
 
 
-async def test_official_python_sdk_core_flow(stack: Stack, sdk_python: str) -> None:
-    seen = await _run_scenario(sdk_python, stack)
+async def test_official_python_sdk_core_flow(stack: Stack, sdk_python: str, tmp_path: Path) -> None:
+    seen = await _run_scenario(sdk_python, stack, tmp_path)
     assert [r["memory"] for r in seen["add_verbatim"]["results"]] == ["I am planning a trip to Japan.", "Nice!"]
     inferred = [r["memory"].lower() for r in seen["add_inferred"]["results"]]
     assert any("vegetarian" in m for m in inferred) and any("allergic to nuts" in m for m in inferred)
