@@ -161,7 +161,7 @@ async def test_each_attempt_is_capped_by_the_callers_deadline(llm: ScriptedLLM) 
     try:
         with deadline_scope(0.4), pytest.raises(UpstreamTimeout, match="after 1 attempt"):
             await chat.complete_json(MESSAGES, purpose="test")
-        assert time.perf_counter() - started < 1.0
+        assert time.perf_counter() - started < 4.0  # well before the 5 s stall: the deadline cut it
         assert len(llm.chat_requests) == 1  # no retry could fit in what was left
         with deadline_scope(0.01), pytest.raises(UpstreamTimeout, match="no time left before the request deadline"):
             await chat.complete_json(MESSAGES, purpose="test")

@@ -46,7 +46,7 @@ async def test_latency_applies_to_every_chat_call(llm: ScriptedLLM, sdk: openai.
     completion = await sdk.chat.completions.create(
         model="m", messages=[{"role": "user", "content": "hi"}], response_format={"type": "json_object"}
     )
-    assert 0.2 <= time.perf_counter() - started < 0.6
+    assert 0.2 <= time.perf_counter() - started < 3.0  # the knob adds its delay (upper bound: no hang)
     assert completion.choices[0].message.content == '{"facts": []}'
     assert completion.model == "m"
 
