@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import traceback
 
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as pb
@@ -16,6 +18,24 @@ from services.vectorsearch.settings import VectorSearchSettings
 from services.vectorsearch.store import MilvusVectorStore
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["VectorSearchService"].full_name
+
+
+class MilvusLiteNoiseFilter(logging.Filter):
+    """Drops the traceback Milvus Lite 3.2.2's in-process server logs when pymilvus 3 calls AllocTimestamp,
+    an RPC Lite does not implement (harmless: collection creation goes on). Everything else passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, NotImplementedError) or error.__traceback__ is None:
+            return True
+        frames = traceback.extract_tb(error.__traceback__)
+        return not (frames and frames[-1].name == "AllocTimestamp" and "pymilvus" in frames[-1].filename)
+
+
+def quiet_milvus_lite_noise() -> None:
+    logger = logging.getLogger("grpc._server")
+    if not any(isinstance(existing, MilvusLiteNoiseFilter) for existing in logger.filters):
+        logger.addFilter(MilvusLiteNoiseFilter())
 
 
 def build_embedder(settings: VectorSearchSettings) -> Embedder:
@@ -38,6 +58,8 @@ def open_store(settings: VectorSearchSettings, embedder: Embedder) -> MilvusVect
 
 
 async def start_service(settings: VectorSearchSettings) -> StartedService:
+    if settings.uses_milvus_lite():
+        quiet_milvus_lite_noise()
     embedder = await asyncio.to_thread(build_embedder, settings)
     store = await asyncio.to_thread(open_store, settings, embedder)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,38 @@ def test_default_settings_use_milvus_lite_in_data_dir(monkeypatch: pytest.Monkey
     assert settings.uses_milvus_lite()
     assert settings.milvus_uri() == str((tmp_path / "nested" / "dir" / "milvus.db").resolve())
     assert (tmp_path / "nested" / "dir").is_dir()
+
+
+def test_milvus_lites_alloc_timestamp_traceback_is_filtered(tmp_path, caplog) -> None:
+    import logging
+
+    from services.vectorsearch.embedder import HashingEmbedder
+    from services.vectorsearch.server import MilvusLiteNoiseFilter, quiet_milvus_lite_noise
+    from services.vectorsearch.store import MilvusVectorStore
+
+    def open_store(name: str) -> None:
+        embedder = HashingEmbedder()
+        store = MilvusVectorStore.open(
+            uri=str(tmp_path / name / "milvus.db"),
+            token=None,
+            collection="noise",
+            dim=embedder.dim,
+            embedder_name=embedder.name,
+            lite=True,
+            consistency_level="Session",
+        )
+        asyncio.run(store.close())
+
+    server_logger = logging.getLogger("grpc._server")
+    for existing in [f for f in server_logger.filters if isinstance(f, MilvusLiteNoiseFilter)]:
+        server_logger.removeFilter(existing)
+    (tmp_path / "a").mkdir()
+    with caplog.at_level(logging.ERROR, logger="grpc._server"):
+        open_store("a")
+    assert any("not implemented" in r.getMessage().lower() for r in caplog.records), "Lite no longer logs it?"
+    caplog.clear()
+    quiet_milvus_lite_noise()
+    (tmp_path / "b").mkdir()
+    with caplog.at_level(logging.ERROR, logger="grpc._server"):
+        open_store("b")
+    assert not [r for r in caplog.records if r.name == "grpc._server"]
