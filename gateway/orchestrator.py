@@ -37,6 +37,7 @@ from libs.filters import (
     Or,
     conjoin,
     fields_of,
+    ids_equal,
     runs_in_vector_store,
 )
 
@@ -55,7 +56,7 @@ MAX_RESET_ROUNDS = 1000
 
 
 def scope_filter(scope: domain.Scope) -> FilterNode | None:
-    return conjoin(*(Condition(name, Op.EQ, value) for name, value in scope.as_dict().items()))
+    return ids_equal(scope.as_dict())
 
 
 def attributed_scope(scope: domain.Scope, role: domain.Role | None) -> domain.Scope:

@@ -229,12 +229,8 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         self, request: pb2.DeleteEntityRequest, context: grpc.aio.ServicerContext
     ) -> pb2.DeleteEntityResponse:
         tenant = await self._tenant(context)
-        kind = PROTO_TO_ENTITY_TYPE.get(request.type)
-        if kind is None:
-            raise InvalidArgument("type: must be USER, AGENT, APP or RUN", field="type")
-        if not request.name:
-            raise InvalidArgument("name: must not be empty", field="name")
-        deleted = await self._orchestrator.delete_entity(tenant, kind, request.name)
+        kind = _entity_type(request.type)
+        deleted = await self._orchestrator.delete_entity(tenant, kind, _required(request.name, "name"))
         return pb2.DeleteEntityResponse(message="Entity deleted successfully.", deleted_count=deleted)
 
     async def ResetProject(
@@ -248,9 +244,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
 
     async def GetEvent(self, request: pb2.GetEventRequest, context: grpc.aio.ServicerContext) -> pb2.GetEventResponse:
         tenant = await self._tenant(context)
-        if not request.event_id:
-            raise InvalidArgument("event_id: must not be empty", field="event_id")
-        event = await self._orchestrator.get_event(tenant, request.event_id)
+        event = await self._orchestrator.get_event(tenant, _required(request.event_id, "event_id"))
         return pb2.GetEventResponse(event=event_to_proto(event))
 
     async def ListEvents(
@@ -268,9 +262,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     ) -> AsyncIterator[pb2.WatchEventResponse]:
         # Adds are synchronous for now, so an event is final when it exists: stream it once.
         tenant = await self._tenant(context)
-        if not request.event_id:
-            raise InvalidArgument("event_id: must not be empty", field="event_id")
-        event = await self._orchestrator.get_event(tenant, request.event_id)
+        event = await self._orchestrator.get_event(tenant, _required(request.event_id, "event_id"))
         yield pb2.WatchEventResponse(event=event_to_proto(event))
 
     async def SubmitFeedback(
@@ -291,9 +283,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         self, request: pb2.CreateEntityRequest, context: grpc.aio.ServicerContext
     ) -> pb2.CreateEntityResponse:
         tenant = await self._tenant(context)
-        kind = PROTO_TO_ENTITY_TYPE.get(request.type)
-        if kind is None:
-            raise InvalidArgument("type: must be USER, AGENT, APP or RUN", field="type")
+        kind = _entity_type(request.type)
         metadata = struct_from_proto(request.metadata, present=request.HasField("metadata"))
         entity = await self._orchestrator.create_entity(tenant, kind, request.name, metadata)
         return pb2.CreateEntityResponse(entity=entity_to_proto(entity))
@@ -333,7 +323,18 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         raise NotImplementedYet("exports are not available yet")
 
 
-def _memory_id(value: str) -> str:
+def _required(value: str, field: str) -> str:
     if not value:
-        raise InvalidArgument("memory_id: must not be empty", field="memory_id")
+        raise InvalidArgument(f"{field}: must not be empty", field=field)
     return value
+
+
+def _entity_type(value: int) -> domain.EntityType:
+    kind = PROTO_TO_ENTITY_TYPE.get(value)
+    if kind is None:
+        raise InvalidArgument("type: must be USER, AGENT, APP or RUN", field="type")
+    return kind
+
+
+def _memory_id(value: str) -> str:
+    return _required(value, "memory_id")

@@ -28,7 +28,7 @@ from gateway.rest.schemas import (
 )
 from libs import domain
 from libs.errors import InvalidArgument
-from libs.filters import Condition, FilterNode, Op, conjoin, parse_filters
+from libs.filters import Condition, FilterNode, Op, conjoin, ids_equal, parse_filters
 from libs.filters.parser import parse_datetime
 from libs.mappers import date_from_text
 
@@ -90,10 +90,6 @@ def add_command(body: AddBody) -> AddCommand:
     )
 
 
-def _ids_filter(ids: dict[str, str]) -> FilterNode | None:
-    return conjoin(*(Condition(name, Op.EQ, value) for name, value in ids.items()))
-
-
 def _reject_top_level_ids(body: ScopeIds, call: str) -> None:
     given = body.given_ids()
     if given:
@@ -113,7 +109,7 @@ def search_command(body: SearchBody, *, allow_top_level_ids: bool) -> SearchComm
     if not 0.0 <= threshold <= 1.0:
         raise InvalidArgument(f"threshold: must be between 0 and 1, got {threshold}", field="threshold")
     node = conjoin(
-        _ids_filter(body.given_ids()),
+        ids_equal(body.given_ids()),
         parse_filters(body.filters),
         parse_filters({"metadata": body.metadata}, name="metadata") if body.metadata else None,
     )
@@ -150,7 +146,7 @@ def list_command(body: ListBody, page: int | None, page_size: int | None, *, all
         if value
     ]
     node = conjoin(
-        _ids_filter(body.given_ids()),
+        ids_equal(body.given_ids()),
         parse_filters(body.filters),
         Condition("categories", Op.IN, tuple(body.categories)) if body.categories else None,
         Condition("keywords", Op.ICONTAINS, body.keywords) if body.keywords else None,
@@ -188,7 +184,7 @@ def filters_query(raw: str | None) -> dict[str, Any] | None:
 
 
 def delete_all_filter(ids: dict[str, str], filters: dict[str, Any] | None) -> FilterNode | None:
-    return conjoin(_ids_filter(ids), parse_filters(filters))
+    return conjoin(ids_equal(ids), parse_filters(filters))
 
 
 def project_changes(body: ProjectBody) -> domain.ProjectChanges:

@@ -3,7 +3,18 @@
 Translators to SQL and to Milvus expressions live with the services that run them.
 """
 
-from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or, conjoin, fields_of, runs_in_vector_store
+from libs.filters.ast import (
+    And,
+    Condition,
+    FilterNode,
+    Not,
+    Op,
+    Or,
+    conjoin,
+    fields_of,
+    ids_equal,
+    runs_in_vector_store,
+)
 from libs.filters.parser import SCOPE_FILTER_FIELDS, VECTOR_FILTER_OPS, parse_filters
 
 __all__ = [
@@ -17,6 +28,7 @@ __all__ = [
     "Or",
     "conjoin",
     "fields_of",
+    "ids_equal",
     "parse_filters",
     "runs_in_vector_store",
 ]

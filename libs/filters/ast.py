@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,11 @@ def walk(node: FilterNode) -> Iterator[Condition]:
         return
     for child in node.children:
         yield from walk(child)
+
+
+def ids_equal(ids: Mapping[str, str]) -> FilterNode | None:
+    """`field == value` for every entity id given (e.g. a Scope's ids), ANDed; None for none."""
+    return conjoin(*(Condition(name, Op.EQ, value) for name, value in ids.items()))
 
 
 def runs_in_vector_store(node: FilterNode | None, supported: dict[str, frozenset[Op]]) -> bool:
