@@ -93,6 +93,14 @@ def memory_text(rng: random.Random, topic: str) -> str:
     return f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS[topic])} {rng.choice(_QUALIFIERS)}."
 
 
+def _distinct_text(rng: random.Random, topic: str, seen: set[str]) -> str:
+    text = memory_text(rng, topic)
+    while text in seen:
+        text = memory_text(rng, topic)
+    seen.add(text)
+    return text
+
+
 def build_dataset(memories: int, users: int, *, seed: int = 7) -> Dataset:
     """`memories` memories over `users` users (as even as possible), CHUNKS_PER_USER add calls per user."""
     if users < 1 or memories < users:
@@ -106,10 +114,12 @@ def build_dataset(memories: int, users: int, *, seed: int = 7) -> Dataset:
         parts = min(CHUNKS_PER_USER, count)
         sizes = [count // parts + (1 if part < count % parts else 0) for part in range(parts)]
         first_topic = rng.randrange(len(TOPICS))
+        # memgrid stores a text once per scope (a repeat is a duplicate), so each user's texts are distinct.
+        seen: set[str] = set()
         for part, size in enumerate(sizes):
             topic = TOPICS[(first_topic + part) % len(TOPICS)]
             created = now - timedelta(days=rng.uniform(0, HISTORY_DAYS))
-            texts = tuple(memory_text(rng, topic) for _ in range(size))
+            texts = tuple(_distinct_text(rng, topic, seen) for _ in range(size))
             chunks.append(Chunk(user_id(index), topic, created.replace(microsecond=0), texts))
     return Dataset(tuple(chunks), tuple(user_id(i) for i in range(users)), now)
 

@@ -29,8 +29,11 @@ from libs.mappers import (
     tenant_from_proto,
     tenant_to_proto,
     timestamp_to_proto,
+    vector_sync_from_proto,
+    vector_sync_to_proto,
 )
 from libs.rpc.client import call
+from libs.rpc.deadline import timeout_within
 from memgrid.extraction.v1 import extraction_service_pb2 as ex_pb2
 from memgrid.extraction.v1 import extraction_service_pb2_grpc as ex_grpc
 from memgrid.metadata.v1 import metadata_service_pb2 as md_pb2
@@ -50,10 +53,17 @@ class MetadataClient:
         self._timeout = timeout
 
     async def create_memories(
-        self, tenant: domain.Tenant, memories: Sequence[NewMemory], messages: Sequence[domain.Message]
+        self,
+        tenant: domain.Tenant,
+        memories: Sequence[NewMemory],
+        messages: Sequence[domain.Message],
+        *,
+        skip_duplicates: bool = False,
     ) -> list[domain.Memory]:
         request = md_pb2.CreateMemoriesRequest(
-            tenant=tenant_to_proto(tenant), input=[message_to_proto(m) for m in messages]
+            tenant=tenant_to_proto(tenant),
+            input=[message_to_proto(m) for m in messages],
+            skip_duplicates=skip_duplicates,
         )
         for memory in memories:
             item = request.memories.add(
@@ -70,14 +80,14 @@ class MetadataClient:
                 item.metadata.CopyFrom(struct_to_proto(memory.metadata))
             if memory.created_at is not None:
                 item.created_at.CopyFrom(timestamp_to_proto(memory.created_at))
-        response = await call(self._stub.CreateMemories(request, timeout=self._timeout))
+        response = await call(self._stub.CreateMemories(request, timeout=timeout_within(self._timeout)))
         return [memory_from_proto(m) for m in response.memories]
 
     async def get_memories(self, tenant: domain.Tenant, ids: Sequence[str]) -> list[domain.Memory]:
         if not ids:
             return []
         request = md_pb2.GetMemoriesRequest(tenant=tenant_to_proto(tenant), memory_ids=list(ids))
-        response = await call(self._stub.GetMemories(request, timeout=self._timeout))
+        response = await call(self._stub.GetMemories(request, timeout=timeout_within(self._timeout)))
         return [memory_from_proto(m) for m in response.memories]
 
     async def list_memories(
@@ -88,14 +98,14 @@ class MetadataClient:
         )
         if node is not None:
             request.filter.CopyFrom(filter_to_proto(node))
-        response = await call(self._stub.ListMemories(request, timeout=self._timeout))
+        response = await call(self._stub.ListMemories(request, timeout=timeout_within(self._timeout)))
         return [memory_from_proto(m) for m in response.memories], response.total_count
 
     async def find_memory_ids(self, tenant: domain.Tenant, node: FilterNode, show_expired: bool) -> list[str]:
         request = md_pb2.FindMemoryIdsRequest(
             tenant=tenant_to_proto(tenant), filter=filter_to_proto(node), show_expired=show_expired
         )
-        response = await call(self._stub.FindMemoryIds(request, timeout=self._timeout))
+        response = await call(self._stub.FindMemoryIds(request, timeout=timeout_within(self._timeout)))
         return list(response.memory_ids)
 
     async def update_memories(
@@ -117,7 +127,7 @@ class MetadataClient:
                 item.expiration_date = patch.expiration_date.isoformat()
             if patch.created_at is not None:
                 item.created_at.CopyFrom(timestamp_to_proto(patch.created_at))
-        response = await call(self._stub.UpdateMemories(request, timeout=self._timeout))
+        response = await call(self._stub.UpdateMemories(request, timeout=timeout_within(self._timeout)))
         return [
             (memory_from_proto(memory), previous)
             for memory, previous in zip(response.memories, response.previous_texts, strict=False)
@@ -142,12 +152,12 @@ class MetadataClient:
         )
         if node is not None:
             request.filter.CopyFrom(filter_to_proto(node))
-        response = await call(self._stub.DeleteMemories(request, timeout=self._timeout))
+        response = await call(self._stub.DeleteMemories(request, timeout=timeout_within(self._timeout)))
         return [memory_from_proto(m) for m in response.memories]
 
     async def list_history(self, tenant: domain.Tenant, memory_id: str) -> list[domain.HistoryEntry]:
         request = md_pb2.ListHistoryRequest(tenant=tenant_to_proto(tenant), memory_id=memory_id)
-        response = await call(self._stub.ListHistory(request, timeout=self._timeout))
+        response = await call(self._stub.ListHistory(request, timeout=timeout_within(self._timeout)))
         return [history_from_proto(entry) for entry in response.entries]
 
     async def list_entities(
@@ -159,7 +169,7 @@ class MetadataClient:
             page=page,
             page_size=page_size,
         )
-        response = await call(self._stub.ListEntities(request, timeout=self._timeout))
+        response = await call(self._stub.ListEntities(request, timeout=timeout_within(self._timeout)))
         return domain.EntityPage(
             entities=[entity_from_proto(e) for e in response.entities],
             total_count=response.total_count,
@@ -175,7 +185,7 @@ class MetadataClient:
         self, tenant: domain.Tenant, kind: domain.EntityType, name: str
     ) -> tuple[bool, list[domain.Memory]]:
         request = md_pb2.DeleteEntityRequest(tenant=tenant_to_proto(tenant), type=ENTITY_TYPE_TO_PROTO[kind], name=name)
-        response = await call(self._stub.DeleteEntity(request, timeout=self._timeout))
+        response = await call(self._stub.DeleteEntity(request, timeout=timeout_within(self._timeout)))
         return response.found, [memory_from_proto(m) for m in response.memories]
 
     async def create_entity(
@@ -184,12 +194,12 @@ class MetadataClient:
         request = md_pb2.CreateEntityRequest(tenant=tenant_to_proto(tenant), type=ENTITY_TYPE_TO_PROTO[kind], name=name)
         if metadata is not None:
             request.metadata.CopyFrom(struct_to_proto(metadata))
-        response = await call(self._stub.CreateEntity(request, timeout=self._timeout))
+        response = await call(self._stub.CreateEntity(request, timeout=timeout_within(self._timeout)))
         return entity_from_proto(response.entity)
 
     async def get_project(self, tenant: domain.Tenant) -> domain.Project:
         request = md_pb2.GetProjectRequest(tenant=tenant_to_proto(tenant))
-        response = await call(self._stub.GetProject(request, timeout=self._timeout))
+        response = await call(self._stub.GetProject(request, timeout=timeout_within(self._timeout)))
         return project_from_proto(response.project)
 
     async def update_project(self, tenant: domain.Tenant, changes: domain.ProjectChanges) -> domain.Project:
@@ -204,7 +214,7 @@ class MetadataClient:
             request.name = changes.name
         if changes.description is not None:
             request.description = changes.description
-        response = await call(self._stub.UpdateProject(request, timeout=self._timeout))
+        response = await call(self._stub.UpdateProject(request, timeout=timeout_within(self._timeout)))
         return project_from_proto(response.project)
 
     async def record_feedback(
@@ -213,7 +223,7 @@ class MetadataClient:
         request = md_pb2.RecordFeedbackRequest(
             tenant=tenant_to_proto(tenant), memory_id=memory_id, feedback=feedback or "", feedback_reason=reason or ""
         )
-        response = await call(self._stub.RecordFeedback(request, timeout=self._timeout))
+        response = await call(self._stub.RecordFeedback(request, timeout=timeout_within(self._timeout)))
         return domain.Feedback(
             id=response.id,
             memory_id=memory_id,
@@ -223,11 +233,11 @@ class MetadataClient:
 
     async def record_event(self, tenant: domain.Tenant, event: domain.Event) -> None:
         request = md_pb2.RecordEventRequest(tenant=tenant_to_proto(tenant), event=event_to_proto(event))
-        await call(self._stub.RecordEvent(request, timeout=self._timeout))
+        await call(self._stub.RecordEvent(request, timeout=timeout_within(self._timeout)))
 
     async def get_event(self, tenant: domain.Tenant, event_id: str) -> domain.Event:
         request = md_pb2.GetEventRequest(tenant=tenant_to_proto(tenant), event_id=event_id)
-        response = await call(self._stub.GetEvent(request, timeout=self._timeout))
+        response = await call(self._stub.GetEvent(request, timeout=timeout_within(self._timeout)))
         return event_from_proto(response.event)
 
     async def list_events(
@@ -239,18 +249,46 @@ class MetadataClient:
             page=page,
             page_size=page_size,
         )
-        response = await call(self._stub.ListEvents(request, timeout=self._timeout))
+        response = await call(self._stub.ListEvents(request, timeout=timeout_within(self._timeout)))
         return [event_from_proto(e) for e in response.events], response.total_count
+
+    async def list_pending_vector_syncs(self, min_age_seconds: float, limit: int) -> list[domain.VectorSync]:
+        request = md_pb2.ListPendingVectorSyncsRequest(min_age_seconds=min_age_seconds, limit=limit)
+        response = await call(self._stub.ListPendingVectorSyncs(request, timeout=timeout_within(self._timeout)))
+        return [vector_sync_from_proto(item, index) for index, item in enumerate(response.syncs)]
+
+    async def ack_vector_syncs(self, syncs: Sequence[domain.VectorSync]) -> int:
+        request = md_pb2.AckVectorSyncsRequest(syncs=[vector_sync_to_proto(sync) for sync in syncs])
+        response = await call(self._stub.AckVectorSyncs(request, timeout=timeout_within(self._timeout)))
+        return response.removed
+
+    async def begin_idempotent_request(
+        self, tenant: domain.Tenant, key: str, fingerprint: str, lease_seconds: float
+    ) -> domain.IdempotencyClaim:
+        request = md_pb2.BeginIdempotentRequestRequest(
+            tenant=tenant_to_proto(tenant), key=key, fingerprint=fingerprint, lease_seconds=lease_seconds
+        )
+        response = await call(self._stub.BeginIdempotentRequest(request, timeout=timeout_within(self._timeout)))
+        state = md_pb2.IdempotencyState.Name(response.state).removeprefix("IDEMPOTENCY_STATE_")
+        return domain.IdempotencyClaim(domain.IdempotencyState(state), response.result or None)
+
+    async def finish_idempotent_request(
+        self, tenant: domain.Tenant, key: str, *, succeeded: bool, result: str = ""
+    ) -> None:
+        request = md_pb2.FinishIdempotentRequestRequest(
+            tenant=tenant_to_proto(tenant), key=key, succeeded=succeeded, result=result
+        )
+        await call(self._stub.FinishIdempotentRequest(request, timeout=timeout_within(self._timeout)))
 
     async def authenticate(self, api_key: str) -> domain.Tenant:
         request = md_pb2.AuthenticateApiKeyRequest(api_key=api_key)
-        response = await call(self._stub.AuthenticateApiKey(request, timeout=self._timeout))
+        response = await call(self._stub.AuthenticateApiKey(request, timeout=timeout_within(self._timeout)))
         return tenant_from_proto(response.tenant)
 
     async def create_api_key(self, tenant: domain.Tenant, name: str, api_key: str = "") -> tuple[str, str]:
         """Returns (key_id, plaintext key)."""
         request = md_pb2.CreateApiKeyRequest(tenant=tenant_to_proto(tenant), name=name, api_key=api_key)
-        response = await call(self._stub.CreateApiKey(request, timeout=self._timeout))
+        response = await call(self._stub.CreateApiKey(request, timeout=timeout_within(self._timeout)))
         return response.key.key_id, response.api_key
 
 
@@ -272,14 +310,14 @@ class VectorSearchClient:
                 updated_at=timestamp_to_proto(item.updated_at),
                 categories=item.categories,
             )
-        await call(self._stub.UpsertVectors(request, timeout=self._timeout))
+        await call(self._stub.UpsertVectors(request, timeout=timeout_within(self._timeout)))
 
     async def delete(self, tenant: domain.Tenant, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), VECTOR_DELETE_CHUNK):
             request = vs_pb2.DeleteVectorsRequest(
                 tenant=tenant_to_proto(tenant), memory_ids=list(ids[start : start + VECTOR_DELETE_CHUNK])
             )
-            await call(self._stub.DeleteVectors(request, timeout=self._timeout))
+            await call(self._stub.DeleteVectors(request, timeout=timeout_within(self._timeout)))
 
     async def search(
         self,
@@ -295,7 +333,7 @@ class VectorSearchClient:
         if candidate_ids is not None:
             request.candidate_ids.extend(candidate_ids)
             request.restrict_to_candidates = True
-        response = await call(self._stub.SearchVectors(request, timeout=self._timeout))
+        response = await call(self._stub.SearchVectors(request, timeout=timeout_within(self._timeout)))
         return [[VectorHit(hit.memory_id, hit.score) for hit in result.hits] for result in response.results]
 
 
@@ -326,7 +364,7 @@ class ExtractionClient:
             excludes=excludes,
             recent_memories=list(recent_memories),
         )
-        response = await call(self._stub.ExtractFacts(request, timeout=self._timeout))
+        response = await call(self._stub.ExtractFacts(request, timeout=timeout_within(self._timeout)))
         return [
             Fact(f.text, role_from_proto(f.attributed_to), list(f.categories), forget=f.forget) for f in response.facts
         ]
@@ -350,7 +388,7 @@ class ExtractionClient:
                 immutable=candidate.immutable,
                 fact_index=candidate.fact_index,
             )
-        response = await call(self._stub.ReconcileMemories(request, timeout=self._timeout))
+        response = await call(self._stub.ReconcileMemories(request, timeout=timeout_within(self._timeout)))
         return [
             MemoryAction(PROTO_TO_EVENT.get(a.event, domain.MemoryEvent.NONE), a.memory_id, a.text, a.fact_index)
             for a in response.actions

@@ -24,9 +24,11 @@ from gateway.commands import (
     MemoryPage,
     SearchCommand,
 )
+from gateway.idempotency import ADD_OUTCOME, COUNT, IdempotentRunner
 from gateway.query import without_entity_names
+from gateway.vector_sync import acknowledge, vector_record
 from libs import domain
-from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorRecord
+from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory
 from libs.errors import InvalidArgument, MemgridError, NotFound
 from libs.filters import (
     SCOPE_FILTER_FIELDS,
@@ -87,10 +89,17 @@ def _is_expired(memory: domain.Memory, today: date) -> bool:
 
 
 class Orchestrator:
-    def __init__(self, metadata: MetadataClient, vectors: VectorSearchClient, extraction: ExtractionClient) -> None:
+    def __init__(
+        self,
+        metadata: MetadataClient,
+        vectors: VectorSearchClient,
+        extraction: ExtractionClient,
+        idempotency: IdempotentRunner,
+    ) -> None:
         self._metadata = metadata
         self._vectors = vectors
         self._extraction = extraction
+        self._idempotency = idempotency
 
     # --- identity ---------------------------------------------------------------------------
 
@@ -99,7 +108,10 @@ class Orchestrator:
 
     # --- add --------------------------------------------------------------------------------
 
-    async def add(self, tenant: domain.Tenant, command: AddCommand) -> AddOutcome:
+    async def add(
+        self, tenant: domain.Tenant, command: AddCommand, *, idempotency_key: str | None = None
+    ) -> AddOutcome:
+        """Add memories; with an idempotency key, a repeat within 24 h returns the first outcome."""
         if not command.messages:
             raise InvalidArgument("messages: at least one message is required", field="messages")
         if command.scope.is_empty():
@@ -107,6 +119,11 @@ class Orchestrator:
                 "user_id, agent_id, app_id or run_id: at least one is required to add memories",
                 field="user_id",
             )
+        return await self._idempotency.run(
+            tenant, idempotency_key, "add", command, lambda: self._add(tenant, command), ADD_OUTCOME
+        )
+
+    async def _add(self, tenant: domain.Tenant, command: AddCommand) -> AddOutcome:
         started = time.perf_counter()
         created = datetime.now(UTC)
         event_id = str(uuid.uuid4())
@@ -212,7 +229,9 @@ class Orchestrator:
             action.memory_id for action in actions if action.event is domain.MemoryEvent.DELETE and action.memory_id
         ]
         stored, updated, deleted = await asyncio.gather(
-            self._store_new(tenant, adds, command.messages),
+            # Extracted facts are stored once per scope: concurrent adds of the same fact cannot both store it
+            # (mem0ai/mem0#6515). Verbatim adds store what they are given; retries use an idempotency key.
+            self._store_new(tenant, adds, command.messages, skip_duplicates=True),
             self._apply_updates(tenant, updates, command.messages),
             self._delete(tenant, ids=deletes, respect_immutable=True, messages=command.messages)
             if deletes
@@ -249,21 +268,31 @@ class Orchestrator:
         )
 
     async def _store_new(
-        self, tenant: domain.Tenant, new: Sequence[NewMemory], messages: Sequence[domain.Message]
+        self,
+        tenant: domain.Tenant,
+        new: Sequence[NewMemory],
+        messages: Sequence[domain.Message],
+        *,
+        skip_duplicates: bool = False,
     ) -> list[domain.Memory]:
-        """Write records, then vectors; if the vectors fail, take the records back out."""
+        """Write records (with their outbox entries), then vectors, then acknowledge; if the vectors fail, take
+        the records back out. Whatever a crash interrupts, the vector-sync reconciler finishes."""
         if not new:
             return []
-        stored = await self._metadata.create_memories(tenant, new, messages)
+        stored = await self._metadata.create_memories(tenant, new, messages, skip_duplicates=skip_duplicates)
+        if not stored:
+            return []
         try:
-            await self._vectors.upsert(tenant, [_vector_record(memory) for memory in stored])
+            await self._vectors.upsert(tenant, [vector_record(memory) for memory in stored])
         except MemgridError:
             ids = [m.id for m in stored]
-            await self._metadata.delete_memories(tenant, ids=ids)
+            deleted = await self._metadata.delete_memories(tenant, ids=ids)
             # The vector write may have landed before it failed (e.g. at the flush): take it back too.
             with contextlib.suppress(MemgridError):
                 await self._vectors.delete(tenant, ids)
+                await acknowledge(self._metadata, tenant, deleted)
             raise
+        await acknowledge(self._metadata, tenant, stored)
         return stored
 
     async def _apply_updates(
@@ -272,7 +301,9 @@ class Orchestrator:
         if not patches:
             return []
         updated = await self._metadata.update_memories(tenant, patches, messages)
-        await self._vectors.upsert(tenant, [_vector_record(memory) for memory, _ in updated])
+        if updated:
+            await self._vectors.upsert(tenant, [vector_record(memory) for memory, _ in updated])
+            await acknowledge(self._metadata, tenant, [memory for memory, _ in updated])
         return updated
 
     async def _delete(
@@ -293,7 +324,9 @@ class Orchestrator:
             respect_immutable=respect_immutable,
             messages=messages,
         )
-        await self._vectors.delete(tenant, [memory.id for memory in deleted])
+        if deleted:
+            await self._vectors.delete(tenant, [memory.id for memory in deleted])
+            await acknowledge(self._metadata, tenant, deleted)
         return deleted
 
     # --- read -------------------------------------------------------------------------------
@@ -371,7 +404,19 @@ class Orchestrator:
             raise NotFound(f"{field}: memory not found: {', '.join(missing[:10])}", field=field)
         return found
 
-    async def batch_update(self, tenant: domain.Tenant, patches: Sequence[MemoryPatch]) -> int:
+    async def batch_update(
+        self, tenant: domain.Tenant, patches: Sequence[MemoryPatch], *, idempotency_key: str | None = None
+    ) -> int:
+        return await self._idempotency.run(
+            tenant,
+            idempotency_key,
+            "batch_update",
+            [dataclasses.asdict(patch) for patch in patches],
+            lambda: self._batch_update(tenant, patches),
+            COUNT,
+        )
+
+    async def _batch_update(self, tenant: domain.Tenant, patches: Sequence[MemoryPatch]) -> int:
         _check_batch(patches, "memories")
         for index, patch in enumerate(patches):
             if patch.text is None and patch.metadata is None:
@@ -388,7 +433,19 @@ class Orchestrator:
             raise NotFound(f"memory {memory_id} not found", field="memory_id")
         return len(deleted)
 
-    async def batch_delete(self, tenant: domain.Tenant, memory_ids: Sequence[str]) -> int:
+    async def batch_delete(
+        self, tenant: domain.Tenant, memory_ids: Sequence[str], *, idempotency_key: str | None = None
+    ) -> int:
+        return await self._idempotency.run(
+            tenant,
+            idempotency_key,
+            "batch_delete",
+            list(memory_ids),
+            lambda: self._batch_delete(tenant, memory_ids),
+            COUNT,
+        )
+
+    async def _batch_delete(self, tenant: domain.Tenant, memory_ids: Sequence[str]) -> int:
         _check_batch(memory_ids, "memories")
         await self._existing(tenant, memory_ids, "memories")
         return len(await self._delete(tenant, ids=memory_ids))
@@ -426,7 +483,9 @@ class Orchestrator:
         found, memories = await self._metadata.delete_entity(tenant, kind, name)
         if not found:
             raise NotFound(f"{kind.value} {name} not found", field="entity_id")
-        await self._vectors.delete(tenant, [m.id for m in memories])
+        if memories:
+            await self._vectors.delete(tenant, [m.id for m in memories])
+            await acknowledge(self._metadata, tenant, memories)
         return len(memories)
 
     async def reset(self, tenant: domain.Tenant) -> int:
@@ -449,17 +508,6 @@ class Orchestrator:
         self, tenant: domain.Tenant, status: domain.EventStatus | None, page: int, page_size: int
     ) -> tuple[list[domain.Event], int]:
         return await self._metadata.list_events(tenant, status, page, page_size)
-
-
-def _vector_record(memory: domain.Memory) -> VectorRecord:
-    return VectorRecord(
-        memory_id=memory.id,
-        text=memory.memory,
-        scope=memory.scope,
-        created_at=memory.created_at,
-        updated_at=memory.updated_at,
-        categories=memory.categories,
-    )
 
 
 def _check_batch(items: Sequence[object], field: str) -> None:

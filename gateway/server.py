@@ -12,9 +12,11 @@ import uvicorn
 from gateway.auth import Authenticator
 from gateway.clients import ExtractionClient, MetadataClient, VectorSearchClient
 from gateway.grpc_api.servicer import MemoryServicer
+from gateway.idempotency import IdempotentRunner
 from gateway.orchestrator import Orchestrator
 from gateway.rest.app import create_app
 from gateway.settings import GatewaySettings
+from gateway.vector_sync import VectorSyncReconciler
 from libs.rpc.client import open_channel
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.memory.v1 import memory_service_pb2, memory_service_pb2_grpc
@@ -56,10 +58,13 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         open_channel(addr) for addr in (settings.metadata_addr, settings.vectorsearch_addr, settings.extraction_addr)
     ]
     timeout = settings.rpc_timeout_seconds
+    metadata = MetadataClient(channels[0], timeout)
+    vectors = VectorSearchClient(channels[1], timeout)
     orchestrator = Orchestrator(
-        metadata=MetadataClient(channels[0], timeout),
-        vectors=VectorSearchClient(channels[1], timeout),
+        metadata=metadata,
+        vectors=vectors,
         extraction=ExtractionClient(channels[2], settings.extraction_timeout_seconds),
+        idempotency=IdempotentRunner(metadata, lease_seconds=settings.idempotency_lease_seconds),
     )
     authenticator = Authenticator(orchestrator, settings.auth_cache_seconds)
     running = await create_server(
@@ -74,8 +79,21 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         ],
     )
     http_server, http_task, http_port = await _start_http(
-        create_app(orchestrator, authenticator), settings.host, settings.http_port
+        create_app(orchestrator, authenticator, request_timeout_seconds=settings.request_timeout_seconds),
+        settings.host,
+        settings.http_port,
     )
+    reconciler = asyncio.create_task(
+        VectorSyncReconciler(metadata, vectors).run_forever(
+            interval_seconds=settings.vector_sync_interval_seconds,
+            min_age_seconds=settings.vector_sync_min_age_seconds,
+        )
+    )
+
+    async def stop_reconciler() -> None:
+        reconciler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reconciler
 
     async def stop_http() -> None:
         http_server.should_exit = True
@@ -85,7 +103,9 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         for channel in channels:
             await channel.close()
 
-    return StartedService(running=running, closers=[close_channels, stop_http], extra_ports={"http": http_port})
+    return StartedService(
+        running=running, closers=[close_channels, stop_reconciler, stop_http], extra_ports={"http": http_port}
+    )
 
 
 async def serve(settings: GatewaySettings) -> None:

@@ -24,3 +24,12 @@ class GatewaySettings(BaseServiceSettings):
     extraction_timeout_seconds: float = 90.0
     # How long a verified API key is trusted without asking the metadata service again.
     auth_cache_seconds: float = 30.0
+    # Budget of one REST request (gRPC callers set their own deadline); every downstream call is capped by
+    # what is left of it.
+    request_timeout_seconds: float = 120.0
+    # An idempotency key claimed by a request that never finished can be taken over after this long.
+    idempotency_lease_seconds: float = 150.0
+    # The vector-sync reconciler: a pass every interval, for outbox entries at least min_age old (a pass for
+    # entries of any age runs when the gateway starts).
+    vector_sync_interval_seconds: float = 30.0
+    vector_sync_min_age_seconds: float = 30.0

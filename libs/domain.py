@@ -302,3 +302,33 @@ class Feedback:
     memory_id: str
     feedback: str | None
     feedback_reason: str | None
+
+
+# --- consistency: the vector-sync outbox and idempotency keys -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VectorSync:
+    """A memory whose vector must be brought in line with its record (upserted, or deleted with it).
+
+    `version` is the memory's updated_at when the change was written; acknowledging it removes that change and
+    older ones of the memory, never newer ones."""
+
+    tenant: Tenant
+    memory_id: str
+    version: datetime
+
+
+class IdempotencyState(enum.StrEnum):
+    STARTED = "STARTED"
+    COMPLETED = "COMPLETED"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """What claiming an idempotency key found: STARTED (run the request), COMPLETED (replay `result`) or
+    IN_PROGRESS (another request with the key is running)."""
+
+    state: IdempotencyState
+    result: str | None = None

@@ -10,6 +10,7 @@ from google.protobuf import json_format, struct_pb2, timestamp_pb2
 from libs import domain
 from libs.errors import InvalidArgument
 from memgrid.common.v1 import common_pb2
+from memgrid.metadata.v1 import metadata_service_pb2 as metadata_pb2
 
 ROLE_TO_PROTO = {
     domain.Role.USER: common_pb2.ROLE_USER,
@@ -304,3 +305,19 @@ def project_from_proto(message: common_pb2.Project) -> domain.Project:
         created_at=timestamp_from_proto(message.created_at) or datetime.now(UTC),
         updated_at=timestamp_from_proto(message.updated_at, present=message.HasField("updated_at")),
     )
+
+
+def vector_sync_to_proto(sync: domain.VectorSync) -> metadata_pb2.VectorSync:
+    return metadata_pb2.VectorSync(
+        tenant=tenant_to_proto(sync.tenant), memory_id=sync.memory_id, version=timestamp_to_proto(sync.version)
+    )
+
+
+def vector_sync_from_proto(message: metadata_pb2.VectorSync, index: int) -> domain.VectorSync:
+    if not message.memory_id:
+        raise InvalidArgument(f"syncs[{index}].memory_id: must not be empty", field=f"syncs[{index}].memory_id")
+    if not message.HasField("version"):
+        raise InvalidArgument(f"syncs[{index}].version: is required", field=f"syncs[{index}].version")
+    version = timestamp_from_proto(message.version)
+    assert version is not None
+    return domain.VectorSync(tenant_from_proto(message.tenant), message.memory_id, version)

@@ -88,7 +88,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
             includes=request.includes,
             excludes=request.excludes,
         )
-        outcome = await self._orchestrator.add(tenant, command)
+        outcome = await self._orchestrator.add(tenant, command, idempotency_key=request.request_id or None)
         return pb2.AddMemoriesResponse(
             status=common_pb2.EVENT_STATUS_SUCCEEDED,
             event_id=outcome.event_id,
@@ -196,7 +196,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
             )
             for u in request.updates
         ]
-        updated = await self._orchestrator.batch_update(tenant, commands)
+        updated = await self._orchestrator.batch_update(tenant, commands, idempotency_key=request.request_id or None)
         return pb2.BatchUpdateMemoriesResponse(
             message=f"Successfully updated {updated} memories", updated_count=updated
         )
@@ -205,7 +205,9 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         self, request: pb2.BatchDeleteMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb2.BatchDeleteMemoriesResponse:
         tenant = await self._tenant(context)
-        deleted = await self._orchestrator.batch_delete(tenant, list(request.memory_ids))
+        deleted = await self._orchestrator.batch_delete(
+            tenant, list(request.memory_ids), idempotency_key=request.request_id or None
+        )
         return pb2.BatchDeleteMemoriesResponse(
             message=f"Successfully deleted {deleted} memories", deleted_count=deleted
         )

@@ -32,6 +32,7 @@ from libs import domain
 from libs.domain import MemoryPatch
 from libs.errors import InvalidArgument, MemgridError, NotFound, NotImplementedYet
 from libs.logging import REQUEST_ID_HEADER, bind_request_id, new_request_id
+from libs.rpc.deadline import deadline_scope
 
 log = structlog.get_logger()
 
@@ -67,11 +68,13 @@ class NormalisePathMiddleware:
 
 
 class RequestContextMiddleware:
-    """Bind the caller's `X-Request-Id` (or a new one) for every log line and downstream RPC of the request;
-    echo it in the response and write one access line."""
+    """Bind the caller's `X-Request-Id` (or a new one) for every log line and downstream RPC of the request, and
+    the request's deadline (its budget) that every downstream call is capped by; echo the id in the response
+    and write one access line."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, request_timeout_seconds: float) -> None:
         self.app = app
+        self.request_timeout_seconds = request_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,7 +96,8 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with deadline_scope(self.request_timeout_seconds):
+                await self.app(scope, receive, send_with_id)
         finally:
             log.info(
                 "http.completed",
@@ -158,6 +162,9 @@ async def current_tenant(request: Request, authorization: Annotated[str | None, 
 
 
 Tenant = Annotated[domain.Tenant, Depends(current_tenant)]
+IdempotencyKeyHeader = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="A repeat with the same key within 24 h replays the result")
+]
 
 
 NOT_YET_AVAILABLE = [
@@ -189,7 +196,7 @@ def _not_yet(app: FastAPI, method: str, path: str, feature: str) -> None:
     app.add_api_route(path, not_yet_available, methods=[method], name=f"not_yet_{method.lower()}_{path}")
 
 
-def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> FastAPI:
+def create_app(orchestrator: Orchestrator, authenticator: Authenticator, *, request_timeout_seconds: float) -> FastAPI:
     app = FastAPI(
         title="memgrid",
         version="0.1.0",
@@ -206,20 +213,22 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
 
     # --- add --------------------------------------------------------------------------------
 
-    async def _add(t: domain.Tenant, body: AddBody) -> tuple[str, list[dict[str, Any]]]:
-        outcome = await orchestrator.add(t, parse.add_command(body))
+    async def _add(t: domain.Tenant, body: AddBody, key: str | None) -> tuple[str, list[dict[str, Any]]]:
+        outcome = await orchestrator.add(
+            t, parse.add_command(body), idempotency_key=parse.idempotency_key(key, body.request_id)
+        )
         return outcome.event_id, [render.change_json(change) for change in outcome.changes]
 
     @app.post("/v1/memories/")
-    async def add_v1(t: Tenant, body: AddBody) -> Any:
-        _, results = await _add(t, body)
+    async def add_v1(t: Tenant, body: AddBody, key: IdempotencyKeyHeader = None) -> Any:
+        _, results = await _add(t, body, key)
         if body.output_format == "v1.0":
             return results
         return {"results": results, "relations": []}
 
     @app.post("/v3/memories/add/")
-    async def add_v3(t: Tenant, body: AddBody) -> dict[str, Any]:
-        event_id, results = await _add(t, body)
+    async def add_v3(t: Tenant, body: AddBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
+        event_id, results = await _add(t, body, key)
         return {"status": "SUCCEEDED", "event_id": event_id, "results": results}
 
     # --- search -----------------------------------------------------------------------------
@@ -339,15 +348,17 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
     # --- batch ------------------------------------------------------------------------------
 
     @app.put("/v1/batch/")
-    async def batch_update(t: Tenant, body: BatchUpdateBody) -> dict[str, Any]:
+    async def batch_update(t: Tenant, body: BatchUpdateBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
         commands = [MemoryPatch(memory_id=m.memory_id, text=m.text, metadata=m.metadata) for m in body.memories]
-        updated = await orchestrator.batch_update(t, commands)
+        updated = await orchestrator.batch_update(
+            t, commands, idempotency_key=parse.idempotency_key(key, body.request_id)
+        )
         return {"message": f"Successfully updated {updated} memories"}
 
     @app.delete("/v1/batch/")
-    async def batch_delete(t: Tenant, body: BatchDeleteBody) -> dict[str, Any]:
+    async def batch_delete(t: Tenant, body: BatchDeleteBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
         ids = [m if isinstance(m, str) else m.memory_id for m in body.memories]
-        deleted = await orchestrator.batch_delete(t, ids)
+        deleted = await orchestrator.batch_delete(t, ids, idempotency_key=parse.idempotency_key(key, body.request_id))
         return {"message": f"Successfully deleted {deleted} memories"}
 
     # --- entities ---------------------------------------------------------------------------
@@ -439,5 +450,5 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator) -> Fast
         _not_yet(app, method, path, feature)
 
     app.add_middleware(NormalisePathMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, request_timeout_seconds=request_timeout_seconds)
     return app

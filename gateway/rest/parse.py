@@ -204,3 +204,10 @@ def entity_name(kind: domain.EntityType, body: EntityBody) -> str:
     if not name:
         raise InvalidArgument(f"{kind.scope_field}: required", field=kind.scope_field)
     return name
+
+
+def idempotency_key(header: str | None, body_value: str | None) -> str | None:
+    """The request's idempotency key: the Idempotency-Key header or the body's request_id (the same if both)."""
+    if header is not None and body_value is not None and header != body_value:
+        raise InvalidArgument("request_id: differs from the Idempotency-Key header; give one key", field="request_id")
+    return header if header is not None else body_value

@@ -66,6 +66,9 @@ class AddBody(ScopeIds):
     custom_instructions: str | None = None
     includes: str | None = None
     excludes: str | None = None
+    request_id: str | None = Field(
+        None, description="Idempotency key (also the Idempotency-Key header): a repeat within 24 h replays the result"
+    )
 
     @field_validator("messages", mode="before")
     @classmethod
@@ -124,6 +127,9 @@ class BatchUpdateBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     memories: list[BatchUpdateItem]
+    request_id: str | None = Field(
+        None, description="Idempotency key (also the Idempotency-Key header): a repeat within 24 h replays the result"
+    )
 
 
 class BatchDeleteItem(BaseModel):
@@ -136,6 +142,9 @@ class BatchDeleteBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     memories: list[BatchDeleteItem | str]
+    request_id: str | None = Field(
+        None, description="Idempotency key (also the Idempotency-Key header): a repeat within 24 h replays the result"
+    )
 
 
 class FeedbackBody(BaseModel):

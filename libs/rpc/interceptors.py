@@ -12,6 +12,7 @@ import structlog
 
 from libs.errors import InternalError, MemgridError
 from libs.logging import REQUEST_ID_HEADER, bind_request_id, current_request_id, new_request_id
+from libs.rpc.deadline import deadline_scope
 from libs.rpc.status import to_rpc_status
 
 log = structlog.get_logger()
@@ -78,12 +79,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
 @contextlib.asynccontextmanager
 async def _rpc_scope(method: str, request_id: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
-    """Bind the request id, turn exceptions into statuses, and write one access line."""
+    """Bind the request id and the caller's deadline, turn exceptions into statuses, write one access line."""
     bind_request_id(request_id)
     started = time.perf_counter()
     code = "OK"
     try:
-        yield
+        with deadline_scope(context.time_remaining()):
+            yield
     except MemgridError as error:
         code = error.grpc_code.name
         await _abort_with(context, error)

@@ -12,7 +12,6 @@ from libs.mappers import message_from_proto, scope_from_proto, tenant_from_proto
 from memgrid.extraction.v1 import extraction_service_pb2 as pb
 from memgrid.extraction.v1 import extraction_service_pb2_grpc as pb_grpc
 from services.extraction import mappers
-from services.extraction.deadline import deadline_scope
 from services.extraction.ports import FactExtractor, MemoryReconciler
 
 log = structlog.get_logger()
@@ -30,10 +29,9 @@ class ExtractionServicer(pb_grpc.ExtractionServiceServicer):
         if not request.messages:
             raise InvalidArgument("messages: at least one message is required", field="messages")
         messages = [message_from_proto(message) for message in request.messages]
-        with deadline_scope(context.time_remaining()):
-            facts = await self._extractor.extract(
-                messages, scope_from_proto(request.scope), mappers.options_from_request(request)
-            )
+        facts = await self._extractor.extract(
+            messages, scope_from_proto(request.scope), mappers.options_from_request(request)
+        )
         log.info(
             "facts.extracted",
             org_id=tenant.org_id,
@@ -52,8 +50,7 @@ class ExtractionServicer(pb_grpc.ExtractionServiceServicer):
             mappers.candidate_from_proto(candidate, index, len(facts))
             for index, candidate in enumerate(request.candidates)
         ]
-        with deadline_scope(context.time_remaining()):
-            actions = await self._reconciler.reconcile(facts, candidates)
+        actions = await self._reconciler.reconcile(facts, candidates)
         counts = Counter(action.event.value for action in actions)
         log.info(
             "memories.reconciled",

@@ -212,3 +212,40 @@ class EventRow(Base):
     latency_ms: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
 
     __table_args__ = (sa.Index("ix_events_tenant_status_created", "org_id", "project_id", "status", "created_at"),)
+
+
+class VectorOutboxRow(Base):
+    """The vector-sync outbox: written in the same transaction as every memory change, removed once the gateway
+    has brought the vector store in line. What remains after a crash is what the reconciler redoes."""
+
+    __tablename__ = "vector_outbox"
+
+    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    memory_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), nullable=False)
+    # The memory's updated_at when the change was written; acknowledgements remove this version and older.
+    version: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (
+        sa.Index("ix_vector_outbox_memory", "org_id", "project_id", "memory_id"),
+        sa.Index("ix_vector_outbox_created", "created_at"),
+    )
+
+
+class IdempotencyKeyRow(Base):
+    """A client's idempotency key: claimed while its request runs, then holding the result to replay."""
+
+    __tablename__ = "idempotency_keys"
+
+    org_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    # True once the request succeeded and `result` holds what to replay.
+    completed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    result: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # When the claim was taken or renewed; a running claim older than its lease is abandoned.
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

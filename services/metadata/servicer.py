@@ -34,7 +34,9 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
     async def CreateMemories(self, request: pb.CreateMemoriesRequest, context: Context) -> pb.CreateMemoriesResponse:
         tenant = mappers.tenant_from_proto(request.tenant)
         memories = [new_memory_from_proto(item, index) for index, item in enumerate(request.memories)]
-        stored = await self._store.create_memories(tenant, memories, _messages(request.input))
+        stored = await self._store.create_memories(
+            tenant, memories, _messages(request.input), skip_duplicates=request.skip_duplicates
+        )
         return pb.CreateMemoriesResponse(memories=[mappers.memory_to_proto(memory) for memory in stored])
 
     async def GetMemories(self, request: pb.GetMemoriesRequest, context: Context) -> pb.GetMemoriesResponse:
@@ -195,3 +197,37 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
     async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: Context) -> pb.RevokeApiKeyResponse:
         info = await self._store.revoke_api_key(request.key_id)
         return pb.RevokeApiKeyResponse(key=api_key_to_proto(info))
+
+    # --- consistency ------------------------------------------------------------------------------
+
+    async def ListPendingVectorSyncs(
+        self, request: pb.ListPendingVectorSyncsRequest, context: Context
+    ) -> pb.ListPendingVectorSyncsResponse:
+        syncs = await self._store.list_pending_vector_syncs(request.min_age_seconds, request.limit)
+        return pb.ListPendingVectorSyncsResponse(syncs=[mappers.vector_sync_to_proto(sync) for sync in syncs])
+
+    async def AckVectorSyncs(self, request: pb.AckVectorSyncsRequest, context: Context) -> pb.AckVectorSyncsResponse:
+        syncs = [mappers.vector_sync_from_proto(item, index) for index, item in enumerate(request.syncs)]
+        return pb.AckVectorSyncsResponse(removed=await self._store.ack_vector_syncs(syncs))
+
+    async def BeginIdempotentRequest(
+        self, request: pb.BeginIdempotentRequestRequest, context: Context
+    ) -> pb.BeginIdempotentRequestResponse:
+        claim = await self._store.begin_idempotent_request(
+            mappers.tenant_from_proto(request.tenant),
+            request.key,
+            request.fingerprint,
+            lease_seconds=request.lease_seconds,
+            retention_seconds=request.retention_seconds,
+        )
+        return pb.BeginIdempotentRequestResponse(
+            state=pb.IdempotencyState.Value(f"IDEMPOTENCY_STATE_{claim.state.value}"), result=claim.result or ""
+        )
+
+    async def FinishIdempotentRequest(
+        self, request: pb.FinishIdempotentRequestRequest, context: Context
+    ) -> pb.FinishIdempotentRequestResponse:
+        await self._store.finish_idempotent_request(
+            mappers.tenant_from_proto(request.tenant), request.key, succeeded=request.succeeded, result=request.result
+        )
+        return pb.FinishIdempotentRequestResponse()

@@ -13,7 +13,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ from libs.domain import (
     EventStatus,
     Feedback,
     HistoryEntry,
+    IdempotencyClaim,
     Memory,
     MemoryChange,
     MemoryEvent,
@@ -44,9 +45,11 @@ from libs.domain import (
     Scope,
     Tenant,
     UpdatedMemory,
+    VectorSync,
 )
 from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from libs.filters.ast import FilterNode
+from services.metadata import idempotency, vector_outbox
 from services.metadata.models import (
     NAME_LENGTH,
     ApiKeyRow,
@@ -338,9 +341,15 @@ class SqlMetadataStore:
     # --- memories -------------------------------------------------------------------------------
 
     async def create_memories(
-        self, tenant: Tenant, memories: Sequence[NewMemory], messages: Sequence[Message] = ()
+        self,
+        tenant: Tenant,
+        memories: Sequence[NewMemory],
+        messages: Sequence[Message] = (),
+        *,
+        skip_duplicates: bool = False,
     ) -> list[Memory]:
-        """Store memories, an ADD history row each and their entities, in one transaction."""
+        """Store memories, an ADD history row each and their entities, in one transaction. With
+        `skip_duplicates`, texts already stored in exactly the same scope are left out (and not returned)."""
         self._check_new(memories)
         if not memories:
             return []
@@ -352,7 +361,12 @@ class SqlMetadataStore:
                     taken = (await session.scalars(sa.select(MemoryRow.id).where(MemoryRow.id.in_(chunk)))).first()
                     if taken is not None:
                         raise AlreadyExists(f"memories.id: memory '{taken}' already exists", field="memories.id")
+                if skip_duplicates:
+                    rows = await self._without_duplicates(session, tenant, rows)
+                    if not rows:
+                        return []
                 session.add_all(rows)
+                vector_outbox.queue(session, tenant, [(row.id, row.updated_at) for row in rows], now)
                 session.add_all(
                     _history_row(
                         tenant,
@@ -388,6 +402,35 @@ class SqlMetadataStore:
                 raise InvalidArgument(f"{where}.text: must not be empty", field=f"{where}.text")
             if memory.scope.is_empty():
                 raise InvalidArgument(SCOPE_REQUIRED, field=f"{where}.scope")
+
+    async def _without_duplicates(
+        self, session: AsyncSession, tenant: Tenant, rows: Sequence[MemoryRow]
+    ) -> list[MemoryRow]:
+        """The rows whose text is not already a memory of exactly the same scope (nor repeated in `rows`).
+
+        Checked inside the write transaction, serialised per tenant (the SQLite write lock; a transaction-scoped
+        advisory lock on PostgreSQL), so concurrent identical adds cannot both insert (mem0ai/mem0#6515)."""
+        if self._dialect == "postgresql":
+            await session.execute(
+                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"{tenant.org_id}/{tenant.project_id}")))
+            )
+        existing: set[tuple[Any, ...]] = set()
+        for chunk in _chunks(_unique(row.hash for row in rows)):
+            found = await session.execute(
+                sa.select(
+                    MemoryRow.user_id, MemoryRow.agent_id, MemoryRow.app_id, MemoryRow.run_id, MemoryRow.hash
+                ).where(self._tenant_rows(MemoryRow, tenant), MemoryRow.hash.in_(chunk))
+            )
+            existing.update(tuple(item) for item in found.all())
+        kept: list[MemoryRow] = []
+        for row in rows:
+            identity = (row.user_id, row.agent_id, row.app_id, row.run_id, row.hash)
+            if identity not in existing:
+                existing.add(identity)
+                kept.append(row)
+        if len(kept) < len(rows):
+            log.info("memories.duplicates_skipped", count=len(rows) - len(kept), org_id=tenant.org_id)
+        return kept
 
     @staticmethod
     def _memory_row(tenant: Tenant, memory: NewMemory, now: datetime) -> MemoryRow:
@@ -525,6 +568,7 @@ class SqlMetadataStore:
                         at=at,
                     )
                 )
+                vector_outbox.queue(session, tenant, [(row.id, at)], at)
                 updated.append(UpdatedMemory(memory=memory_from_row(row), previous_text=previous))
         log.info(
             "memories.updated",
@@ -571,6 +615,7 @@ class SqlMetadataStore:
         now = self._clock()
         actor = _actor_of(messages)
         deleted = [memory_from_row(row) for row in rows]
+        vector_outbox.queue(session, tenant, [(row.id, row.updated_at) for row in rows], now)
         session.add_all(
             _history_row(
                 tenant, row, MemoryEvent.DELETE, old=row.text, new=None, messages=messages, actor=actor, at=now
@@ -921,3 +966,58 @@ class SqlMetadataStore:
             info = api_key_from_row(row)
         log.info("api_key.revoked", key_id=key_id)
         return info
+
+    # --- consistency: vector-sync outbox and idempotency keys -------------------------------------
+
+    async def list_pending_vector_syncs(self, min_age_seconds: float, limit: int) -> list[VectorSync]:
+        """Outbox entries written at least `min_age_seconds` ago, oldest first, across tenants."""
+        if min_age_seconds < 0:
+            raise InvalidArgument("min_age_seconds: must not be negative", field="min_age_seconds")
+        if not 1 <= limit <= vector_outbox.MAX_SYNCS_PER_CALL:
+            raise InvalidArgument(f"limit: must be between 1 and {vector_outbox.MAX_SYNCS_PER_CALL}", field="limit")
+        async with self._read() as session:
+            return await vector_outbox.pending(session, self._clock() - timedelta(seconds=min_age_seconds), limit)
+
+    async def ack_vector_syncs(self, syncs: Sequence[VectorSync]) -> int:
+        if len(syncs) > vector_outbox.MAX_SYNCS_PER_CALL:
+            raise InvalidArgument(f"syncs: at most {vector_outbox.MAX_SYNCS_PER_CALL} per call", field="syncs")
+        if not syncs:
+            return 0
+        async with self._write() as session:
+            return await vector_outbox.acknowledge(session, syncs)
+
+    async def begin_idempotent_request(
+        self,
+        tenant: Tenant,
+        key: str,
+        fingerprint: str,
+        *,
+        lease_seconds: float,
+        retention_seconds: float = 0,
+    ) -> IdempotencyClaim:
+        if not fingerprint:
+            raise InvalidArgument("fingerprint: must not be empty", field="fingerprint")
+        if lease_seconds <= 0:
+            raise InvalidArgument("lease_seconds: must be positive", field="lease_seconds")
+        retention = timedelta(seconds=retention_seconds) if retention_seconds > 0 else idempotency.DEFAULT_RETENTION
+        for attempt in range(2):
+            try:
+                async with self._write() as session:
+                    return await idempotency.begin(
+                        session,
+                        tenant,
+                        key,
+                        fingerprint,
+                        now=self._clock(),
+                        lease=timedelta(seconds=lease_seconds),
+                        retention=retention,
+                    )
+            except IntegrityError:
+                # Another transaction inserted the same key first (PostgreSQL); read what it holds.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def finish_idempotent_request(self, tenant: Tenant, key: str, *, succeeded: bool, result: str) -> None:
+        async with self._write() as session:
+            await idempotency.finish(session, tenant, key, succeeded=succeeded, result=result)

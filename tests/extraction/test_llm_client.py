@@ -12,7 +12,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from libs.errors import LLMOutputInvalid, UpstreamTimeout, UpstreamUnavailable
-from services.extraction.deadline import deadline_scope
+from libs.rpc.deadline import deadline_scope
 from services.extraction.llm.client import OpenAICompatibleClient
 from services.extraction.llm.structured import REPAIR_PROMPT, ModelOutputError, ask_json, require_list
 from tests.extraction.conftest import LLM_TIMEOUT_SECONDS, fast_llm_settings

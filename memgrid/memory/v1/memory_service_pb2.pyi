@@ -222,10 +222,12 @@ class MemoryUpdate(_message.Message):
     def __init__(self, memory_id: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class BatchUpdateMemoriesRequest(_message.Message):
-    __slots__ = ("updates",)
+    __slots__ = ("updates", "request_id")
     UPDATES_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     updates: _containers.RepeatedCompositeFieldContainer[MemoryUpdate]
-    def __init__(self, updates: _Optional[_Iterable[_Union[MemoryUpdate, _Mapping]]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, updates: _Optional[_Iterable[_Union[MemoryUpdate, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class BatchUpdateMemoriesResponse(_message.Message):
     __slots__ = ("message", "updated_count")
@@ -236,10 +238,12 @@ class BatchUpdateMemoriesResponse(_message.Message):
     def __init__(self, message: _Optional[str] = ..., updated_count: _Optional[int] = ...) -> None: ...
 
 class BatchDeleteMemoriesRequest(_message.Message):
-    __slots__ = ("memory_ids",)
+    __slots__ = ("memory_ids", "request_id")
     MEMORY_IDS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     memory_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, memory_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, memory_ids: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class BatchDeleteMemoriesResponse(_message.Message):
     __slots__ = ("message", "deleted_count")

@@ -4,12 +4,24 @@ from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from memgrid.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class IdempotencyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IDEMPOTENCY_STATE_UNSPECIFIED: _ClassVar[IdempotencyState]
+    IDEMPOTENCY_STATE_STARTED: _ClassVar[IdempotencyState]
+    IDEMPOTENCY_STATE_COMPLETED: _ClassVar[IdempotencyState]
+    IDEMPOTENCY_STATE_IN_PROGRESS: _ClassVar[IdempotencyState]
+IDEMPOTENCY_STATE_UNSPECIFIED: IdempotencyState
+IDEMPOTENCY_STATE_STARTED: IdempotencyState
+IDEMPOTENCY_STATE_COMPLETED: IdempotencyState
+IDEMPOTENCY_STATE_IN_PROGRESS: IdempotencyState
 
 class NewMemory(_message.Message):
     __slots__ = ("id", "text", "scope", "metadata", "categories", "immutable", "expiration_date", "created_at", "actor_id", "role")
@@ -36,14 +48,16 @@ class NewMemory(_message.Message):
     def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., scope: _Optional[_Union[_common_pb2.Scope, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., categories: _Optional[_Iterable[str]] = ..., immutable: _Optional[bool] = ..., expiration_date: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.Role, str]] = ...) -> None: ...
 
 class CreateMemoriesRequest(_message.Message):
-    __slots__ = ("tenant", "memories", "input")
+    __slots__ = ("tenant", "memories", "input", "skip_duplicates")
     TENANT_FIELD_NUMBER: _ClassVar[int]
     MEMORIES_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
+    SKIP_DUPLICATES_FIELD_NUMBER: _ClassVar[int]
     tenant: _common_pb2.Tenant
     memories: _containers.RepeatedCompositeFieldContainer[NewMemory]
     input: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
-    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., memories: _Optional[_Iterable[_Union[NewMemory, _Mapping]]] = ..., input: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ...) -> None: ...
+    skip_duplicates: bool
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., memories: _Optional[_Iterable[_Union[NewMemory, _Mapping]]] = ..., input: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., skip_duplicates: _Optional[bool] = ...) -> None: ...
 
 class CreateMemoriesResponse(_message.Message):
     __slots__ = ("memories",)
@@ -414,3 +428,77 @@ class RevokeApiKeyResponse(_message.Message):
     KEY_FIELD_NUMBER: _ClassVar[int]
     key: ApiKeyInfo
     def __init__(self, key: _Optional[_Union[ApiKeyInfo, _Mapping]] = ...) -> None: ...
+
+class VectorSync(_message.Message):
+    __slots__ = ("tenant", "memory_id", "version")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    memory_id: str
+    version: _timestamp_pb2.Timestamp
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., memory_id: _Optional[str] = ..., version: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListPendingVectorSyncsRequest(_message.Message):
+    __slots__ = ("min_age_seconds", "limit")
+    MIN_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    min_age_seconds: float
+    limit: int
+    def __init__(self, min_age_seconds: _Optional[float] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListPendingVectorSyncsResponse(_message.Message):
+    __slots__ = ("syncs",)
+    SYNCS_FIELD_NUMBER: _ClassVar[int]
+    syncs: _containers.RepeatedCompositeFieldContainer[VectorSync]
+    def __init__(self, syncs: _Optional[_Iterable[_Union[VectorSync, _Mapping]]] = ...) -> None: ...
+
+class AckVectorSyncsRequest(_message.Message):
+    __slots__ = ("syncs",)
+    SYNCS_FIELD_NUMBER: _ClassVar[int]
+    syncs: _containers.RepeatedCompositeFieldContainer[VectorSync]
+    def __init__(self, syncs: _Optional[_Iterable[_Union[VectorSync, _Mapping]]] = ...) -> None: ...
+
+class AckVectorSyncsResponse(_message.Message):
+    __slots__ = ("removed",)
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    removed: int
+    def __init__(self, removed: _Optional[int] = ...) -> None: ...
+
+class BeginIdempotentRequestRequest(_message.Message):
+    __slots__ = ("tenant", "key", "fingerprint", "lease_seconds", "retention_seconds")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    key: str
+    fingerprint: str
+    lease_seconds: float
+    retention_seconds: float
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., key: _Optional[str] = ..., fingerprint: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., retention_seconds: _Optional[float] = ...) -> None: ...
+
+class BeginIdempotentRequestResponse(_message.Message):
+    __slots__ = ("state", "result")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    state: IdempotencyState
+    result: str
+    def __init__(self, state: _Optional[_Union[IdempotencyState, str]] = ..., result: _Optional[str] = ...) -> None: ...
+
+class FinishIdempotentRequestRequest(_message.Message):
+    __slots__ = ("tenant", "key", "succeeded", "result")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    key: str
+    succeeded: bool
+    result: str
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., key: _Optional[str] = ..., succeeded: _Optional[bool] = ..., result: _Optional[str] = ...) -> None: ...
+
+class FinishIdempotentRequestResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -139,6 +139,26 @@ class MetadataServiceStub:
                 request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyResponse.FromString,
                 _registered_method=True)
+        self.ListPendingVectorSyncs = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/ListPendingVectorSyncs',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListPendingVectorSyncsRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListPendingVectorSyncsResponse.FromString,
+                _registered_method=True)
+        self.AckVectorSyncs = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/AckVectorSyncs',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AckVectorSyncsRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AckVectorSyncsResponse.FromString,
+                _registered_method=True)
+        self.BeginIdempotentRequest = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/BeginIdempotentRequest',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.BeginIdempotentRequestRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.BeginIdempotentRequestResponse.FromString,
+                _registered_method=True)
+        self.FinishIdempotentRequest = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/FinishIdempotentRequest',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestResponse.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
@@ -289,6 +309,35 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPendingVectorSyncs(self, request, context):
+        """Lists memory changes whose vectors may not match the record yet (the vector-sync outbox), oldest
+        first, across tenants: the gateway's reconciler brings the vector store in line and acknowledges them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AckVectorSyncs(self, request, context):
+        """Acknowledges vector syncs: removes a memory's outbox entries up to the given version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BeginIdempotentRequest(self, request, context):
+        """Claims an idempotency key for a request, or returns the result of the request that used it first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishIdempotentRequest(self, request, context):
+        """Stores the result of a claimed idempotent request (or releases the claim when it failed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -391,6 +440,26 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'ListPendingVectorSyncs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPendingVectorSyncs,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListPendingVectorSyncsRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListPendingVectorSyncsResponse.SerializeToString,
+            ),
+            'AckVectorSyncs': grpc.unary_unary_rpc_method_handler(
+                    servicer.AckVectorSyncs,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AckVectorSyncsRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AckVectorSyncsResponse.SerializeToString,
+            ),
+            'BeginIdempotentRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.BeginIdempotentRequest,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.BeginIdempotentRequestRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.BeginIdempotentRequestResponse.SerializeToString,
+            ),
+            'FinishIdempotentRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishIdempotentRequest,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -938,6 +1007,114 @@ class MetadataService:
             '/memgrid.metadata.v1.MetadataService/RevokeApiKey',
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyRequest.SerializeToString,
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPendingVectorSyncs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/ListPendingVectorSyncs',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListPendingVectorSyncsRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListPendingVectorSyncsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AckVectorSyncs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/AckVectorSyncs',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AckVectorSyncsRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AckVectorSyncsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BeginIdempotentRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/BeginIdempotentRequest',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.BeginIdempotentRequestRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.BeginIdempotentRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishIdempotentRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/FinishIdempotentRequest',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestResponse.FromString,
             options,
             channel_credentials,
             insecure,

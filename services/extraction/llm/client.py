@@ -8,7 +8,7 @@ policy is ours, so it can honour the caller's deadline and report typed errors:
   [0.5, 1.0]. A 429's `retry-after-ms` / `Retry-After` (seconds or an HTTP date) is waited instead; a 429
   asking for longer than backoff_max is not retried.
 - Each attempt's timeout is timeout_seconds, capped by the time left before the gRPC caller's deadline
-  (services.extraction.deadline) minus a small margin; a retry the deadline cannot fit is not started.
+  (libs.rpc.deadline) minus a small margin; a retry the deadline cannot fit is not started.
 - After the last attempt: a timeout → UpstreamTimeout (504); a connection failure, 429 or 5xx →
   UpstreamUnavailable (503). Any other 4xx (bad key, unknown model, unsupported response_format) →
   UpstreamUnavailable at once, naming the status.
@@ -34,7 +34,7 @@ import structlog
 
 from libs.errors import MemgridError, UpstreamTimeout, UpstreamUnavailable
 from libs.logging import REQUEST_ID_HEADER, current_request_id
-from services.extraction.deadline import remaining
+from libs.rpc.deadline import remaining
 from services.extraction.llm.structured import ChatMessage, ModelOutputError
 from services.extraction.settings import LLMSettings
 

@@ -1,0 +1,112 @@
+"""Keeps the vector store in line with the records: the acknowledgement after each write, and the reconciler.
+
+Every memory change is written to SQL first, together with a vector-sync outbox entry (metadata service), then
+to Milvus; the gateway acknowledges the entry once the vector write has landed. Whatever a crash or a failed
+vector write leaves behind, the reconciler finds in the outbox: it upserts the vectors of memories that exist
+and deletes the vectors of memories that do not, then acknowledges. It runs once when the gateway starts (for
+what a crash left) and then every `interval` seconds for entries old enough that no request is still writing
+them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from gateway.clients import MetadataClient, VectorSearchClient
+from libs import domain
+from libs.domain import VectorRecord, VectorSync
+from libs.errors import MemgridError
+
+log = structlog.get_logger()
+
+SYNC_BATCH = 500
+# One pass stops after this many batches; the next pass goes on.
+MAX_BATCHES_PER_PASS = 200
+
+
+def vector_record(memory: domain.Memory) -> VectorRecord:
+    """What the vector store keeps of a memory: its text (embedded there) and the fields it can pre-filter on."""
+    return VectorRecord(
+        memory_id=memory.id,
+        text=memory.memory,
+        scope=memory.scope,
+        created_at=memory.created_at,
+        updated_at=memory.updated_at,
+        categories=memory.categories,
+    )
+
+
+@dataclass(slots=True)
+class SyncReport:
+    upserted: int = 0
+    deleted: int = 0
+    acknowledged: int = 0
+
+
+async def acknowledge(metadata: MetadataClient, tenant: domain.Tenant, memories: Sequence[domain.Memory]) -> None:
+    """Tell the outbox these memories' vectors now match; a failure only leaves work for the reconciler."""
+    if not memories:
+        return
+    try:
+        await metadata.ack_vector_syncs([VectorSync(tenant, m.id, m.updated_at) for m in memories])
+    except MemgridError as error:
+        log.warning("vector_sync.ack_failed", count=len(memories), error=str(error))
+
+
+class VectorSyncReconciler:
+    def __init__(self, metadata: MetadataClient, vectors: VectorSearchClient) -> None:
+        self._metadata = metadata
+        self._vectors = vectors
+
+    async def run_once(self, min_age_seconds: float) -> SyncReport:
+        """Bring every pending outbox entry at least `min_age_seconds` old in line, then acknowledge it."""
+        report = SyncReport()
+        for _ in range(MAX_BATCHES_PER_PASS):
+            syncs = await self._metadata.list_pending_vector_syncs(min_age_seconds, SYNC_BATCH)
+            if not syncs:
+                break
+            by_tenant: dict[domain.Tenant, list[str]] = defaultdict(list)
+            for sync in syncs:
+                by_tenant[sync.tenant].append(sync.memory_id)
+            for tenant, ids in by_tenant.items():
+                upserted, deleted = await self._sync_tenant(tenant, list(dict.fromkeys(ids)))
+                report.upserted += upserted
+                report.deleted += deleted
+            report.acknowledged += len(syncs)
+            await self._metadata.ack_vector_syncs(syncs)
+            if len(syncs) < SYNC_BATCH:
+                break
+        if report.acknowledged:
+            log.info("vector_sync.reconciled", upserted=report.upserted, deleted=report.deleted)
+        return report
+
+    async def _sync_tenant(self, tenant: domain.Tenant, ids: list[str]) -> tuple[int, int]:
+        present = {m.id: m for m in await self._metadata.get_memories(tenant, ids)}
+        gone = [memory_id for memory_id in ids if memory_id not in present]
+        if present:
+            await self._vectors.upsert(tenant, [vector_record(memory) for memory in present.values()])
+            # A memory deleted while we wrote its vector must not keep it.
+            still = {m.id for m in await self._metadata.get_memories(tenant, list(present))}
+            gone += [memory_id for memory_id in present if memory_id not in still]
+        if gone:
+            await self._vectors.delete(tenant, gone)
+        return len(present), len(gone)
+
+    async def run_forever(self, *, interval_seconds: float, min_age_seconds: float) -> None:
+        """A pass for what a crash left (any age), then one every `interval_seconds` for entries that are old
+        enough that no request is still writing them. Errors (a service that is down) wait for the next pass."""
+        min_age = 0.0
+        while True:
+            try:
+                await self.run_once(min_age)
+            except MemgridError as error:
+                # Keep the age limit where it is: the crash pass is retried until it completes once.
+                log.warning("vector_sync.pass_failed", error=str(error))
+            else:
+                min_age = min_age_seconds
+            await asyncio.sleep(interval_seconds)

@@ -1,0 +1,87 @@
+"""Idempotency keys: the first request with a key claims it and stores its result; later ones replay it.
+
+A claim whose request died (no result after `lease`) can be taken over; keys are forgotten after `retention`
+(24 h by default). The same key with other parameters (another fingerprint) is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.domain import IdempotencyClaim, IdempotencyState, Tenant
+from libs.errors import InvalidArgument
+from services.metadata.models import IdempotencyKeyRow
+
+DEFAULT_RETENTION = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+
+def check_key(key: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidArgument(f"key: idempotency key must be 1 to {MAX_KEY_LENGTH} characters", field="key")
+
+
+async def begin(
+    session: AsyncSession,
+    tenant: Tenant,
+    key: str,
+    fingerprint: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    retention: timedelta,
+) -> IdempotencyClaim:
+    """Claim `key` (in a write transaction the caller holds) or report what holds it."""
+    check_key(key)
+    row = await session.get(
+        IdempotencyKeyRow, (tenant.org_id, tenant.project_id, key), with_for_update=True, populate_existing=True
+    )
+    if row is None:
+        session.add(
+            IdempotencyKeyRow(
+                org_id=tenant.org_id,
+                project_id=tenant.project_id,
+                key=key,
+                fingerprint=fingerprint,
+                completed=False,
+                result=None,
+                created_at=now,
+                claimed_at=now,
+            )
+        )
+        await session.flush()
+        return IdempotencyClaim(IdempotencyState.STARTED)
+    expired = row.created_at < now - retention
+    abandoned = not row.completed and row.claimed_at < now - lease
+    if expired or abandoned:
+        row.fingerprint, row.completed, row.result, row.claimed_at = fingerprint, False, None, now
+        if expired:
+            row.created_at = now
+        return IdempotencyClaim(IdempotencyState.STARTED)
+    if row.fingerprint != fingerprint:
+        raise InvalidArgument(
+            "request_id: this idempotency key was already used for a different request "
+            "(another operation or other parameters); use a new key",
+            field="request_id",
+        )
+    if row.completed:
+        return IdempotencyClaim(IdempotencyState.COMPLETED, row.result)
+    return IdempotencyClaim(IdempotencyState.IN_PROGRESS)
+
+
+async def finish(session: AsyncSession, tenant: Tenant, key: str, *, succeeded: bool, result: str) -> None:
+    """Store the result of a claimed request, or drop the claim of a failed one so a retry runs it again."""
+    check_key(key)
+    where = sa.and_(
+        IdempotencyKeyRow.org_id == tenant.org_id,
+        IdempotencyKeyRow.project_id == tenant.project_id,
+        IdempotencyKeyRow.key == key,
+        IdempotencyKeyRow.completed.is_(False),
+    )
+    if succeeded:
+        await session.execute(sa.update(IdempotencyKeyRow).where(where).values(completed=True, result=result))
+    else:
+        await session.execute(sa.delete(IdempotencyKeyRow).where(where))

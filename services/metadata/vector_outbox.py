@@ -1,0 +1,55 @@
+"""The vector-sync outbox: one row per memory change, written in the change's own transaction.
+
+The gateway writes records here first and vectors second. A crash between the two (or a vector write that
+failed) leaves the outbox row behind; the gateway's reconciler lists what is pending, makes the vector store
+match the records (upsert what exists, delete what does not) and acknowledges. Acknowledging a version
+removes that change and older ones of the memory, never a newer change that is still in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.domain import Tenant, VectorSync
+from services.metadata.models import VectorOutboxRow
+
+MAX_SYNCS_PER_CALL = 10_000
+
+
+def queue(session: AsyncSession, tenant: Tenant, versions: Iterable[tuple[str, datetime]], now: datetime) -> None:
+    """Record that these memories' vectors must follow their records; `versions` is (memory id, updated_at)."""
+    session.add_all(
+        VectorOutboxRow(
+            org_id=tenant.org_id, project_id=tenant.project_id, memory_id=memory_id, version=version, created_at=now
+        )
+        for memory_id, version in versions
+    )
+
+
+async def pending(session: AsyncSession, written_before: datetime, limit: int) -> list[VectorSync]:
+    rows = await session.scalars(
+        sa.select(VectorOutboxRow)
+        .where(VectorOutboxRow.created_at <= written_before)
+        .order_by(VectorOutboxRow.seq)
+        .limit(limit)
+    )
+    return [VectorSync(Tenant(row.org_id, row.project_id), row.memory_id, row.version) for row in rows]
+
+
+async def acknowledge(session: AsyncSession, syncs: Sequence[VectorSync]) -> int:
+    removed = 0
+    for sync in syncs:
+        result = await session.execute(
+            sa.delete(VectorOutboxRow).where(
+                VectorOutboxRow.org_id == sync.tenant.org_id,
+                VectorOutboxRow.project_id == sync.tenant.project_id,
+                VectorOutboxRow.memory_id == sync.memory_id,
+                VectorOutboxRow.version <= sync.version,
+            )
+        )
+        removed += result.rowcount or 0
+    return removed
