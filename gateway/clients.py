@@ -44,6 +44,37 @@ from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as vs_grpc
 # Ids per DeleteVectors call (the service takes at most 10,000).
 VECTOR_DELETE_CHUNK = 5000
 
+# Calls that may be repeated without changing the outcome, so the channel retries them on UNAVAILABLE. Creating,
+# updating or deleting records, recording events and claiming idempotency keys are not retried: a repeat could
+# write twice or see its own claim.
+METADATA_IDEMPOTENT = tuple(
+    f"memgrid.metadata.v1.MetadataService/{method}"
+    for method in (
+        "GetMemories",
+        "ListMemories",
+        "FindMemoryIds",
+        "ListHistory",
+        "ListEntities",
+        "GetProject",
+        "GetEvent",
+        "ListEvents",
+        "AuthenticateApiKey",
+        "ListApiKeys",
+        "ListPendingVectorSyncs",
+        "AckVectorSyncs",
+        "FinishIdempotentRequest",
+    )
+)
+# Vectors are written by memory id: upserting or deleting again gives the same state.
+VECTORSEARCH_IDEMPOTENT = tuple(
+    f"memgrid.vectorsearch.v1.VectorSearchService/{method}"
+    for method in ("UpsertVectors", "DeleteVectors", "SearchVectors")
+)
+# Extraction has no side effects.
+EXTRACTION_IDEMPOTENT = tuple(
+    f"memgrid.extraction.v1.ExtractionService/{method}" for method in ("ExtractFacts", "ReconcileMemories")
+)
+
 # --- clients ------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,14 @@ import structlog
 import uvicorn
 
 from gateway.auth import Authenticator
-from gateway.clients import ExtractionClient, MetadataClient, VectorSearchClient
+from gateway.clients import (
+    EXTRACTION_IDEMPOTENT,
+    METADATA_IDEMPOTENT,
+    VECTORSEARCH_IDEMPOTENT,
+    ExtractionClient,
+    MetadataClient,
+    VectorSearchClient,
+)
 from gateway.grpc_api.servicer import MemoryServicer
 from gateway.idempotency import IdempotentRunner
 from gateway.orchestrator import Orchestrator
@@ -55,7 +62,9 @@ async def _start_http(app: object, host: str, port: int) -> tuple[_EmbeddedUvico
 
 async def start_service(settings: GatewaySettings) -> StartedService:
     channels = [
-        open_channel(addr) for addr in (settings.metadata_addr, settings.vectorsearch_addr, settings.extraction_addr)
+        open_channel(settings.metadata_addr, METADATA_IDEMPOTENT),
+        open_channel(settings.vectorsearch_addr, VECTORSEARCH_IDEMPOTENT),
+        open_channel(settings.extraction_addr, EXTRACTION_IDEMPOTENT),
     ]
     timeout = settings.rpc_timeout_seconds
     metadata = MetadataClient(channels[0], timeout)

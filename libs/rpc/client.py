@@ -1,8 +1,9 @@
-"""Client-side helpers: channels with our interceptors, and calls that raise typed errors."""
+"""Client-side helpers: channels with our interceptors and retry policy, and calls that raise typed errors."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import json
+from collections.abc import Awaitable, Iterable
 from typing import TypeVar
 
 import grpc
@@ -15,13 +16,38 @@ from libs.rpc.status import from_rpc_error
 T = TypeVar("T")
 
 
-def open_channel(target: str) -> grpc.aio.Channel:
+# Retries: only on UNAVAILABLE (the server was not reached or is restarting) and only for the methods the caller
+# names as idempotent; gRPC retries only calls the server has not answered, within the call's deadline.
+RETRY_POLICY = {
+    "maxAttempts": 5,
+    "initialBackoff": "0.1s",
+    "maxBackoff": "2s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
+
+
+def retry_service_config(idempotent_methods: Iterable[str]) -> str:
+    """A gRPC service config retrying `idempotent_methods` ("pkg.Service/Method") on UNAVAILABLE."""
+    names = []
+    for full_name in idempotent_methods:
+        service, _, method = full_name.partition("/")
+        names.append({"service": service, "method": method})
+    if not names:
+        return json.dumps({})
+    return json.dumps({"methodConfig": [{"name": names, "retryPolicy": RETRY_POLICY}]})
+
+
+def open_channel(target: str, idempotent_methods: Iterable[str] = ()) -> grpc.aio.Channel:
+    """A channel to `target`; calls to `idempotent_methods` are retried on UNAVAILABLE, others never."""
     return grpc.aio.insecure_channel(
         target,
         interceptors=[RequestIdClientInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", retry_service_config(idempotent_methods)),
         ],
     )
 
