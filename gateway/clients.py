@@ -301,7 +301,7 @@ class MetadataClient:
         )
         response = await call(self._stub.BeginIdempotentRequest(request, timeout=timeout_within(self._timeout)))
         state = md_pb2.IdempotencyState.Name(response.state).removeprefix("IDEMPOTENCY_STATE_")
-        return domain.IdempotencyClaim(domain.IdempotencyState(state), response.result or None)
+        return domain.IdempotencyClaim(domain.IdempotencyState(state), response.claim_id, response.result or None)
 
     async def finish_idempotent_request(
         self, tenant: domain.Tenant, key: str, *, succeeded: bool, result: str = ""

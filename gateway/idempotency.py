@@ -60,13 +60,14 @@ class IdempotentRunner:
         key: str | None,
         operation: str,
         parameters: Any,
-        execute: Callable[[], Awaitable[T]],
+        execute: Callable[[str | None], Awaitable[T]],
         codec: Codec[T],
     ) -> T:
-        """`execute()` once per key; without a key, simply `execute()`. The caller's deadline bounds the wait for
-        a concurrent first request (each poll is a downstream call capped by it)."""
+        """`execute(claim_id)` once per key; without a key, `execute(None)`. The claim id names this use of the
+        key (the same for a run taking over a dead one). The caller's deadline bounds the wait for a concurrent
+        first request (each poll is a downstream call capped by it)."""
         if key is None or key == "":
-            return await execute()
+            return await execute(None)
         if len(key) > MAX_KEY_LENGTH or not key.strip():
             raise InvalidArgument(
                 f"request_id: an idempotency key must be 1 to {MAX_KEY_LENGTH} characters, not only spaces",
@@ -82,7 +83,7 @@ class IdempotentRunner:
                 break
             await asyncio.sleep(IN_PROGRESS_POLL_SECONDS)
         try:
-            result = await execute()
+            result = await execute(claim.claim_id)
         except BaseException:
             with contextlib.suppress(MemgridError):
                 await self._metadata.finish_idempotent_request(tenant, key, succeeded=False)

@@ -29,7 +29,7 @@ from gateway.query import without_entity_names
 from gateway.vector_sync import acknowledge, vector_record
 from libs import domain
 from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory
-from libs.errors import InvalidArgument, MemgridError, NotFound
+from libs.errors import AlreadyExists, InvalidArgument, MemgridError, NotFound
 from libs.filters import (
     SCOPE_FILTER_FIELDS,
     VECTOR_FILTER_OPS,
@@ -55,6 +55,28 @@ RECENT_CONTEXT_MEMORIES = 10
 SEARCH_OVERFETCH = 20
 # Bounds the entity clean-up loop of reset (1,000 entities a round).
 MAX_RESET_ROUNDS = 1000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MemoryIds:
+    """Ids of what one add writes: random, or derived from the claim of the request's idempotency key (`seed`)
+    so that a re-run of the same request produces the same ids."""
+
+    seed: str | None
+
+    @property
+    def derived(self) -> bool:
+        return self.seed is not None
+
+    def memory_id(self, index: int) -> str:
+        if self.seed is None:
+            return str(uuid.uuid4())
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"memgrid:add:{self.seed}:memory:{index}"))
+
+    def event_id(self) -> str:
+        if self.seed is None:
+            return str(uuid.uuid4())
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"memgrid:add:{self.seed}:event"))
 
 
 def scope_filter(scope: domain.Scope) -> FilterNode | None:
@@ -119,18 +141,25 @@ class Orchestrator:
                 "user_id, agent_id, app_id or run_id: at least one is required to add memories",
                 field="user_id",
             )
+        # With a key, ids derive from its claim: a run that takes over the key of a run that died mid-way finds
+        # the records that run wrote instead of writing them twice.
         return await self._idempotency.run(
-            tenant, idempotency_key, "add", command, lambda: self._add(tenant, command), ADD_OUTCOME
+            tenant,
+            idempotency_key,
+            "add",
+            command,
+            lambda claim_id: self._add(tenant, command, MemoryIds(claim_id)),
+            ADD_OUTCOME,
         )
 
-    async def _add(self, tenant: domain.Tenant, command: AddCommand) -> AddOutcome:
+    async def _add(self, tenant: domain.Tenant, command: AddCommand, ids: MemoryIds) -> AddOutcome:
         started = time.perf_counter()
         created = datetime.now(UTC)
-        event_id = str(uuid.uuid4())
+        event_id = ids.event_id()
         if command.infer:
-            changes = await self._add_inferred(tenant, command)
+            changes = await self._add_inferred(tenant, command, ids)
         else:
-            changes = await self._add_verbatim(tenant, command)
+            changes = await self._add_verbatim(tenant, command, ids)
         latency_ms = (time.perf_counter() - started) * 1000
         await self._metadata.record_event(
             tenant,
@@ -149,21 +178,31 @@ class Orchestrator:
         log.info("memories.added", event_id=event_id, changes=len(changes), infer=command.infer)
         return AddOutcome(event_id=event_id, changes=changes)
 
-    async def _add_verbatim(self, tenant: domain.Tenant, command: AddCommand) -> list[domain.MemoryChange]:
+    async def _add_verbatim(
+        self, tenant: domain.Tenant, command: AddCommand, ids: MemoryIds
+    ) -> list[domain.MemoryChange]:
+        kept = [m for m in command.messages if m.role is not domain.Role.SYSTEM and m.content.strip()]
         new = [
             self._new_memory(
-                command, attributed_scope(command.scope, message.role), message.content, [], message.name, message.role
+                command,
+                ids.memory_id(index),
+                attributed_scope(command.scope, message.role),
+                message.content,
+                [],
+                message.name,
+                message.role,
             )
-            for message in command.messages
-            if message.role is not domain.Role.SYSTEM and message.content.strip()
+            for index, message in enumerate(kept)
         ]
-        stored = await self._store_new(tenant, new, command.messages)
+        stored = await self._store_new(tenant, new, command.messages, replay=ids.derived)
         return [
             domain.MemoryChange(m.id, m.memory, domain.MemoryEvent.ADD, actor_id=m.actor_id, role=m.role)
             for m in stored
         ]
 
-    async def _add_inferred(self, tenant: domain.Tenant, command: AddCommand) -> list[domain.MemoryChange]:
+    async def _add_inferred(
+        self, tenant: domain.Tenant, command: AddCommand, ids: MemoryIds
+    ) -> list[domain.MemoryChange]:
         project, (recent, _) = await asyncio.gather(
             self._metadata.get_project(tenant),
             self._metadata.list_memories(tenant, scope_filter(command.scope), 1, RECENT_CONTEXT_MEMORIES, False),
@@ -184,7 +223,7 @@ class Orchestrator:
             return []
         candidates = await self._similar_memories(tenant, facts, similar_memories_filter(command.scope))
         actions = await self._extraction.reconcile(tenant, facts, candidates)
-        return await self._apply(tenant, command, facts, actions)
+        return await self._apply(tenant, command, facts, actions, ids)
 
     async def _similar_memories(
         self, tenant: domain.Tenant, facts: Sequence[Fact], where: FilterNode | None
@@ -206,19 +245,25 @@ class Orchestrator:
         ]
 
     async def _apply(
-        self, tenant: domain.Tenant, command: AddCommand, facts: Sequence[Fact], actions: Sequence[MemoryAction]
+        self,
+        tenant: domain.Tenant,
+        command: AddCommand,
+        facts: Sequence[Fact],
+        actions: Sequence[MemoryAction],
+        ids: MemoryIds,
     ) -> list[domain.MemoryChange]:
+        added = [action for action in actions if action.event is domain.MemoryEvent.ADD and action.text.strip()]
         adds = [
             self._new_memory(
                 command,
+                ids.memory_id(index),
                 attributed_scope(command.scope, facts[action.fact_index].attributed_to),
                 action.text,
                 facts[action.fact_index].categories,
                 None,
                 facts[action.fact_index].attributed_to,
             )
-            for action in actions
-            if action.event is domain.MemoryEvent.ADD and action.text.strip()
+            for index, action in enumerate(added)
         ]
         updates = [
             MemoryPatch(memory_id=action.memory_id, text=action.text, respect_immutable=True)
@@ -231,7 +276,7 @@ class Orchestrator:
         stored, updated, deleted = await asyncio.gather(
             # Extracted facts are stored once per scope: concurrent adds of the same fact cannot both store it
             # (mem0ai/mem0#6515). Verbatim adds store what they are given; retries use an idempotency key.
-            self._store_new(tenant, adds, command.messages, skip_duplicates=True),
+            self._store_new(tenant, adds, command.messages, skip_duplicates=True, replay=ids.derived),
             self._apply_updates(tenant, updates, command.messages),
             self._delete(tenant, ids=deletes, respect_immutable=True, messages=command.messages)
             if deletes
@@ -248,6 +293,7 @@ class Orchestrator:
     def _new_memory(
         self,
         command: AddCommand,
+        memory_id: str,
         scope: domain.Scope,
         text: str,
         categories: list[str],
@@ -255,7 +301,7 @@ class Orchestrator:
         role: domain.Role | None,
     ) -> NewMemory:
         return NewMemory(
-            id=str(uuid.uuid4()),
+            id=memory_id,
             text=text,
             scope=scope,
             metadata=command.metadata,
@@ -274,12 +320,23 @@ class Orchestrator:
         messages: Sequence[domain.Message],
         *,
         skip_duplicates: bool = False,
+        replay: bool = False,
     ) -> list[domain.Memory]:
         """Write records (with their outbox entries), then vectors, then acknowledge; if the vectors fail, take
-        the records back out. Whatever a crash interrupts, the vector-sync reconciler finishes."""
+        the records back out. Whatever a crash interrupts, the vector-sync reconciler finishes.
+
+        With `replay` (ids derived from an idempotency key), records that already exist under these ids were
+        written by an earlier run of the same request that died: they are taken as this run's."""
         if not new:
             return []
-        stored = await self._metadata.create_memories(tenant, new, messages, skip_duplicates=skip_duplicates)
+        try:
+            stored = await self._metadata.create_memories(tenant, new, messages, skip_duplicates=skip_duplicates)
+        except AlreadyExists:
+            if not replay:
+                raise
+            found = {m.id: m for m in await self._metadata.get_memories(tenant, [m.id for m in new])}
+            stored = [found[m.id] for m in new if m.id in found]
+            log.info("memories.replayed", count=len(stored))
         if not stored:
             return []
         try:
@@ -412,7 +469,7 @@ class Orchestrator:
             idempotency_key,
             "batch_update",
             [dataclasses.asdict(patch) for patch in patches],
-            lambda: self._batch_update(tenant, patches),
+            lambda _claim: self._batch_update(tenant, patches),
             COUNT,
         )
 
@@ -441,7 +498,7 @@ class Orchestrator:
             idempotency_key,
             "batch_delete",
             list(memory_ids),
-            lambda: self._batch_delete(tenant, memory_ids),
+            lambda _claim: self._batch_delete(tenant, memory_ids),
             COUNT,
         )
 

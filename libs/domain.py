@@ -331,4 +331,5 @@ class IdempotencyClaim:
     IN_PROGRESS (another request with the key is running)."""
 
     state: IdempotencyState
+    claim_id: str
     result: str | None = None

@@ -6,6 +6,7 @@ A claim whose request died (no result after `lease`) can be taken over; keys are
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -40,12 +41,14 @@ async def begin(
         IdempotencyKeyRow, (tenant.org_id, tenant.project_id, key), with_for_update=True, populate_existing=True
     )
     if row is None:
+        claim_id = str(uuid.uuid4())
         session.add(
             IdempotencyKeyRow(
                 org_id=tenant.org_id,
                 project_id=tenant.project_id,
                 key=key,
                 fingerprint=fingerprint,
+                claim_id=claim_id,
                 completed=False,
                 result=None,
                 created_at=now,
@@ -53,14 +56,14 @@ async def begin(
             )
         )
         await session.flush()
-        return IdempotencyClaim(IdempotencyState.STARTED)
+        return IdempotencyClaim(IdempotencyState.STARTED, claim_id)
     expired = row.created_at < now - retention
     abandoned = not row.completed and row.claimed_at < now - lease
     if expired or abandoned:
         row.fingerprint, row.completed, row.result, row.claimed_at = fingerprint, False, None, now
         if expired:
-            row.created_at = now
-        return IdempotencyClaim(IdempotencyState.STARTED)
+            row.created_at, row.claim_id = now, str(uuid.uuid4())
+        return IdempotencyClaim(IdempotencyState.STARTED, row.claim_id)
     if row.fingerprint != fingerprint:
         raise InvalidArgument(
             "request_id: this idempotency key was already used for a different request "
@@ -68,8 +71,8 @@ async def begin(
             field="request_id",
         )
     if row.completed:
-        return IdempotencyClaim(IdempotencyState.COMPLETED, row.result)
-    return IdempotencyClaim(IdempotencyState.IN_PROGRESS)
+        return IdempotencyClaim(IdempotencyState.COMPLETED, row.claim_id, row.result)
+    return IdempotencyClaim(IdempotencyState.IN_PROGRESS, row.claim_id)
 
 
 async def finish(session: AsyncSession, tenant: Tenant, key: str, *, succeeded: bool, result: str) -> None:

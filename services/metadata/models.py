@@ -243,6 +243,8 @@ class IdempotencyKeyRow(Base):
     project_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    # This use of the key (see BeginIdempotentRequestResponse.claim_id).
+    claim_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), nullable=False)
     # True once the request succeeded and `result` holds what to replay.
     completed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     result: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

@@ -221,7 +221,9 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
             retention_seconds=request.retention_seconds,
         )
         return pb.BeginIdempotentRequestResponse(
-            state=pb.IdempotencyState.Value(f"IDEMPOTENCY_STATE_{claim.state.value}"), result=claim.result or ""
+            state=pb.IdempotencyState.Value(f"IDEMPOTENCY_STATE_{claim.state.value}"),
+            result=claim.result or "",
+            claim_id=claim.claim_id,
         )
 
     async def FinishIdempotentRequest(

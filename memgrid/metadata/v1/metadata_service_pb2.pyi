@@ -480,12 +480,14 @@ class BeginIdempotentRequestRequest(_message.Message):
     def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., key: _Optional[str] = ..., fingerprint: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., retention_seconds: _Optional[float] = ...) -> None: ...
 
 class BeginIdempotentRequestResponse(_message.Message):
-    __slots__ = ("state", "result")
+    __slots__ = ("state", "result", "claim_id")
     STATE_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
     state: IdempotencyState
     result: str
-    def __init__(self, state: _Optional[_Union[IdempotencyState, str]] = ..., result: _Optional[str] = ...) -> None: ...
+    claim_id: str
+    def __init__(self, state: _Optional[_Union[IdempotencyState, str]] = ..., result: _Optional[str] = ..., claim_id: _Optional[str] = ...) -> None: ...
 
 class FinishIdempotentRequestRequest(_message.Message):
     __slots__ = ("tenant", "key", "succeeded", "result")

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("project_id", NAME, nullable=False),
         sa.Column("key", NAME, nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("claim_id", ID, nullable=False),
         sa.Column("completed", sa.Boolean(), nullable=False),
         sa.Column("result", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
