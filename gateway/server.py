@@ -119,4 +119,4 @@ async def start_service(settings: GatewaySettings) -> StartedService:
 
 async def serve(settings: GatewaySettings) -> None:
     service = await start_service(settings)
-    await serve_until_signalled(service, settings.shutdown_grace_seconds)
+    await serve_until_signalled(service, settings.shutdown_grace_seconds, settings.shutdown_drain_delay_seconds)

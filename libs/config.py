@@ -25,3 +25,6 @@ class BaseServiceSettings(BaseSettings):
     log_level: str = "info"
     # Seconds in-flight RPCs get to finish after SIGTERM.
     shutdown_grace_seconds: float = 5.0
+    # Seconds between reporting NOT_SERVING on SIGTERM and refusing new calls, so load balancers and
+    # Kubernetes endpoints stop routing here first (in-flight calls then get shutdown_grace_seconds).
+    shutdown_drain_delay_seconds: float = 0.0

@@ -44,9 +44,13 @@ class RunningServer:
     health: HealthServicer
     service_names: list[str]
 
-    async def stop(self, grace: float) -> None:
-        """Report NOT_SERVING, let in-flight RPCs finish for `grace` seconds, then stop."""
+    async def stop(self, grace: float, drain_delay: float = 0.0) -> None:
+        """Report NOT_SERVING, keep taking calls for `drain_delay` seconds (while load balancers notice), then
+        refuse new calls and let in-flight ones finish for `grace` seconds."""
         await self.health.enter_graceful_shutdown()
+        if drain_delay > 0:
+            log.info("server.draining", seconds=drain_delay)
+            await asyncio.sleep(drain_delay)
         await self.server.stop(grace)
 
 
@@ -93,8 +97,8 @@ class StartedService:
     def port(self) -> int:
         return self.running.port
 
-    async def stop(self, grace: float = 5.0) -> None:
-        await self.running.stop(grace)
+    async def stop(self, grace: float = 5.0, drain_delay: float = 0.0) -> None:
+        await self.running.stop(grace, drain_delay)
         for close in reversed(self.closers):
             result = close()
             if asyncio.iscoroutine(result):
@@ -102,9 +106,9 @@ class StartedService:
         log.info("server.stopped", port=self.running.port)
 
 
-async def serve_until_signalled(service: StartedService, grace: float) -> None:
+async def serve_until_signalled(service: StartedService, grace: float, drain_delay: float = 0.0) -> None:
     """Run a started service until SIGTERM/SIGINT, then drain and stop it."""
     try:
         await wait_for_shutdown_signal()
     finally:
-        await service.stop(grace)
+        await service.stop(grace, drain_delay)

@@ -76,4 +76,4 @@ async def start_service(settings: ExtractionSettings) -> StartedService:
 
 async def serve(settings: ExtractionSettings) -> None:
     service = await start_service(settings)
-    await serve_until_signalled(service, settings.shutdown_grace_seconds)
+    await serve_until_signalled(service, settings.shutdown_grace_seconds, settings.shutdown_drain_delay_seconds)

@@ -78,4 +78,4 @@ async def start_service(settings: VectorSearchSettings) -> StartedService:
 
 async def serve(settings: VectorSearchSettings) -> None:
     service = await start_service(settings)
-    await serve_until_signalled(service, settings.shutdown_grace_seconds)
+    await serve_until_signalled(service, settings.shutdown_grace_seconds, settings.shutdown_drain_delay_seconds)

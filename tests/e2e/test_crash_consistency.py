@@ -6,11 +6,7 @@ twice. The four services run as separate processes, as `memgrid up` runs them.""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
 import sqlite3
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,9 +16,9 @@ import httpx
 import pytest
 from pymilvus import MilvusClient
 
-from cli.health import wait_until_serving
 from gateway.clients import MetadataClient
 from libs.rpc.client import open_channel
+from tests.support.processes import Processes, free_ports
 
 ADDS = 1000
 CONCURRENCY = 8
@@ -33,86 +29,25 @@ KILL_PLAN = (("vectorsearch", 200), ("metadata", 450), ("gateway", 700))
 LOAD_DEADLINE_SECONDS = 240
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Processes:
-    data_dir: Path
-    ports: dict[str, int]
-    logs: Path
-    running: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
-
-    MODULES = {
-        "metadata": "services.metadata",
-        "vectorsearch": "services.vectorsearch",
-        "extraction": "services.extraction",
-        "gateway": "gateway",
-    }
-
-    def target(self, name: str) -> str:
-        port = self.ports["grpc" if name == "gateway" else name]
-        return f"127.0.0.1:{port}"
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "MEMGRID_DATA_DIR": str(self.data_dir),
-            "MEMGRID_LOG_FORMAT": "json",
-            "MEMGRID_API_KEYS": f"{API_KEY}=acme/crash",
-            "MEMGRID_EMBEDDER": "hashing",
-            "MEMGRID_METADATA_PORT": str(self.ports["metadata"]),
-            "MEMGRID_VECTORSEARCH_PORT": str(self.ports["vectorsearch"]),
-            "MEMGRID_EXTRACTION_PORT": str(self.ports["extraction"]),
-            "MEMGRID_GRPC_PORT": str(self.ports["grpc"]),
-            "MEMGRID_HTTP_PORT": str(self.ports["http"]),
-            "MEMGRID_METADATA_ADDR": self.target("metadata"),
-            "MEMGRID_VECTORSEARCH_ADDR": self.target("vectorsearch"),
-            "MEMGRID_EXTRACTION_ADDR": self.target("extraction"),
-            # Fast recovery for the test: reconcile every second, take over a dead request's key after 3 s.
-            "MEMGRID_VECTOR_SYNC_INTERVAL_SECONDS": "1",
-            "MEMGRID_VECTOR_SYNC_MIN_AGE_SECONDS": "2",
-            "MEMGRID_IDEMPOTENCY_LEASE_SECONDS": "3",
-            "MEMGRID_RPC_TIMEOUT_SECONDS": "5",
-        }
-
-    async def start(self, name: str) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", self.MODULES[name], env=self.env(), stdout=log, stderr=log, start_new_session=True
-        )
-        self.running[name] = process
-        await wait_until_serving(self.target(name), 120, lambda: process.returncode is None)
-
-    async def kill(self, name: str) -> None:
-        process = self.running.pop(name)
-        process.send_signal(signal.SIGKILL)
-        await process.wait()
-
-    async def stop_all(self) -> None:
-        for name in ("gateway", "extraction", "vectorsearch", "metadata"):
-            process = self.running.pop(name, None)
-            if process is not None and process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(process.wait(), 30)
-                except TimeoutError:
-                    process.send_signal(signal.SIGKILL)
-                    await process.wait()
-
-
 @pytest.fixture
 async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
     logs = tmp_path / "logs"
     logs.mkdir()
-    names = ("metadata", "vectorsearch", "extraction", "grpc", "http")
-    running = Processes(tmp_path / "data", {name: _free_port() for name in names}, logs)
+    running = Processes(
+        tmp_path / "data",
+        free_ports(),
+        logs,
+        api_keys=f"{API_KEY}=acme/crash",
+        # Fast recovery for the test: reconcile every second, take over a dead request's key after 3 s.
+        extra_env={
+            "MEMGRID_VECTOR_SYNC_INTERVAL_SECONDS": "1",
+            "MEMGRID_VECTOR_SYNC_MIN_AGE_SECONDS": "2",
+            "MEMGRID_IDEMPOTENCY_LEASE_SECONDS": "3",
+            "MEMGRID_RPC_TIMEOUT_SECONDS": "5",
+        },
+    )
     try:
-        for name in ("metadata", "vectorsearch", "extraction", "gateway"):
-            await running.start(name)
+        await running.start_all()
         yield running
     finally:
         await running.stop_all()
