@@ -17,13 +17,13 @@ import structlog
 
 from gateway.clients import ExtractionClient, MetadataClient, VectorSearchClient
 from gateway.commands import (
-    MAX_BATCH,
     AddCommand,
     AddOutcome,
     ListCommand,
     MemoryPage,
     SearchCommand,
 )
+from gateway.limits import InputLimits
 from gateway.query import without_entity_names
 from libs import domain
 from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorRecord
@@ -51,8 +51,9 @@ FORGET_CANDIDATES_PER_FACT = 100
 RECENT_CONTEXT_MEMORIES = 10
 # Extra hits fetched beyond top_k so expired or orphaned rows dropped after hydration don't shorten results.
 SEARCH_OVERFETCH = 20
-# Bounds the entity clean-up loop of reset (1,000 entities a round).
+# Bounds the entity clean-up loop of reset (RESET_PAGE_SIZE entities a round).
 MAX_RESET_ROUNDS = 1000
+RESET_PAGE_SIZE = 1000
 
 
 def scope_filter(scope: domain.Scope) -> FilterNode | None:
@@ -87,10 +88,17 @@ def _is_expired(memory: domain.Memory, today: date) -> bool:
 
 
 class Orchestrator:
-    def __init__(self, metadata: MetadataClient, vectors: VectorSearchClient, extraction: ExtractionClient) -> None:
+    def __init__(
+        self,
+        metadata: MetadataClient,
+        vectors: VectorSearchClient,
+        extraction: ExtractionClient,
+        limits: InputLimits,
+    ) -> None:
         self._metadata = metadata
         self._vectors = vectors
         self._extraction = extraction
+        self._limits = limits
 
     # --- identity ---------------------------------------------------------------------------
 
@@ -107,6 +115,8 @@ class Orchestrator:
                 "user_id, agent_id, app_id or run_id: at least one is required to add memories",
                 field="user_id",
             )
+        self._limits.messages(command.messages)
+        self._limits.metadata(command.metadata)
         started = time.perf_counter()
         created = datetime.now(UTC)
         event_id = str(uuid.uuid4())
@@ -301,6 +311,8 @@ class Orchestrator:
     async def search(self, tenant: domain.Tenant, command: SearchCommand) -> list[domain.ScoredMemory]:
         if not command.query.strip():
             raise InvalidArgument("query: must not be empty", field="query")
+        self._limits.text(command.query, "query")
+        self._limits.top_k(command.top_k)
         if command.require_entity:
             require_entity_filter(command.filter)
         node = conjoin(
@@ -325,6 +337,7 @@ class Orchestrator:
         return results[: command.top_k]
 
     async def list_memories(self, tenant: domain.Tenant, command: ListCommand) -> MemoryPage:
+        self._limits.page(command.page, command.page_size)
         memories, total = await self._metadata.list_memories(
             tenant, command.filter, command.page, command.page_size, command.show_expired
         )
@@ -348,6 +361,8 @@ class Orchestrator:
             )
         if patch.text is not None and not patch.text.strip():
             raise InvalidArgument("text: must not be empty", field="text")
+        self._limits.text(patch.text or "", "text")
+        self._limits.metadata(patch.metadata)
         await self._existing_mutable(tenant, [patch.memory_id], "memory_id")
         updated = await self._apply_updates(tenant, [patch])
         if not updated:
@@ -372,12 +387,14 @@ class Orchestrator:
         return found
 
     async def batch_update(self, tenant: domain.Tenant, patches: Sequence[MemoryPatch]) -> int:
-        _check_batch(patches, "memories")
+        self._limits.batch(patches, "memories")
         for index, patch in enumerate(patches):
             if patch.text is None and patch.metadata is None:
                 raise InvalidArgument(f"memories[{index}]: text or metadata is required", field="memories")
             if patch.text is not None and not patch.text.strip():
                 raise InvalidArgument(f"memories[{index}].text: must not be empty", field="memories")
+            self._limits.text(patch.text or "", f"memories[{index}].text")
+            self._limits.metadata(patch.metadata, f"memories[{index}].metadata")
         # All or nothing: every id must exist and be mutable before anything changes.
         await self._existing_mutable(tenant, [p.memory_id for p in patches], "memories")
         return len(await self._apply_updates(tenant, patches))
@@ -389,7 +406,7 @@ class Orchestrator:
         return len(deleted)
 
     async def batch_delete(self, tenant: domain.Tenant, memory_ids: Sequence[str]) -> int:
-        _check_batch(memory_ids, "memories")
+        self._limits.batch(memory_ids, "memories")
         await self._existing(tenant, memory_ids, "memories")
         return len(await self._delete(tenant, ids=memory_ids))
 
@@ -402,11 +419,13 @@ class Orchestrator:
     async def list_entities(
         self, tenant: domain.Tenant, kind: domain.EntityType | None, page: int, page_size: int
     ) -> domain.EntityPage:
+        self._limits.page(page, page_size)
         return await self._metadata.list_entities(tenant, kind, page, page_size)
 
     async def create_entity(
         self, tenant: domain.Tenant, kind: domain.EntityType, name: str, metadata: dict | None
     ) -> domain.Entity:
+        self._limits.metadata(metadata)
         return await self._metadata.create_entity(tenant, kind, name, metadata)
 
     async def get_project(self, tenant: domain.Tenant) -> domain.Project:
@@ -433,7 +452,7 @@ class Orchestrator:
         """Delete every memory of the project, then every entity."""
         deleted = len(await self._delete(tenant, everything=True))
         for _ in range(MAX_RESET_ROUNDS):
-            page = await self._metadata.list_entities(tenant, None, 1, MAX_BATCH)
+            page = await self._metadata.list_entities(tenant, None, 1, RESET_PAGE_SIZE)
             if not page.entities:
                 break
             for entity in page.entities:
@@ -448,6 +467,7 @@ class Orchestrator:
     async def list_events(
         self, tenant: domain.Tenant, status: domain.EventStatus | None, page: int, page_size: int
     ) -> tuple[list[domain.Event], int]:
+        self._limits.page(page, page_size)
         return await self._metadata.list_events(tenant, status, page, page_size)
 
 
@@ -460,13 +480,6 @@ def _vector_record(memory: domain.Memory) -> VectorRecord:
         updated_at=memory.updated_at,
         categories=memory.categories,
     )
-
-
-def _check_batch(items: Sequence[object], field: str) -> None:
-    if not items:
-        raise InvalidArgument(f"{field}: at least one item is required", field=field)
-    if len(items) > MAX_BATCH:
-        raise InvalidArgument(f"{field}: at most {MAX_BATCH} items per batch", field=field)
 
 
 async def _nothing() -> list[domain.Memory]:

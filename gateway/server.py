@@ -60,6 +60,7 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         metadata=MetadataClient(channels[0], timeout),
         vectors=VectorSearchClient(channels[1], timeout),
         extraction=ExtractionClient(channels[2], settings.extraction_timeout_seconds),
+        limits=settings.limits,
     )
     authenticator = Authenticator(orchestrator, settings.auth_cache_seconds)
     running = await create_server(
@@ -67,14 +68,14 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         settings.grpc_port,
         [
             ServiceBinding(
-                MemoryServicer(orchestrator, authenticator),
+                MemoryServicer(orchestrator, authenticator, settings.limits),
                 memory_service_pb2_grpc.add_MemoryServiceServicer_to_server,
                 memory_service_pb2.DESCRIPTOR.services_by_name["MemoryService"].full_name,
             )
         ],
     )
     http_server, http_task, http_port = await _start_http(
-        create_app(orchestrator, authenticator), settings.host, settings.http_port
+        create_app(orchestrator, authenticator, settings.limits), settings.host, settings.http_port
     )
 
     async def stop_http() -> None:

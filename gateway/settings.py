@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.limits import InputLimits
 from libs.config import (
     DEFAULT_EXTRACTION_PORT,
     DEFAULT_GRPC_PORT,
@@ -24,3 +25,5 @@ class GatewaySettings(BaseServiceSettings):
     extraction_timeout_seconds: float = 90.0
     # How long a verified API key is trusted without asking the metadata service again.
     auth_cache_seconds: float = 30.0
+    # Input limits of the public API (MEMGRID_LIMITS__MAX_TOP_K=..., see gateway/limits.py).
+    limits: InputLimits = InputLimits()
