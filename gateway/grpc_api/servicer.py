@@ -49,7 +49,12 @@ def _page(page: int, page_size: int) -> tuple[int, int]:
 
 
 def _unix(seconds: int) -> datetime | None:
-    return datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
+    if not seconds:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidArgument(f"timestamp: not a valid unix time, got {seconds}", field="timestamp") from None
 
 
 class MemoryServicer(pb2_grpc.MemoryServiceServicer):
@@ -269,6 +274,11 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         self, request: pb2.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
     ) -> pb2.SubmitFeedbackResponse:
         tenant = await self._tenant(context)
+        if request.feedback not in pb2.Feedback.values():
+            raise InvalidArgument(
+                f"feedback: unknown value {request.feedback} (known: {', '.join(pb2.Feedback.keys())})",
+                field="feedback",
+            )
         value = pb2.Feedback.Name(request.feedback).removeprefix("FEEDBACK_") if request.feedback else None
         stored = await self._orchestrator.feedback(
             tenant, _memory_id(request.memory_id), value, request.feedback_reason or None
