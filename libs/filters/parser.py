@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ VECTOR_FILTER_OPS: dict[str, frozenset[Op]] = {
 LOGICAL_KEYS = {"AND": And, "OR": Or, "NOT": Not}
 OPERATORS = {op.value: op for op in Op if op is not Op.EXISTS}
 WILDCARD = "*"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # Nesting any filter may have on its way between services (the gateway's configurable limit is lower).
 MAX_SUPPORTED_FILTER_DEPTH = 64
 
@@ -130,6 +132,7 @@ def _operand(field: str, op: Op, operand: Any, path: str) -> Any:
 def _scalar(field: str, value: Any, path: str) -> Any:
     if isinstance(value, dict | list) or value is None:
         raise InvalidArgument(f"{path}: expected a string, number or boolean", field=path)
+    check_number(value, path)
     if field in DATE_FIELDS:
         return parse_datetime(value, path)
     if field in SCOPE_FILTER_FIELDS and not isinstance(value, str):
@@ -137,10 +140,23 @@ def _scalar(field: str, value: Any, path: str) -> Any:
     return value
 
 
+def check_number(value: Any, path: str) -> None:
+    """Numbers in filters are finite and integers fit in 64 bits (what the stores compare)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidArgument(f"{path}: numbers must be finite", field=path)
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidArgument(f"{path}: integers must fit in 64 bits", field=path)
+
+
 def parse_datetime(value: Any, path: str) -> datetime:
     """YYYY-MM-DD, ISO-8601 or unix seconds → an aware UTC datetime."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidArgument(f"{path}: {value!r} is not a valid unix time", field=path) from None
     if isinstance(value, str):
         text = value.strip()
         try:

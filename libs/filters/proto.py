@@ -9,7 +9,15 @@ from google.protobuf import struct_pb2
 
 from libs.errors import InvalidArgument
 from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or
-from libs.filters.parser import DATE_FIELDS, MAX_SUPPORTED_FILTER_DEPTH, check_depth, parse_datetime
+from libs.filters.parser import (
+    DATE_FIELDS,
+    INT64_MAX,
+    INT64_MIN,
+    MAX_SUPPORTED_FILTER_DEPTH,
+    check_depth,
+    check_number,
+    parse_datetime,
+)
 from memgrid.common.v1 import common_pb2
 
 _OP_TO_PROTO = {op: getattr(common_pb2, f"FILTER_OPERATOR_{op.name}") for op in Op}
@@ -91,7 +99,9 @@ def _from_value(value: struct_pb2.Value) -> Any:
         return tuple(_from_value(item) for item in value.list_value.values)
     if kind == "number_value":
         number = value.number_value
-        return int(number) if number.is_integer() else number
+        check_number(number, "filter")
+        # Whole numbers travel as doubles; they come back as ints when an int64 holds them.
+        return int(number) if number.is_integer() and INT64_MIN <= number <= INT64_MAX else number
     if kind == "bool_value":
         return value.bool_value
     if kind == "string_value":

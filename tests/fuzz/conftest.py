@@ -19,6 +19,7 @@ FUZZ_KEY = "fuzz-key-project-1"
 SENTINEL_KEY = "fuzz-key-sentinel-project"
 API_KEYS = f"{FUZZ_KEY}=fuzz-org/fuzzed,{SENTINEL_KEY}=fuzz-org/sentinel"
 SENTINEL_USER = "sentinel-user"
+SEED_USER = "alice"
 SENTINEL_TEXT = "The sentinel memory must survive the fuzzers unchanged"
 # Cases per fuzzer in one run; `make fuzz` raises it (nightly-style).
 CASES_ENV = "MEMGRID_FUZZ_CASES"
@@ -77,3 +78,20 @@ async def sentinel(fuzz_stack: InProcessStack) -> Sentinel:
         stored = await client.get(f"/v1/memories/{memory_id}/")
         assert stored.status_code == 200, stored.text
     return Sentinel(fuzz_stack.rest_url, stored.json())
+
+
+@pytest.fixture(scope="session")
+async def seed_ids(fuzz_stack: InProcessStack) -> list[str]:
+    """Ids of a few memories in the fuzzed project, so generated requests sometimes name one that exists."""
+    headers = {"Authorization": f"Token {FUZZ_KEY}"}
+    async with httpx.AsyncClient(base_url=fuzz_stack.rest_url, headers=headers, timeout=30) as client:
+        added = await client.post(
+            "/v1/memories/",
+            json={
+                "messages": [{"role": "user", "content": f"fuzz seed memory {n}"} for n in range(5)],
+                "user_id": SEED_USER,
+                "infer": False,
+            },
+        )
+        assert added.status_code == 200, added.text
+        return [change["id"] for change in added.json()["results"]]

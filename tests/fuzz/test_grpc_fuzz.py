@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import grpc
-import httpx
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message_factory import GetMessageClass
 from hypothesis import HealthCheck, Phase, given, settings
@@ -117,23 +116,9 @@ def run_grpc_fuzz(targets: dict[str, str], cases: int, strings: list[str]) -> Fi
     return findings
 
 
-async def _stored_ids(rest_url: str) -> list[str]:
-    """A few memories in the fuzzed project, so generated ids sometimes name one that exists."""
-    headers = {"Authorization": f"Token {FUZZ_KEY}"}
-    async with httpx.AsyncClient(base_url=rest_url, headers=headers, timeout=30) as client:
-        added = await client.post(
-            "/v1/memories/",
-            json={
-                "messages": [{"role": "user", "content": f"fuzz seed memory {n}"} for n in range(5)],
-                "user_id": "alice",
-                "infer": False,
-            },
-        )
-        assert added.status_code == 200, added.text
-        return [change["id"] for change in added.json()["results"]]
-
-
-async def test_grpc_fuzz_finds_no_internal_errors(fuzz_stack: InProcessStack, sentinel: Sentinel) -> None:
+async def test_grpc_fuzz_finds_no_internal_errors(
+    fuzz_stack: InProcessStack, sentinel: Sentinel, seed_ids: list[str]
+) -> None:
     cases = fuzz_cases()
     targets = {
         PUBLIC.full_name: fuzz_stack.grpc_target,
@@ -141,7 +126,7 @@ async def test_grpc_fuzz_finds_no_internal_errors(fuzz_stack: InProcessStack, se
         INTERNAL[1].full_name: fuzz_stack.vectorsearch_target,
         INTERNAL[2].full_name: fuzz_stack.extraction_target,
     }
-    strings = [*await _stored_ids(fuzz_stack.rest_url), "fuzz-org", "fuzzed"]
+    strings = [*seed_ids, "fuzz-org", "fuzzed"]
     findings = await asyncio.to_thread(run_grpc_fuzz, targets, cases, strings)
 
     total = sum(findings.codes.values())
