@@ -27,7 +27,7 @@ class InputLimits(BaseModel):
     # Messages in one add call.
     max_messages_per_add: int = Field(200, ge=1)
     # Results of one search (the default top_k is 10).
-    max_top_k: int = Field(1000, ge=DEFAULT_TOP_K)
+    max_top_k: int = Field(1000, ge=DEFAULT_TOP_K, le=domain.MAX_VECTOR_HITS)
     # Items of one page of memories, entities or events (the default page size is 100), and the last page number.
     max_page_size: int = Field(1000, ge=DEFAULT_PAGE_SIZE)
     max_page: int = Field(1_000_000, ge=1, le=2**31 - 1)

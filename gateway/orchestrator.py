@@ -319,7 +319,7 @@ class Orchestrator:
             command.filter,
             Condition("categories", Op.IN, tuple(command.categories)) if command.categories else None,
         )
-        fetch = command.top_k + SEARCH_OVERFETCH
+        fetch = min(command.top_k + SEARCH_OVERFETCH, domain.MAX_VECTOR_HITS)
         query = without_entity_names(command.query, command.filter)
         if runs_in_vector_store(node, VECTOR_FILTER_OPS):
             hits = (await self._vectors.search(tenant, [query], node, fetch))[0]
