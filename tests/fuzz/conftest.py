@@ -30,6 +30,11 @@ def fuzz_cases() -> int:
     return int(os.environ.get(CASES_ENV, DEFAULT_CASES))
 
 
+def fuzz_timeout() -> float:
+    """A hang guard for one fuzzer, generous for the configured number of cases (never a speed assertion)."""
+    return 300 + 0.5 * fuzz_cases()
+
+
 @dataclass(frozen=True, slots=True)
 class Sentinel:
     """A memory stored before fuzzing, as the REST API rendered it then."""

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import grpc
+import pytest
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message_factory import GetMessageClass
 from hypothesis import HealthCheck, Phase, given, settings
@@ -22,7 +23,7 @@ from memgrid.extraction.v1 import extraction_service_pb2
 from memgrid.memory.v1 import memory_service_pb2
 from memgrid.metadata.v1 import metadata_service_pb2
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2
-from tests.fuzz.conftest import FUZZ_KEY, Sentinel, fuzz_cases
+from tests.fuzz.conftest import FUZZ_KEY, Sentinel, fuzz_cases, fuzz_timeout
 from tests.fuzz.proto_strategies import ProtoStrategies
 from tests.support.stack import InProcessStack
 
@@ -116,6 +117,7 @@ def run_grpc_fuzz(targets: dict[str, str], cases: int, strings: list[str]) -> Fi
     return findings
 
 
+@pytest.mark.timeout(fuzz_timeout())
 async def test_grpc_fuzz_finds_no_internal_errors(
     fuzz_stack: InProcessStack, sentinel: Sentinel, seed_ids: list[str]
 ) -> None:

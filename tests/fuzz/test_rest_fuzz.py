@@ -13,13 +13,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests.fuzz.conftest import FUZZ_KEY, SEED_USER, Sentinel, fuzz_cases
+from tests.fuzz.conftest import FUZZ_KEY, SEED_USER, Sentinel, fuzz_cases, fuzz_timeout
 from tests.support.stack import InProcessStack
 
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
@@ -98,6 +99,7 @@ def run_schemathesis(base_url: str, cases: int, seed_ids: list[str]) -> Findings
     return findings
 
 
+@pytest.mark.timeout(fuzz_timeout())
 async def test_openapi_fuzz_finds_no_server_errors(
     fuzz_stack: InProcessStack, sentinel: Sentinel, seed_ids: list[str]
 ) -> None:
