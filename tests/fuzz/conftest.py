@@ -17,7 +17,8 @@ from tests.support.stack import InProcessStack, start_stack
 
 FUZZ_KEY = "fuzz-key-project-1"
 SENTINEL_KEY = "fuzz-key-sentinel-project"
-API_KEYS = f"{FUZZ_KEY}=fuzz-org/fuzzed,{SENTINEL_KEY}=fuzz-org/sentinel"
+FUZZ_ORG, FUZZ_PROJECT = "fuzz-org", "fuzzed"
+API_KEYS = f"{FUZZ_KEY}={FUZZ_ORG}/{FUZZ_PROJECT},{SENTINEL_KEY}={FUZZ_ORG}/sentinel"
 SENTINEL_USER = "sentinel-user"
 SEED_USER = "alice"
 SENTINEL_TEXT = "The sentinel memory must survive the fuzzers unchanged"

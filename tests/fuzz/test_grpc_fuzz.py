@@ -23,7 +23,7 @@ from memgrid.extraction.v1 import extraction_service_pb2
 from memgrid.memory.v1 import memory_service_pb2
 from memgrid.metadata.v1 import metadata_service_pb2
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2
-from tests.fuzz.conftest import FUZZ_KEY, Sentinel, fuzz_cases, fuzz_timeout
+from tests.fuzz.conftest import FUZZ_KEY, FUZZ_ORG, FUZZ_PROJECT, Sentinel, fuzz_cases, fuzz_timeout
 from tests.fuzz.proto_strategies import ProtoStrategies
 from tests.support.stack import InProcessStack
 
@@ -41,7 +41,7 @@ BAD_CODES = {
     grpc.StatusCode.DEADLINE_EXCEEDED,
     grpc.StatusCode.DATA_LOSS,
 }
-FUZZ_TENANT = common_pb2.Tenant(org_id="fuzz-org", project_id="fuzzed")
+FUZZ_TENANT = common_pb2.Tenant(org_id=FUZZ_ORG, project_id=FUZZ_PROJECT)
 
 
 @dataclass
@@ -128,7 +128,7 @@ async def test_grpc_fuzz_finds_no_internal_errors(
         INTERNAL[1].full_name: fuzz_stack.vectorsearch_target,
         INTERNAL[2].full_name: fuzz_stack.extraction_target,
     }
-    strings = [*seed_ids, "fuzz-org", "fuzzed"]
+    strings = [*seed_ids, FUZZ_ORG, FUZZ_PROJECT]
     findings = await asyncio.to_thread(run_grpc_fuzz, targets, cases, strings)
 
     total = sum(findings.codes.values())

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests.fuzz.conftest import FUZZ_KEY, SEED_USER, Sentinel, fuzz_cases, fuzz_timeout
+from tests.fuzz.conftest import FUZZ_KEY, FUZZ_ORG, FUZZ_PROJECT, SEED_USER, Sentinel, fuzz_cases, fuzz_timeout
 from tests.support.stack import InProcessStack
 
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
@@ -65,7 +65,13 @@ def run_schemathesis(base_url: str, cases: int, seed_ids: list[str]) -> Findings
     # to generate); invalid ones test the 400s.
     strategy = st.one_of(valid, valid, invalid)
     # Sometimes a path names something that exists: a stored memory, the seeded user.
-    known = {"memory_id": st.sampled_from(seed_ids), "entity_id": st.just(SEED_USER)}
+    known = {
+        "memory_id": st.sampled_from(seed_ids),
+        "entity_id": st.just(SEED_USER),
+        "entity_type": st.just("user"),
+        "org_id": st.just(FUZZ_ORG),
+        "project_id": st.just(FUZZ_PROJECT),
+    }
     findings = Findings()
     session = requests.Session()
     headers = {"Authorization": f"Token {FUZZ_KEY}"}
@@ -113,7 +119,8 @@ async def test_openapi_fuzz_finds_no_server_errors(
     reached = {label for (label, status) in findings.statuses if status < 400}
     print(f"\nschemathesis: {total} requests, statuses {dict(sorted(by_status.items()))}")
     print(f"time waiting for responses: {findings.server_seconds:.1f} s")
-    print(f"operations answered 2xx at least once: {len(reached)} of {len({k[0] for k in findings.statuses})}")
+    labels = {label for label, _ in findings.statuses}
+    print(f"operations answered 2xx at least once: {len(reached)} of {len(labels)}; never: {sorted(labels - reached)}")
     for (label, problem), reproduce in findings.problems.items():
         print(f"PROBLEM {label}: {problem}\n    {reproduce}")
     assert total >= cases
