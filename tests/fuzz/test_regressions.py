@@ -104,6 +104,43 @@ async def test_unfinished_endpoints_answer_501_but_are_not_in_the_document(rest:
 # --- gRPC ------------------------------------------------------------------------------------
 
 
+def _nested_filter_bytes(levels: int) -> bytes:
+    """ListMemoriesRequest bytes whose filter nests `levels` all-groups (2 messages a level), built by hand: past
+    protobuf's decoder depth limit, where no message object can be built."""
+
+    def field_1(payload: bytes) -> bytes:
+        length, size = bytearray(), len(payload)
+        while True:
+            byte, size = size & 0x7F, size >> 7
+            length.append(byte | 0x80 if size else byte)
+            if not size:
+                return b"\x0a" + bytes(length) + payload
+
+    node = common_pb2.Filter(
+        condition=common_pb2.FieldCondition(
+            field="user_id", op=common_pb2.FILTER_OPERATOR_EQ, value=struct_pb2.Value(string_value="alice")
+        )
+    ).SerializeToString()
+    for _ in range(levels):
+        node = field_1(field_1(node))  # Filter.all (1) → FilterGroup.filters (1)
+    return field_1(node)  # ListMemoriesRequest.filter (1)
+
+
+@pytest.mark.parametrize("payload", [_nested_filter_bytes(60), b"\xff\xff\xff"], ids=["too-deep", "garbage"])
+@pytest.mark.parametrize("service", ["public", "metadata"])
+async def test_request_bytes_that_do_not_parse(fuzz_stack: InProcessStack, payload: bytes, service: str) -> None:
+    """grpc answered UNKNOWN ("Unexpected DecodeError ...") when a request's bytes did not parse."""
+    target, method, metadata = {
+        "public": (fuzz_stack.grpc_target, "/memgrid.memory.v1.MemoryService/ListMemories", AUTH),
+        "metadata": (fuzz_stack.metadata_target, "/memgrid.metadata.v1.MetadataService/ListMemories", []),
+    }[service]
+    async with grpc.aio.insecure_channel(target) as channel:
+        call = channel.unary_unary(method, request_serializer=bytes, response_deserializer=bytes)
+        error = await _rpc_error(call, payload, metadata)
+    _assert_invalid(error, "request")
+    assert "not a valid message" in (error.details() or "")
+
+
 async def test_feedback_with_unknown_enum_value(fuzz_stack: InProcessStack) -> None:
     """Feedback.Name(42) raised ValueError."""
     async with grpc.aio.insecure_channel(fuzz_stack.grpc_target) as channel:
