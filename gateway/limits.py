@@ -25,7 +25,7 @@ class InputLimits(BaseModel):
     # Characters in one message's content, a memory's text (update) and a search query.
     max_text_chars: int = Field(100_000, ge=1)
     # Messages in one add call.
-    max_messages_per_add: int = Field(200, ge=1)
+    max_messages_per_add: int = Field(1000, ge=1)
     # Results of one search (the default top_k is 10).
     max_top_k: int = Field(1000, ge=DEFAULT_TOP_K, le=domain.MAX_VECTOR_HITS)
     # Items of one page of memories, entities or events (the default page size is 100), and the last page number.
