@@ -46,6 +46,10 @@ proto-check: $(STAMP) ## Fail if the committed stubs differ from freshly generat
 	  diff -r -x __pycache__ $$tmp/memgrid memgrid && echo "stubs are up to date"; \
 	  status=$$?; rm -rf $$tmp; exit $$status
 
+FUZZ_CASES ?= 20000
+fuzz: $(STAMP) ## Nightly-style fuzzing: FUZZ_CASES schemathesis and gRPC cases each (default 20000)
+	MEMGRID_FUZZ_CASES=$(FUZZ_CASES) $(PY) -m pytest -q -s tests/fuzz -k fuzz_finds
+
 bench: $(STAMP) ## Benchmark: 10k memories, 1k users, 50 clients x 60 s (NAME=..., ARGS=...)
 	$(PY) -m bench run $(if $(NAME),--name $(NAME)) $(ARGS)
 
@@ -61,4 +65,4 @@ lint: $(STAMP) ## Lint with ruff
 clean: ## Remove the venvs and local data
 	rm -rf $(VENV) $(SDK_VENV) .venv-mem0 .npm-compat .memgrid .pytest_cache
 
-.PHONY: help install run test proto proto-check bench bench-quick bench-add-infer lint clean
+.PHONY: help install run test proto proto-check fuzz bench bench-quick bench-add-infer lint clean

@@ -9,10 +9,8 @@ from typing import Any
 from libs import domain
 from libs.filters import FilterNode
 
-MAX_TOP_K = 1000
-MAX_PAGE_SIZE = 1000
-MAX_BATCH = 1000
 DEFAULT_TOP_K = 10
+DEFAULT_PAGE_SIZE = 100
 DEFAULT_THRESHOLD = 0.1
 
 
@@ -53,7 +51,7 @@ class SearchCommand:
 class ListCommand:
     filter: FilterNode | None
     page: int = 1
-    page_size: int = 100
+    page_size: int = DEFAULT_PAGE_SIZE
     show_expired: bool = False
 
 

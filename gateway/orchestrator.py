@@ -17,7 +17,6 @@ import structlog
 
 from gateway.clients import ExtractionClient, MetadataClient, VectorSearchClient
 from gateway.commands import (
-    MAX_BATCH,
     AddCommand,
     AddOutcome,
     ListCommand,
@@ -25,6 +24,7 @@ from gateway.commands import (
     SearchCommand,
 )
 from gateway.idempotency import ADD_OUTCOME, COUNT, IdempotentRunner
+from gateway.limits import InputLimits
 from gateway.query import without_entity_names
 from gateway.vector_sync import acknowledge, vector_record
 from libs import domain
@@ -53,8 +53,9 @@ FORGET_CANDIDATES_PER_FACT = 100
 RECENT_CONTEXT_MEMORIES = 10
 # Extra hits fetched beyond top_k so expired or orphaned rows dropped after hydration don't shorten results.
 SEARCH_OVERFETCH = 20
-# Bounds the entity clean-up loop of reset (1,000 entities a round).
+# Bounds the entity clean-up loop of reset (RESET_PAGE_SIZE entities a round).
 MAX_RESET_ROUNDS = 1000
+RESET_PAGE_SIZE = 1000
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -117,11 +118,13 @@ class Orchestrator:
         vectors: VectorSearchClient,
         extraction: ExtractionClient,
         idempotency: IdempotentRunner,
+        limits: InputLimits,
     ) -> None:
         self._metadata = metadata
         self._vectors = vectors
         self._extraction = extraction
         self._idempotency = idempotency
+        self._limits = limits
 
     # --- identity ---------------------------------------------------------------------------
 
@@ -141,6 +144,8 @@ class Orchestrator:
                 "user_id, agent_id, app_id or run_id: at least one is required to add memories",
                 field="user_id",
             )
+        self._limits.messages(command.messages)
+        self._limits.metadata(command.metadata)
         # With a key, ids derive from its claim: a run that takes over the key of a run that died mid-way finds
         # the records that run wrote instead of writing them twice.
         return await self._idempotency.run(
@@ -391,13 +396,15 @@ class Orchestrator:
     async def search(self, tenant: domain.Tenant, command: SearchCommand) -> list[domain.ScoredMemory]:
         if not command.query.strip():
             raise InvalidArgument("query: must not be empty", field="query")
+        self._limits.text(command.query, "query")
+        self._limits.top_k(command.top_k)
         if command.require_entity:
             require_entity_filter(command.filter)
         node = conjoin(
             command.filter,
             Condition("categories", Op.IN, tuple(command.categories)) if command.categories else None,
         )
-        fetch = command.top_k + SEARCH_OVERFETCH
+        fetch = min(command.top_k + SEARCH_OVERFETCH, domain.MAX_VECTOR_HITS)
         query = without_entity_names(command.query, command.filter)
         if runs_in_vector_store(node, VECTOR_FILTER_OPS):
             hits = (await self._vectors.search(tenant, [query], node, fetch))[0]
@@ -415,6 +422,7 @@ class Orchestrator:
         return results[: command.top_k]
 
     async def list_memories(self, tenant: domain.Tenant, command: ListCommand) -> MemoryPage:
+        self._limits.page(command.page, command.page_size)
         memories, total = await self._metadata.list_memories(
             tenant, command.filter, command.page, command.page_size, command.show_expired
         )
@@ -438,6 +446,8 @@ class Orchestrator:
             )
         if patch.text is not None and not patch.text.strip():
             raise InvalidArgument("text: must not be empty", field="text")
+        self._limits.text(patch.text or "", "text")
+        self._limits.metadata(patch.metadata)
         await self._existing_mutable(tenant, [patch.memory_id], "memory_id")
         updated = await self._apply_updates(tenant, [patch])
         if not updated:
@@ -474,12 +484,14 @@ class Orchestrator:
         )
 
     async def _batch_update(self, tenant: domain.Tenant, patches: Sequence[MemoryPatch]) -> int:
-        _check_batch(patches, "memories")
+        self._limits.batch(patches, "memories")
         for index, patch in enumerate(patches):
             if patch.text is None and patch.metadata is None:
                 raise InvalidArgument(f"memories[{index}]: text or metadata is required", field="memories")
             if patch.text is not None and not patch.text.strip():
                 raise InvalidArgument(f"memories[{index}].text: must not be empty", field="memories")
+            self._limits.text(patch.text or "", f"memories[{index}].text")
+            self._limits.metadata(patch.metadata, f"memories[{index}].metadata")
         # All or nothing: every id must exist and be mutable before anything changes.
         await self._existing_mutable(tenant, [p.memory_id for p in patches], "memories")
         return len(await self._apply_updates(tenant, patches))
@@ -503,7 +515,7 @@ class Orchestrator:
         )
 
     async def _batch_delete(self, tenant: domain.Tenant, memory_ids: Sequence[str]) -> int:
-        _check_batch(memory_ids, "memories")
+        self._limits.batch(memory_ids, "memories")
         await self._existing(tenant, memory_ids, "memories")
         return len(await self._delete(tenant, ids=memory_ids))
 
@@ -516,11 +528,13 @@ class Orchestrator:
     async def list_entities(
         self, tenant: domain.Tenant, kind: domain.EntityType | None, page: int, page_size: int
     ) -> domain.EntityPage:
+        self._limits.page(page, page_size)
         return await self._metadata.list_entities(tenant, kind, page, page_size)
 
     async def create_entity(
         self, tenant: domain.Tenant, kind: domain.EntityType, name: str, metadata: dict | None
     ) -> domain.Entity:
+        self._limits.metadata(metadata)
         return await self._metadata.create_entity(tenant, kind, name, metadata)
 
     async def get_project(self, tenant: domain.Tenant) -> domain.Project:
@@ -549,7 +563,7 @@ class Orchestrator:
         """Delete every memory of the project, then every entity."""
         deleted = len(await self._delete(tenant, everything=True))
         for _ in range(MAX_RESET_ROUNDS):
-            page = await self._metadata.list_entities(tenant, None, 1, MAX_BATCH)
+            page = await self._metadata.list_entities(tenant, None, 1, RESET_PAGE_SIZE)
             if not page.entities:
                 break
             for entity in page.entities:
@@ -564,14 +578,8 @@ class Orchestrator:
     async def list_events(
         self, tenant: domain.Tenant, status: domain.EventStatus | None, page: int, page_size: int
     ) -> tuple[list[domain.Event], int]:
+        self._limits.page(page, page_size)
         return await self._metadata.list_events(tenant, status, page, page_size)
-
-
-def _check_batch(items: Sequence[object], field: str) -> None:
-    if not items:
-        raise InvalidArgument(f"{field}: at least one item is required", field=field)
-    if len(items) > MAX_BATCH:
-        raise InvalidArgument(f"{field}: at most {MAX_BATCH} items per batch", field=field)
 
 
 async def _nothing() -> list[domain.Memory]:

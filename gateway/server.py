@@ -74,6 +74,7 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         vectors=vectors,
         extraction=ExtractionClient(channels[2], settings.extraction_timeout_seconds),
         idempotency=IdempotentRunner(metadata, lease_seconds=settings.idempotency_lease_seconds),
+        limits=settings.limits,
     )
     authenticator = Authenticator(orchestrator, settings.auth_cache_seconds)
     running = await create_server(
@@ -81,14 +82,16 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         settings.grpc_port,
         [
             ServiceBinding(
-                MemoryServicer(orchestrator, authenticator),
+                MemoryServicer(orchestrator, authenticator, settings.limits),
                 memory_service_pb2_grpc.add_MemoryServiceServicer_to_server,
                 memory_service_pb2.DESCRIPTOR.services_by_name["MemoryService"].full_name,
             )
         ],
     )
     http_server, http_task, http_port = await _start_http(
-        create_app(orchestrator, authenticator, request_timeout_seconds=settings.request_timeout_seconds),
+        create_app(
+            orchestrator, authenticator, settings.limits, request_timeout_seconds=settings.request_timeout_seconds
+        ),
         settings.host,
         settings.http_port,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.limits import InputLimits
 from libs.config import (
     DEFAULT_EXTRACTION_PORT,
     DEFAULT_GRPC_PORT,
@@ -33,3 +34,5 @@ class GatewaySettings(BaseServiceSettings):
     # entries of any age runs when the gateway starts).
     vector_sync_interval_seconds: float = 30.0
     vector_sync_min_age_seconds: float = 30.0
+    # Input limits of the public API (MEMGRID_LIMITS__MAX_TOP_K=..., see gateway/limits.py).
+    limits: InputLimits = InputLimits()

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Any
 
 SCOPE_FIELDS = ("user_id", "agent_id", "app_id", "run_id")
+# Most hits one query of the vectorsearch service returns (its contract; the gateway's top_k stays within it).
+MAX_VECTOR_HITS = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,10 +62,18 @@ def timestamp_to_proto(moment: datetime | None) -> timestamp_pb2.Timestamp | Non
     return stamp
 
 
-def timestamp_from_proto(stamp: timestamp_pb2.Timestamp, *, present: bool = True) -> datetime | None:
+def timestamp_from_proto(
+    stamp: timestamp_pb2.Timestamp, *, present: bool = True, field: str = "timestamp"
+) -> datetime | None:
+    """None when unset; InvalidArgument naming `field` when outside 0001-01-01..9999-12-31 or nanos invalid."""
     if not present or (stamp.seconds == 0 and stamp.nanos == 0):
         return None
-    return stamp.ToDatetime(tzinfo=UTC)
+    try:
+        return stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidArgument(
+            f"{field}: not a valid timestamp (seconds={stamp.seconds}, nanos={stamp.nanos})", field=field
+        ) from None
 
 
 def struct_to_proto(data: dict[str, Any] | None) -> struct_pb2.Struct | None:

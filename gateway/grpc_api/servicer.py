@@ -9,18 +9,19 @@ import grpc
 
 from gateway.auth import Authenticator
 from gateway.commands import (
+    DEFAULT_PAGE_SIZE,
     DEFAULT_THRESHOLD,
     DEFAULT_TOP_K,
-    MAX_PAGE_SIZE,
-    MAX_TOP_K,
     AddCommand,
     ListCommand,
     SearchCommand,
 )
+from gateway.limits import InputLimits
 from gateway.orchestrator import Orchestrator
 from libs import domain
 from libs.domain import MemoryPatch
 from libs.errors import InvalidArgument, NotImplementedYet
+from libs.filters import FilterNode
 from libs.filters.proto import filter_from_proto
 from libs.mappers import (
     PROTO_TO_ENTITY_TYPE,
@@ -43,21 +44,27 @@ from memgrid.memory.v1 import memory_service_pb2_grpc as pb2_grpc
 
 
 def _page(page: int, page_size: int) -> tuple[int, int]:
-    if page < 0:
-        raise InvalidArgument(f"page: must be 1 or more, got {page}", field="page")
-    if page_size < 0 or page_size > MAX_PAGE_SIZE:
-        raise InvalidArgument(f"page_size: must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
-    return page or 1, page_size or 100
+    """0 (unset) means the default; the orchestrator checks the ranges."""
+    return page or 1, page_size or DEFAULT_PAGE_SIZE
 
 
 def _unix(seconds: int) -> datetime | None:
-    return datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
+    if not seconds:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidArgument(f"timestamp: not a valid unix time, got {seconds}", field="timestamp") from None
 
 
 class MemoryServicer(pb2_grpc.MemoryServiceServicer):
-    def __init__(self, orchestrator: Orchestrator, authenticator: Authenticator) -> None:
+    def __init__(self, orchestrator: Orchestrator, authenticator: Authenticator, limits: InputLimits) -> None:
         self._orchestrator = orchestrator
         self._authenticator = authenticator
+        self._max_filter_depth = limits.max_filter_depth
+
+    def _filter(self, message: common_pb2.Filter, *, has: bool) -> FilterNode | None:
+        return filter_from_proto(message, has=has, max_depth=self._max_filter_depth)
 
     async def _tenant(self, context: grpc.aio.ServicerContext) -> domain.Tenant:
         header = next((value for key, value in context.invocation_metadata() or () if key == "authorization"), None)
@@ -100,14 +107,12 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     ) -> pb2.SearchMemoriesResponse:
         tenant = await self._tenant(context)
         top_k = request.top_k or DEFAULT_TOP_K
-        if not 1 <= top_k <= MAX_TOP_K:
-            raise InvalidArgument(f"top_k: must be between 1 and {MAX_TOP_K}, got {top_k}", field="top_k")
         threshold = request.threshold if request.HasField("threshold") else DEFAULT_THRESHOLD
         if not 0.0 <= threshold <= 1.0:
             raise InvalidArgument(f"threshold: must be between 0 and 1, got {threshold}", field="threshold")
         command = SearchCommand(
             query=request.query,
-            filter=filter_from_proto(request.filter, has=request.HasField("filter")),
+            filter=self._filter(request.filter, has=request.HasField("filter")),
             top_k=top_k,
             threshold=threshold,
             categories=list(request.categories),
@@ -126,7 +131,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         result = await self._orchestrator.list_memories(
             tenant,
             ListCommand(
-                filter=filter_from_proto(request.filter, has=request.HasField("filter")),
+                filter=self._filter(request.filter, has=request.HasField("filter")),
                 page=page,
                 page_size=page_size,
                 show_expired=request.show_expired,
@@ -173,7 +178,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         self, request: pb2.DeleteAllMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb2.DeleteAllMemoriesResponse:
         tenant = await self._tenant(context)
-        node = filter_from_proto(request.filter, has=request.HasField("filter"))
+        node = self._filter(request.filter, has=request.HasField("filter"))
         deleted = await self._orchestrator.delete_all(tenant, node)
         return pb2.DeleteAllMemoriesResponse(message="Memories deleted successfully!", deleted_count=deleted)
 
@@ -271,6 +276,11 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         self, request: pb2.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
     ) -> pb2.SubmitFeedbackResponse:
         tenant = await self._tenant(context)
+        if request.feedback not in pb2.Feedback.values():
+            raise InvalidArgument(
+                f"feedback: unknown value {request.feedback} (known: {', '.join(pb2.Feedback.keys())})",
+                field="feedback",
+            )
         value = pb2.Feedback.Name(request.feedback).removeprefix("FEEDBACK_") if request.feedback else None
         stored = await self._orchestrator.feedback(
             tenant, _memory_id(request.memory_id), value, request.feedback_reason or None

@@ -8,15 +8,17 @@ from typing import Annotated, Any
 from urllib.parse import unquote, urlencode
 
 import structlog
-from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi import Body, Depends, FastAPI, Header, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Authenticator
+from gateway.limits import InputLimits
 from gateway.orchestrator import Orchestrator
-from gateway.rest import parse, render
+from gateway.rest import openapi, parse, render
 from gateway.rest.schemas import (
     AddBody,
     BatchDeleteBody,
@@ -113,14 +115,15 @@ def _field_of(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def _validation_message(error: RequestValidationError) -> str:
+def _validation_problems(error: RequestValidationError) -> list[tuple[str, str]]:
+    """(field, message) of every problem pydantic found."""
     problems = []
     for item in error.errors():
         if item.get("type") == "json_invalid":
-            problems.append("body: invalid JSON")
+            problems.append(("body", "invalid JSON"))
             continue
-        problems.append(f"{_field_of(tuple(item.get('loc', ())))}: {item.get('msg', 'invalid')}")
-    return "; ".join(problems) or "invalid request"
+        problems.append((_field_of(tuple(item.get("loc", ()))), str(item.get("msg", "invalid"))))
+    return problems or [("body", "invalid request")]
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -133,11 +136,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _validation_message(error), "error": "INVALID_ARGUMENT"}, status_code=400)
+        problems = _validation_problems(error)
+        detail = "; ".join(f"{field}: {message}" for field, message in problems)
+        return JSONResponse({"detail": detail, "error": "INVALID_ARGUMENT", "field": problems[0][0]}, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        body = {"detail": error.detail}
+        if error.status_code == 400:
+            # FastAPI's own 400s are about a body it could not read (e.g. not JSON).
+            body["field"] = "body"
+        return JSONResponse(body, status_code=error.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:
@@ -156,7 +165,18 @@ def _page_links(request: Request, page: int, page_size: int, total: int) -> tupl
     return next_link, previous_link
 
 
-async def current_tenant(request: Request, authorization: Annotated[str | None, Header()] = None) -> domain.Tenant:
+# Declared as the API's security scheme, so the OpenAPI document tells clients (and fuzzers) how to authenticate.
+API_KEY = APIKeyHeader(
+    name="Authorization",
+    scheme_name="Token",
+    description="`Token <API key>` (Mem0's scheme; `Bearer <API key>` works too)",
+    auto_error=False,
+)
+
+
+async def current_tenant(
+    request: Request, authorization: Annotated[str | None, Security(API_KEY)] = None
+) -> domain.Tenant:
     authenticator: Authenticator = request.app.state.authenticator
     return await authenticator.tenant_for(authorization)
 
@@ -193,10 +213,15 @@ def _not_yet(app: FastAPI, method: str, path: str, feature: str) -> None:
     async def not_yet_available(t: Tenant) -> None:
         raise NotImplementedYet(f"{feature} is not available in memgrid yet")
 
-    app.add_api_route(path, not_yet_available, methods=[method], name=f"not_yet_{method.lower()}_{path}")
+    # Left out of the OpenAPI document: it describes what memgrid offers.
+    app.add_api_route(
+        path, not_yet_available, methods=[method], name=f"not_yet_{method.lower()}_{path}", include_in_schema=False
+    )
 
 
-def create_app(orchestrator: Orchestrator, authenticator: Authenticator, *, request_timeout_seconds: float) -> FastAPI:
+def create_app(
+    orchestrator: Orchestrator, authenticator: Authenticator, limits: InputLimits, *, request_timeout_seconds: float
+) -> FastAPI:
     app = FastAPI(
         title="memgrid",
         version="0.1.0",
@@ -204,6 +229,8 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator, *, requ
     )
     app.state.authenticator = authenticator
     _install_error_handlers(app)
+    openapi.document_limits(app, limits)
+    depth = limits.max_filter_depth
 
     # --- identity ---------------------------------------------------------------------------
 
@@ -234,7 +261,9 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator, *, requ
     # --- search -----------------------------------------------------------------------------
 
     async def _search(t: domain.Tenant, body: SearchBody, *, allow_top_level_ids: bool) -> list[dict[str, Any]]:
-        hits = await orchestrator.search(t, parse.search_command(body, allow_top_level_ids=allow_top_level_ids))
+        hits = await orchestrator.search(
+            t, parse.search_command(body, allow_top_level_ids=allow_top_level_ids, max_filter_depth=depth)
+        )
         return [render.memory_json(hit.memory, hit.score, body.fields) for hit in hits]
 
     @app.post("/v1/memories/search/")
@@ -278,7 +307,7 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator, *, requ
             keywords=keywords,
         )
         result = await orchestrator.list_memories(
-            t, parse.list_command(body, page, page_size, allow_top_level_ids=True)
+            t, parse.list_command(body, page, page_size, allow_top_level_ids=True, max_filter_depth=depth)
         )
         memories = [render.memory_json(m) for m in result.memories]
         if page is not None or page_size is not None:
@@ -290,7 +319,9 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator, *, requ
     async def list_v2(
         t: Tenant, body: Annotated[ListBody, Body()] = None, page: int | None = None, page_size: int | None = None
     ) -> list[dict[str, Any]]:
-        command = parse.list_command(body or ListBody(), page, page_size, allow_top_level_ids=True)
+        command = parse.list_command(
+            body or ListBody(), page, page_size, allow_top_level_ids=True, max_filter_depth=depth
+        )
         result = await orchestrator.list_memories(t, command)
         return [render.memory_json(m) for m in result.memories]
 
@@ -302,7 +333,9 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator, *, requ
         page: int | None = None,
         page_size: int | None = None,
     ) -> dict[str, Any]:
-        command = parse.list_command(body or ListBody(), page, page_size, allow_top_level_ids=False)
+        command = parse.list_command(
+            body or ListBody(), page, page_size, allow_top_level_ids=False, max_filter_depth=depth
+        )
         result = await orchestrator.list_memories(t, command)
         next_link, previous_link = _page_links(request, result.page, result.page_size, result.total_count)
         return {
@@ -341,7 +374,7 @@ def create_app(orchestrator: Orchestrator, authenticator: Authenticator, *, requ
         filters: str | None = None,
     ) -> dict[str, Any]:
         ids = {k: v for k, v in dict(user_id=user_id, agent_id=agent_id, app_id=app_id, run_id=run_id).items() if v}
-        node = parse.delete_all_filter(ids, parse.filters_query(filters))
+        node = parse.delete_all_filter(ids, parse.filters_query(filters), max_filter_depth=depth)
         deleted = await orchestrator.delete_all(t, node)
         return {"message": "Memories deleted successfully!", "deleted_count": deleted}
 

@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.commands import (
+    DEFAULT_PAGE_SIZE,
     DEFAULT_THRESHOLD,
     DEFAULT_TOP_K,
-    MAX_PAGE_SIZE,
-    MAX_TOP_K,
     AddCommand,
     ListCommand,
     SearchCommand,
@@ -99,19 +98,19 @@ def _reject_top_level_ids(body: ScopeIds, call: str) -> None:
         )
 
 
-def search_command(body: SearchBody, *, allow_top_level_ids: bool) -> SearchCommand:
+def search_command(body: SearchBody, *, allow_top_level_ids: bool, max_filter_depth: int) -> SearchCommand:
     if not allow_top_level_ids:
         _reject_top_level_ids(body, "v3 search")
     top_k = body.top_k if body.top_k is not None else body.limit if body.limit is not None else DEFAULT_TOP_K
-    if not 1 <= top_k <= MAX_TOP_K:
-        raise InvalidArgument(f"top_k: must be between 1 and {MAX_TOP_K}, got {top_k}", field="top_k")
     threshold = DEFAULT_THRESHOLD if body.threshold is None else body.threshold
     if not 0.0 <= threshold <= 1.0:
         raise InvalidArgument(f"threshold: must be between 0 and 1, got {threshold}", field="threshold")
     node = conjoin(
         ids_equal(body.given_ids()),
-        parse_filters(body.filters),
-        parse_filters({"metadata": body.metadata}, name="metadata") if body.metadata else None,
+        parse_filters(body.filters, max_depth=max_filter_depth),
+        parse_filters({"metadata": body.metadata}, name="metadata", max_depth=max_filter_depth)
+        if body.metadata
+        else None,
     )
     return SearchCommand(
         query=body.query,
@@ -124,17 +123,14 @@ def search_command(body: SearchBody, *, allow_top_level_ids: bool) -> SearchComm
     )
 
 
-def page_numbers(page: int | None, page_size: int | None, default_size: int = 100) -> tuple[int, int]:
-    page = 1 if page is None else page
-    page_size = default_size if page_size is None else page_size
-    if page < 1:
-        raise InvalidArgument(f"page: must be 1 or more, got {page}", field="page")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidArgument(f"page_size: must be between 1 and {MAX_PAGE_SIZE}, got {page_size}", field="page_size")
-    return page, page_size
+def page_numbers(page: int | None, page_size: int | None) -> tuple[int, int]:
+    """The defaults for what was not given; the orchestrator checks the ranges."""
+    return 1 if page is None else page, DEFAULT_PAGE_SIZE if page_size is None else page_size
 
 
-def list_command(body: ListBody, page: int | None, page_size: int | None, *, allow_top_level_ids: bool) -> ListCommand:
+def list_command(
+    body: ListBody, page: int | None, page_size: int | None, *, allow_top_level_ids: bool, max_filter_depth: int
+) -> ListCommand:
     if not allow_top_level_ids:
         _reject_top_level_ids(body, "v3 get_all")
     page, page_size = page_numbers(
@@ -147,7 +143,7 @@ def list_command(body: ListBody, page: int | None, page_size: int | None, *, all
     ]
     node = conjoin(
         ids_equal(body.given_ids()),
-        parse_filters(body.filters),
+        parse_filters(body.filters, max_depth=max_filter_depth),
         Condition("categories", Op.IN, tuple(body.categories)) if body.categories else None,
         Condition("keywords", Op.ICONTAINS, body.keywords) if body.keywords else None,
         *dates,
@@ -183,8 +179,10 @@ def filters_query(raw: str | None) -> dict[str, Any] | None:
     return value
 
 
-def delete_all_filter(ids: dict[str, str], filters: dict[str, Any] | None) -> FilterNode | None:
-    return conjoin(ids_equal(ids), parse_filters(filters))
+def delete_all_filter(
+    ids: dict[str, str], filters: dict[str, Any] | None, *, max_filter_depth: int
+) -> FilterNode | None:
+    return conjoin(ids_equal(ids), parse_filters(filters, max_depth=max_filter_depth))
 
 
 def project_changes(body: ProjectBody) -> domain.ProjectChanges:

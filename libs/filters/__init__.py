@@ -15,9 +15,10 @@ from libs.filters.ast import (
     ids_equal,
     runs_in_vector_store,
 )
-from libs.filters.parser import SCOPE_FILTER_FIELDS, VECTOR_FILTER_OPS, parse_filters
+from libs.filters.parser import MAX_SUPPORTED_FILTER_DEPTH, SCOPE_FILTER_FIELDS, VECTOR_FILTER_OPS, parse_filters
 
 __all__ = [
+    "MAX_SUPPORTED_FILTER_DEPTH",
     "SCOPE_FILTER_FIELDS",
     "VECTOR_FILTER_OPS",
     "And",

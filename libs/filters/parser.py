@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -25,10 +26,18 @@ VECTOR_FILTER_OPS: dict[str, frozenset[Op]] = {
 LOGICAL_KEYS = {"AND": And, "OR": Or, "NOT": Not}
 OPERATORS = {op.value: op for op in Op if op is not Op.EXISTS}
 WILDCARD = "*"
-MAX_DEPTH = 16
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Nesting any filter may have on its way between services (the gateway's configurable limit is lower).
+MAX_SUPPORTED_FILTER_DEPTH = 64
 
 
-def parse_filters(raw: Any, *, name: str = "filters") -> FilterNode | None:
+def check_depth(depth: int, max_depth: int, path: str) -> None:
+    """Depth counts AND/OR/NOT operators and nested metadata keys above a condition."""
+    if depth > max_depth:
+        raise InvalidArgument(f"{path}: filters nest more than {max_depth} levels", field=path)
+
+
+def parse_filters(raw: Any, *, name: str = "filters", max_depth: int = MAX_SUPPORTED_FILTER_DEPTH) -> FilterNode | None:
     """Parse a `filters` object. None or {} means no filter."""
     if raw is None:
         return None
@@ -36,21 +45,20 @@ def parse_filters(raw: Any, *, name: str = "filters") -> FilterNode | None:
         raise InvalidArgument(f"{name} must be a JSON object", field=name)
     if not raw:
         return None
-    return _parse_clause(raw, name, depth=0)
+    return _parse_clause(raw, name, 0, max_depth)
 
 
-def _parse_clause(raw: Any, path: str, depth: int) -> FilterNode:
-    if depth > MAX_DEPTH:
-        raise InvalidArgument(f"{path}: filters nest deeper than {MAX_DEPTH} levels", field=path)
+def _parse_clause(raw: Any, path: str, depth: int, max_depth: int) -> FilterNode:
+    check_depth(depth, max_depth, path)
     if not isinstance(raw, dict) or not raw:
         raise InvalidArgument(f"{path}: each clause must be a non-empty JSON object", field=path)
     nodes: list[FilterNode] = []
     for key, value in raw.items():
         where = f"{path}.{key}"
         if key.upper() in LOGICAL_KEYS:
-            nodes.append(_parse_logical(key.upper(), value, where, depth))
+            nodes.append(_parse_logical(key.upper(), value, where, depth, max_depth))
         elif key == "metadata":
-            nodes.append(_parse_metadata(value, "metadata", where))
+            nodes.append(_parse_metadata(value, "metadata", where, depth, max_depth))
         elif key in KNOWN_FIELDS:
             nodes.append(_parse_field(key, value, where))
         else:
@@ -59,22 +67,23 @@ def _parse_clause(raw: Any, path: str, depth: int) -> FilterNode:
     return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
 
 
-def _parse_logical(key: str, value: Any, path: str, depth: int) -> FilterNode:
+def _parse_logical(key: str, value: Any, path: str, depth: int, max_depth: int) -> FilterNode:
     clauses = value if isinstance(value, list) else [value] if isinstance(value, dict) else None
     if not clauses:
         raise InvalidArgument(f"{path}: {key} takes a non-empty list of clauses", field=path)
-    children = tuple(_parse_clause(clause, f"{path}[{i}]", depth + 1) for i, clause in enumerate(clauses))
+    children = tuple(_parse_clause(clause, f"{path}[{i}]", depth + 1, max_depth) for i, clause in enumerate(clauses))
     return LOGICAL_KEYS[key](children)
 
 
-def _parse_metadata(value: Any, prefix: str, path: str) -> FilterNode:
+def _parse_metadata(value: Any, prefix: str, path: str, depth: int, max_depth: int) -> FilterNode:
+    check_depth(depth, max_depth, path)
     if not isinstance(value, dict) or not value:
         raise InvalidArgument(f"{path}: metadata filters take a non-empty object of keys", field=path)
     nodes: list[FilterNode] = []
     for key, sub in value.items():
         field = f"{prefix}.{key}"
         if isinstance(sub, dict) and sub and not any(op in OPERATORS for op in sub):
-            nodes.append(_parse_metadata(sub, field, f"{path}.{key}"))
+            nodes.append(_parse_metadata(sub, field, f"{path}.{key}", depth + 1, max_depth))
         else:
             nodes.append(_parse_field(field, sub, f"{path}.{key}"))
     return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
@@ -123,6 +132,7 @@ def _operand(field: str, op: Op, operand: Any, path: str) -> Any:
 def _scalar(field: str, value: Any, path: str) -> Any:
     if isinstance(value, dict | list) or value is None:
         raise InvalidArgument(f"{path}: expected a string, number or boolean", field=path)
+    check_number(value, path)
     if field in DATE_FIELDS:
         return parse_datetime(value, path)
     if field in SCOPE_FILTER_FIELDS and not isinstance(value, str):
@@ -130,10 +140,23 @@ def _scalar(field: str, value: Any, path: str) -> Any:
     return value
 
 
+def check_number(value: Any, path: str) -> None:
+    """Numbers in filters are finite and integers fit in 64 bits (what the stores compare)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidArgument(f"{path}: numbers must be finite", field=path)
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidArgument(f"{path}: integers must fit in 64 bits", field=path)
+
+
 def parse_datetime(value: Any, path: str) -> datetime:
     """YYYY-MM-DD, ISO-8601 or unix seconds → an aware UTC datetime."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidArgument(f"{path}: {value!r} is not a valid unix time", field=path) from None
     if isinstance(value, str):
         text = value.strip()
         try:

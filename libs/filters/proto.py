@@ -9,7 +9,15 @@ from google.protobuf import struct_pb2
 
 from libs.errors import InvalidArgument
 from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or
-from libs.filters.parser import DATE_FIELDS, parse_datetime
+from libs.filters.parser import (
+    DATE_FIELDS,
+    INT64_MAX,
+    INT64_MIN,
+    MAX_SUPPORTED_FILTER_DEPTH,
+    check_depth,
+    check_number,
+    parse_datetime,
+)
 from memgrid.common.v1 import common_pb2
 
 _OP_TO_PROTO = {op: getattr(common_pb2, f"FILTER_OPERATOR_{op.name}") for op in Op}
@@ -32,12 +40,21 @@ def filter_to_proto(node: FilterNode | None) -> common_pb2.Filter | None:
     return message
 
 
-def filter_from_proto(message: common_pb2.Filter | None, *, has: bool = True) -> FilterNode | None:
+def filter_from_proto(
+    message: common_pb2.Filter | None, *, has: bool = True, max_depth: int = MAX_SUPPORTED_FILTER_DEPTH
+) -> FilterNode | None:
     """Rebuild the AST; `has` is False when the enclosing message did not set the filter field."""
     if message is None or not has:
         return None
+    return _node(message, 0, max_depth)
+
+
+def _node(message: common_pb2.Filter, depth: int, max_depth: int) -> FilterNode | None:
+    check_depth(depth, max_depth, "filter")
     kind = message.WhichOneof("node")
     if kind is None:
+        if depth:
+            raise InvalidArgument("filter: a member of all/any/none is an empty filter", field="filter")
         return None
     if kind == "condition":
         condition = message.condition
@@ -57,7 +74,7 @@ def filter_from_proto(message: common_pb2.Filter | None, *, has: bool = True) ->
     group = getattr(message, kind)
     if not group.filters:
         raise InvalidArgument(f"filter.{kind} needs at least one member", field="filter")
-    children = tuple(filter_from_proto(child) for child in group.filters)
+    children = tuple(_node(child, depth + 1, max_depth) for child in group.filters)
     return {"all": And, "any": Or, "none": Not}[kind](children)
 
 
@@ -82,7 +99,9 @@ def _from_value(value: struct_pb2.Value) -> Any:
         return tuple(_from_value(item) for item in value.list_value.values)
     if kind == "number_value":
         number = value.number_value
-        return int(number) if number.is_integer() else number
+        check_number(number, "filter")
+        # Whole numbers travel as doubles; they come back as ints when an int64 holds them.
+        return int(number) if number.is_integer() and INT64_MIN <= number <= INT64_MAX else number
     if kind == "bool_value":
         return value.bool_value
     if kind == "string_value":

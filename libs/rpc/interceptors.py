@@ -9,8 +9,9 @@ from typing import Any
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError
 
-from libs.errors import InternalError, MemgridError
+from libs.errors import InternalError, InvalidArgument, MemgridError
 from libs.logging import REQUEST_ID_HEADER, bind_request_id, current_request_id, new_request_id
 from libs.rpc.deadline import deadline_scope
 from libs.rpc.status import to_rpc_status
@@ -18,6 +19,34 @@ from libs.rpc.status import to_rpc_status
 log = structlog.get_logger()
 
 _INTERNAL_MESSAGE = "internal error"
+
+
+class _Undecodable:
+    """Stands in for a request whose bytes did not parse, so the call can fail with INVALID_ARGUMENT (grpc
+    itself would answer UNKNOWN, naming the Python exception)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except DecodeError as error:
+            return _Undecodable(str(error))
+
+    return decode
+
+
+def _reject_undecodable(request: Any) -> None:
+    if isinstance(request, _Undecodable):
+        raise InvalidArgument(
+            f"request: not a valid message (malformed, or nested too deeply): {request.reason}", field="request"
+        )
 
 
 def _request_id_from(metadata: Any) -> str:
@@ -50,13 +79,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method, request_id),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(handler.unary_stream, method, request_id),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler
@@ -64,6 +93,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
     def _wrap_unary(self, behaviour: Any, method: str, request_id: str) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             async with _rpc_scope(method, request_id, context):
+                _reject_undecodable(request)
                 return await behaviour(request, context)
 
         return wrapped
@@ -71,6 +101,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
     def _wrap_stream(self, behaviour: Any, method: str, request_id: str) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             async with _rpc_scope(method, request_id, context):
+                _reject_undecodable(request)
                 async for item in behaviour(request, context):
                     yield item
 

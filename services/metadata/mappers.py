@@ -20,7 +20,9 @@ def new_memory_from_proto(message: pb.NewMemory, index: int) -> NewMemory:
         categories=list(message.categories),
         immutable=message.immutable,
         expiration_date=mappers.date_from_text(message.expiration_date, f"{where}.expiration_date"),
-        created_at=mappers.timestamp_from_proto(message.created_at, present=message.HasField("created_at")),
+        created_at=mappers.timestamp_from_proto(
+            message.created_at, present=message.HasField("created_at"), field=f"{where}.created_at"
+        ),
         actor_id=message.actor_id or None,
         role=mappers.role_from_proto(message.role),
     )
@@ -41,7 +43,9 @@ def patch_from_proto(message: pb.MemoryPatch, index: int) -> MemoryPatch:
             else None
         ),
         clear_expiration_date=expiration == "clear_expiration_date" and message.clear_expiration_date,
-        created_at=mappers.timestamp_from_proto(message.created_at, present=message.HasField("created_at")),
+        created_at=mappers.timestamp_from_proto(
+            message.created_at, present=message.HasField("created_at"), field=f"{where}.created_at"
+        ),
         respect_immutable=message.respect_immutable,
     )
 

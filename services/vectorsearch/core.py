@@ -6,7 +6,7 @@ import time
 
 import structlog
 
-from libs.domain import SCOPE_FIELDS, Tenant, VectorHit, VectorRecord
+from libs.domain import MAX_VECTOR_HITS, SCOPE_FIELDS, Tenant, VectorHit, VectorRecord
 from libs.errors import InvalidArgument
 from services.vectorsearch.models import (
     CATEGORY_MAX_BYTES,
@@ -20,7 +20,7 @@ from services.vectorsearch.ports import AsyncEmbedder, VectorStore
 
 log = structlog.get_logger()
 
-MAX_TOP_K = 1000
+MAX_TOP_K = MAX_VECTOR_HITS
 MAX_QUERIES = 1000
 MAX_ITEMS = 5000
 MAX_DELETE_IDS = 10000

@@ -13,9 +13,9 @@ from services.vectorsearch.models import SearchQuery
 
 def record_from_proto(item: pb.VectorItem) -> VectorRecord:
     """A missing created_at means now; a missing updated_at means created_at."""
-    created_at = timestamp_from_proto(item.created_at, present=item.HasField("created_at"))
+    created_at = timestamp_from_proto(item.created_at, present=item.HasField("created_at"), field="created_at")
     created_at = created_at or datetime.now(UTC)
-    updated_at = timestamp_from_proto(item.updated_at, present=item.HasField("updated_at"))
+    updated_at = timestamp_from_proto(item.updated_at, present=item.HasField("updated_at"), field="updated_at")
     updated_at = updated_at or created_at
     return VectorRecord(
         memory_id=item.memory_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from gateway.server import start_service as start_gateway
 from gateway.settings import GatewaySettings
@@ -38,14 +39,19 @@ class InProcessStack:
 
 
 async def start_stack(
-    data_dir: Path, api_keys: str, *, extraction_settings: ExtractionSettings | None = None
+    data_dir: Path,
+    api_keys: str,
+    *,
+    extraction_settings: ExtractionSettings | None = None,
+    embedder: Literal["minilm", "hashing"] = "minilm",
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
     `extraction_settings` replaces the extraction service's default settings (offline rules on port 0), e.g. to
-    point it at an LLM; it should bind port 0."""
+    point it at an LLM; it should bind port 0. `embedder="hashing"` swaps MiniLM for the deterministic test
+    embedder (the fuzzers use it: they test input handling, not search quality)."""
     metadata = await start_metadata(MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys))
-    vector_settings = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0)
+    vector_settings = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, embedder=embedder)
     vectors = await start_vectorsearch(vector_settings)
     extraction = await start_extraction(extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0))
     gateway = await start_gateway(
