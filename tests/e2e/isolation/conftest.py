@@ -64,11 +64,9 @@ async def _seed(http: httpx.AsyncClient, project: Project) -> None:
     await ok("PUT", f"/v1/memories/{ids[0]}/", {"text": f"{marker} alice loves pizza"})
     await ok("POST", "/v1/users/", {"user_id": SHARED_USER, "metadata": {"owner": marker}})
     await ok("POST", "/v1/feedback/", {"memory_id": ids[1], "feedback": "POSITIVE"})
-    await ok(
-        "PATCH",
-        f"/api/v1/orgs/organizations/{project.org_id}/projects/{project.project_id}/",
-        {"custom_instructions": f"{marker} instructions"},
-    )
+    project_path = f"/api/v1/orgs/organizations/{project.org_id}/projects/{project.project_id}/"
+    await ok("PATCH", project_path, {"custom_instructions": f"{marker} instructions"})
+    await ok("POST", f"{project_path}members/", {"email": project.member_email, "role": "READER"})
 
 
 @pytest.fixture(scope="package")

@@ -3,6 +3,7 @@ names and filters. An RPC in the descriptor without an entry here fails `test_ev
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -196,6 +197,26 @@ async def get_export(world: World) -> str:
     return "victims' ids: UNIMPLEMENTED"
 
 
+async def list_members(world: World) -> str:
+    await expect(world, "ListMembers", pb.ListMembersRequest())
+    return "own members only"
+
+
+async def add_member(world: World) -> str:
+    email = f"attacker-{uuid.uuid4().hex[:8]}@example.com"
+    await expect(world, "AddMember", pb.AddMemberRequest(email=email, role=common_pb2.MEMBER_ROLE_OWNER))
+    return "own project only"
+
+
+def victims_member(name: str, build: Callable[[str], Any]) -> Case:
+    async def case(world: World) -> str:
+        for victim in world.victims:
+            await expect(world, name, build(victim.project.member_email), Code.NOT_FOUND)
+        return "victims' member: NOT_FOUND"
+
+    return case
+
+
 GRPC_MATRIX: dict[str, Case] = {
     "Ping": ping,
     "AddMemories": add,
@@ -222,6 +243,12 @@ GRPC_MATRIX: dict[str, Case] = {
     ),
     "CreateExport": create_export,
     "GetExport": get_export,
+    "ListMembers": list_members,
+    "AddMember": add_member,
+    "UpdateMember": victims_member(
+        "UpdateMember", lambda e: pb.UpdateMemberRequest(email=e, role=common_pb2.MEMBER_ROLE_OWNER)
+    ),
+    "RemoveMember": victims_member("RemoveMember", lambda e: pb.RemoveMemberRequest(email=e)),
 }
 
 

@@ -6,6 +6,7 @@ A route the app serves without an entry here fails `test_every_route_is_in_the_m
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -220,6 +221,33 @@ async def list_events(world: World) -> str:
     return "own events only"
 
 
+MEMBERS = "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/"
+
+
+def members(method: str) -> Case:
+    """Victims' member lists are unreachable by path, and a victim's member is unknown in the own project."""
+
+    async def case(world: World) -> str:
+        own = MEMBERS.format(org_id=world.attacker.org_id, project_id=world.attacker.project_id)
+        for victim in world.victims:
+            email = victim.project.member_email
+            body = {"email": email, "role": "OWNER"} if method in ("POST", "PUT") else None
+            params = {"email": email} if method == "DELETE" else None
+            for org_id, project_id in victim_paths(world):
+                path = MEMBERS.format(org_id=org_id, project_id=project_id)
+                expect(await world.rest(method, path, json_body=body, params=params), 404)
+            if method in ("PUT", "DELETE"):
+                expect(await world.rest(method, own, json_body=body, params=params), 404)
+        if method == "GET":
+            expect(await world.rest("GET", own), 200)
+        if method == "POST":
+            email = f"attacker-{uuid.uuid4().hex[:8]}@example.com"
+            expect(await world.rest("POST", own, json_body={"email": email, "role": "OWNER"}), 200)
+        return "victims' projects: 404; victims' members unknown in own project"
+
+    return case
+
+
 def not_yet(method: str, template: str) -> Case:
     """Endpoints memgrid does not serve yet: with a victim's identifiers they answer an error, never data."""
 
@@ -267,6 +295,8 @@ REST_MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/feedback/"): feedback,
     ("GET", "/v1/event/{event_id}/"): get_event,
     ("GET", "/v1/events/"): list_events,
+    **{("GET", MEMBERS): members("GET"), ("POST", MEMBERS): members("POST")},
+    **{("PUT", MEMBERS): members("PUT"), ("DELETE", MEMBERS): members("DELETE")},
     **{(method, path): not_yet(method, path) for method, path, _ in NOT_YET_AVAILABLE},
 }
 

@@ -59,6 +59,10 @@ class Project:
         return f"hidden-{self.tag}"
 
     @property
+    def member_email(self) -> str:
+        return f"member-{self.tag}@example.com"
+
+    @property
     def tenant(self) -> common_pb2.Tenant:
         return common_pb2.Tenant(org_id=self.org_id, project_id=self.project_id)
 
@@ -193,6 +197,7 @@ class World:
         events = await call(self._metadata.ListEvents(md.ListEventsRequest(tenant=tenant, page_size=1000)))
         parts["events"] = _serialise(events)
         parts["project"] = _serialise(await call(self._metadata.GetProject(md.GetProjectRequest(tenant=tenant))))
+        parts["members"] = _serialise(await call(self._metadata.ListMembers(md.ListMembersRequest(tenant=tenant))))
         hits = await call(
             self._vectors.SearchVectors(vs.SearchVectorsRequest(tenant=tenant, queries=SNAPSHOT_QUERIES, top_k=1000))
         )
@@ -209,7 +214,7 @@ class World:
         )
         victim.memory_ids = [memory.id for memory in memories.memories]
         # Not the private user: the attacker writes under that name in its own project on purpose.
-        secrets = {victim.project.marker, victim.project.hidden_user, *victim.memory_ids}
+        secrets = {victim.project.marker, victim.project.hidden_user, victim.project.member_email, *victim.memory_ids}
         for memory_id in victim.memory_ids:
             history = await call(self._metadata.ListHistory(md.ListHistoryRequest(tenant=tenant, memory_id=memory_id)))
             secrets.update(entry.id for entry in history.entries)
