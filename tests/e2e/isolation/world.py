@@ -174,6 +174,13 @@ class World:
         )
         return {memory.id: memory.memory for memory in found.memories}
 
+    async def create_key(self, project: Project, *, role: int = 0, member_email: str = "") -> str:
+        request = md.CreateApiKeyRequest(tenant=project.tenant, name="roles", role=role, member_email=member_email)
+        return (await call(self._metadata.CreateApiKey(request))).api_key
+
+    async def authenticate(self, api_key: str) -> md.AuthenticateApiKeyResponse:
+        return await call(self._metadata.AuthenticateApiKey(md.AuthenticateApiKeyRequest(api_key=api_key)))
+
     # --- victims ------------------------------------------------------------------------------------
 
     def foreign_memory_id(self, index: int = 0) -> str:
