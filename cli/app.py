@@ -60,7 +60,14 @@ def keys_create(
     settings = GatewaySettings()
     chosen = domain.MemberRole(role.value.upper()) if role else None
     row, secret = asyncio.run(
-        create_key(settings.metadata_addr, domain.Tenant(org, project), name, role=chosen, member_email=member)
+        create_key(
+            settings.metadata_addr,
+            domain.Tenant(org, project),
+            name,
+            role=chosen,
+            member_email=member,
+            tls=settings.internal_tls,
+        )
     )
     _print_keys([row])
     typer.echo(f"API key (shown once): {secret}")
@@ -69,13 +76,15 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(all_keys: bool = typer.Option(False, "--all", help="Include revoked keys")) -> None:
     """List keys (never their secrets)."""
-    _print_keys(asyncio.run(list_keys(GatewaySettings().metadata_addr, all_keys)))
+    settings = GatewaySettings()
+    _print_keys(asyncio.run(list_keys(settings.metadata_addr, all_keys, settings.internal_tls)))
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by id."""
-    _print_keys([asyncio.run(revoke_key(GatewaySettings().metadata_addr, key_id))])
+    settings = GatewaySettings()
+    _print_keys([asyncio.run(revoke_key(settings.metadata_addr, key_id, settings.internal_tls))])
 
 
 @app.command()

@@ -53,7 +53,8 @@ async def _start_http(app: object, host: str, port: int) -> tuple[_EmbeddedUvico
 
 async def start_service(settings: GatewaySettings) -> StartedService:
     channels = [
-        open_channel(addr) for addr in (settings.metadata_addr, settings.vectorsearch_addr, settings.extraction_addr)
+        open_channel(addr, settings.internal_tls)
+        for addr in (settings.metadata_addr, settings.vectorsearch_addr, settings.extraction_addr)
     ]
     timeout = settings.rpc_timeout_seconds
     orchestrator = Orchestrator(
