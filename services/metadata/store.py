@@ -1021,11 +1021,22 @@ class SqlMetadataStore:
         return member
 
     async def remove_member(self, tenant: Tenant, email: str) -> ProjectMember:
+        """Remove a member and revoke every key made for the member (adding the person back makes no old key
+        work again)."""
         async with self._write() as session:
             row = await self._member_row(session, tenant, email)
             member = member_from_row(row)
             await session.delete(row)
-        log.info("member.removed", org_id=tenant.org_id, project_id=tenant.project_id)
+            revoked = await session.execute(
+                sa.update(ApiKeyRow)
+                .where(
+                    self._tenant_rows(ApiKeyRow, tenant),
+                    ApiKeyRow.member_email == member.email,
+                    ApiKeyRow.revoked_at.is_(None),
+                )
+                .values(revoked_at=self._clock())
+            )
+        log.info("member.removed", org_id=tenant.org_id, project_id=tenant.project_id, keys_revoked=revoked.rowcount)
         return member
 
     async def _member_row(self, session: AsyncSession, tenant: Tenant, email: str) -> ProjectMemberRow:

@@ -377,7 +377,7 @@ class MemoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RemoveMember(self, request, context):
-        """Removes a member; the member's API keys stop working (OWNER keys only).
+        """Removes a member and revokes the API keys made for the member (OWNER keys only).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -333,7 +333,7 @@ class MetadataServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RemoveMember(self, request, context):
-        """Removes a member; the member's API keys stop working.
+        """Removes a member and revokes the API keys made for the member.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
