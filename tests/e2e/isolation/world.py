@@ -155,6 +155,18 @@ class World:
         self._scan(text, sent, f"{name} -> OK")
         return response, grpc.StatusCode.OK
 
+    async def internal(self, service: str, name: str, request: ProtoMessage) -> tuple[Any, grpc.StatusCode]:
+        """One call straight to an internal service ("metadata" or "vectorsearch"), scanned like rpc()."""
+        stub = {"metadata": self._metadata, "vectorsearch": self._vectors}[service]
+        sent = str(request)
+        try:
+            response = await getattr(stub, name)(request, timeout=60)
+        except grpc.aio.AioRpcError as error:
+            self._scan(error.details() or "", sent, f"{service}.{name} -> {error.code().name}")
+            return None, error.code()
+        self._scan(str(response), sent, f"{service}.{name} -> OK")
+        return response, grpc.StatusCode.OK
+
     # --- the attacker's own data ------------------------------------------------------------------
 
     async def own_memories(self, count: int = 2, user_id: str = SHARED_USER) -> list[str]:
