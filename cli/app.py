@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import enum
+from typing import Annotated
 
 import typer
 
@@ -23,6 +25,11 @@ def up() -> None:
     raise typer.Exit(asyncio.run(run_stack(settings, typer.echo)))
 
 
+class Role(enum.StrEnum):
+    owner = "owner"
+    reader = "reader"
+
+
 keys_app = typer.Typer(help="API keys (the stack must be running: memgrid up).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -30,8 +37,10 @@ app.add_typer(keys_app, name="keys")
 def _print_keys(rows: list[KeyRow]) -> None:
     for row in rows:
         state = "revoked" if row.revoked else "active"
+        access = f"member {row.member_email}" if row.member_email else row.role
         typer.echo(
-            f"{row.key_id}  {row.org_id}/{row.project_id}  {row.prefix}…  {row.name or '-'}  {row.created_at}  {state}"
+            f"{row.key_id}  {row.org_id}/{row.project_id}  {row.prefix}…  {row.name or '-'}  {access}  "
+            f"{row.created_at}  {state}"
         )
 
 
@@ -40,10 +49,26 @@ def keys_create(
     org: str = typer.Option("default", help="Organisation id"),
     project: str = typer.Option("default", help="Project id (created if new)"),
     name: str = typer.Option("", help="Display name"),
+    role: Annotated[
+        Role | None, typer.Option(help="What the key may do: owner (default) or reader (read only)")
+    ] = None,
+    member: str = typer.Option(
+        "", help="Create the key for this project member (e-mail): it then has the member's current role"
+    ),
 ) -> None:
     """Create a key; its secret is printed once and only its hash is stored."""
     settings = GatewaySettings()
-    row, secret = asyncio.run(create_key(settings.metadata_addr, domain.Tenant(org, project), name))
+    chosen = domain.MemberRole(role.value.upper()) if role else None
+    row, secret = asyncio.run(
+        create_key(
+            settings.metadata_addr,
+            domain.Tenant(org, project),
+            name,
+            role=chosen,
+            member_email=member,
+            tls=settings.internal_tls,
+        )
+    )
     _print_keys([row])
     typer.echo(f"API key (shown once): {secret}")
 
@@ -51,13 +76,15 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(all_keys: bool = typer.Option(False, "--all", help="Include revoked keys")) -> None:
     """List keys (never their secrets)."""
-    _print_keys(asyncio.run(list_keys(GatewaySettings().metadata_addr, all_keys)))
+    settings = GatewaySettings()
+    _print_keys(asyncio.run(list_keys(settings.metadata_addr, all_keys, settings.internal_tls)))
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by id."""
-    _print_keys([asyncio.run(revoke_key(GatewaySettings().metadata_addr, key_id))])
+    settings = GatewaySettings()
+    _print_keys([asyncio.run(revoke_key(settings.metadata_addr, key_id, settings.internal_tls))])
 
 
 @app.command()

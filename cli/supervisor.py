@@ -93,7 +93,8 @@ class Stack:
             await self._spawn("vectorsearch", "services.vectorsearch", self._addresses.vectorsearch),
             await self._spawn("extraction", "services.extraction", self._addresses.extraction),
         ]
-        await asyncio.gather(*(wait_until_serving(c.target, START_DEADLINE_SECONDS, c.alive) for c in backends))
+        tls = self._settings.internal_tls
+        await asyncio.gather(*(wait_until_serving(c.target, START_DEADLINE_SECONDS, c.alive, tls) for c in backends))
         api_key = await self._ensure_api_key()
         gateway = await self._spawn("gateway", "gateway", self._addresses.grpc)
         await wait_until_serving(gateway.target, START_DEADLINE_SECONDS, gateway.alive)
@@ -102,7 +103,7 @@ class Stack:
     async def _ensure_api_key(self) -> str | None:
         if self._env.get("MEMGRID_API_KEYS"):
             return None
-        channel = open_channel(self._addresses.metadata)
+        channel = open_channel(self._addresses.metadata, self._settings.internal_tls)
         try:
             stub = metadata_service_pb2_grpc.MetadataServiceStub(channel)
             existing = await stub.ListApiKeys(metadata_service_pb2.ListApiKeysRequest(), timeout=10)

@@ -12,13 +12,16 @@ from libs.filters import FilterNode
 from libs.filters.proto import filter_to_proto
 from libs.mappers import (
     ENTITY_TYPE_TO_PROTO,
+    MEMBER_ROLE_TO_PROTO,
     PROTO_TO_EVENT,
+    PROTO_TO_MEMBER_ROLE,
     STATUS_TO_PROTO,
     categories_to_proto,
     entity_from_proto,
     event_from_proto,
     event_to_proto,
     history_from_proto,
+    member_from_proto,
     memory_from_proto,
     message_to_proto,
     project_from_proto,
@@ -311,10 +314,37 @@ class MetadataClient:
         )
         await call(self._stub.FinishIdempotentRequest(request, timeout=timeout_within(self._timeout)))
 
-    async def authenticate(self, api_key: str) -> domain.Tenant:
+    async def authenticate(self, api_key: str) -> domain.Caller:
         request = md_pb2.AuthenticateApiKeyRequest(api_key=api_key)
         response = await call(self._stub.AuthenticateApiKey(request, timeout=timeout_within(self._timeout)))
-        return tenant_from_proto(response.tenant)
+        return domain.Caller(
+            tenant=tenant_from_proto(response.tenant),
+            role=PROTO_TO_MEMBER_ROLE.get(response.role, domain.MemberRole.READER),
+            key_id=response.key_id,
+            member_email=response.member_email or None,
+        )
+
+    async def list_members(self, tenant: domain.Tenant) -> list[domain.ProjectMember]:
+        request = md_pb2.ListMembersRequest(tenant=tenant_to_proto(tenant))
+        response = await call(self._stub.ListMembers(request, timeout=timeout_within(self._timeout)))
+        return [member_from_proto(member) for member in response.members]
+
+    async def add_member(self, tenant: domain.Tenant, email: str, role: domain.MemberRole) -> domain.ProjectMember:
+        request = md_pb2.AddMemberRequest(tenant=tenant_to_proto(tenant), email=email, role=MEMBER_ROLE_TO_PROTO[role])
+        response = await call(self._stub.AddMember(request, timeout=timeout_within(self._timeout)))
+        return member_from_proto(response.member)
+
+    async def update_member(self, tenant: domain.Tenant, email: str, role: domain.MemberRole) -> domain.ProjectMember:
+        request = md_pb2.UpdateMemberRequest(
+            tenant=tenant_to_proto(tenant), email=email, role=MEMBER_ROLE_TO_PROTO[role]
+        )
+        response = await call(self._stub.UpdateMember(request, timeout=timeout_within(self._timeout)))
+        return member_from_proto(response.member)
+
+    async def remove_member(self, tenant: domain.Tenant, email: str) -> domain.ProjectMember:
+        request = md_pb2.RemoveMemberRequest(tenant=tenant_to_proto(tenant), email=email)
+        response = await call(self._stub.RemoveMember(request, timeout=timeout_within(self._timeout)))
+        return member_from_proto(response.member)
 
     async def create_api_key(self, tenant: domain.Tenant, name: str, api_key: str = "") -> tuple[str, str]:
         """Returns (key_id, plaintext key)."""

@@ -128,7 +128,7 @@ class Orchestrator:
 
     # --- identity ---------------------------------------------------------------------------
 
-    async def authenticate(self, api_key: str) -> domain.Tenant:
+    async def authenticate(self, api_key: str) -> domain.Caller:
         return await self._metadata.authenticate(api_key)
 
     # --- add --------------------------------------------------------------------------------
@@ -569,6 +569,20 @@ class Orchestrator:
             for entity in page.entities:
                 await self._metadata.delete_entity(tenant, entity.type, entity.name)
         return deleted
+
+    # --- members ------------------------------------------------------------------------------
+
+    async def list_members(self, tenant: domain.Tenant) -> list[domain.ProjectMember]:
+        return await self._metadata.list_members(tenant)
+
+    async def add_member(self, tenant: domain.Tenant, email: str, role: domain.MemberRole) -> domain.ProjectMember:
+        return await self._metadata.add_member(tenant, email, role)
+
+    async def update_member(self, tenant: domain.Tenant, email: str, role: domain.MemberRole) -> domain.ProjectMember:
+        return await self._metadata.update_member(tenant, email, role)
+
+    async def remove_member(self, tenant: domain.Tenant, email: str) -> domain.ProjectMember:
+        return await self._metadata.remove_member(tenant, email)
 
     # --- events -------------------------------------------------------------------------------
 

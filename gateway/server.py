@@ -62,9 +62,9 @@ async def _start_http(app: object, host: str, port: int) -> tuple[_EmbeddedUvico
 
 async def start_service(settings: GatewaySettings) -> StartedService:
     channels = [
-        open_channel(settings.metadata_addr, METADATA_IDEMPOTENT),
-        open_channel(settings.vectorsearch_addr, VECTORSEARCH_IDEMPOTENT),
-        open_channel(settings.extraction_addr, EXTRACTION_IDEMPOTENT),
+        open_channel(settings.metadata_addr, settings.internal_tls, METADATA_IDEMPOTENT),
+        open_channel(settings.vectorsearch_addr, settings.internal_tls, VECTORSEARCH_IDEMPOTENT),
+        open_channel(settings.extraction_addr, settings.internal_tls, EXTRACTION_IDEMPOTENT),
     ]
     timeout = settings.rpc_timeout_seconds
     metadata = MetadataClient(channels[0], timeout)

@@ -153,6 +153,17 @@ class Event:
     latency_ms: float | None = None
 
 
+class MemberRole(enum.StrEnum):
+    """A project member's role, as Mem0 names it."""
+
+    READER = "READER"
+    OWNER = "OWNER"
+
+    @property
+    def can_write(self) -> bool:
+        return self is MemberRole.OWNER
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKeyInfo:
     key_id: str
@@ -161,6 +172,28 @@ class ApiKeyInfo:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None = None
+    # The key's own role (used when it has no member).
+    role: MemberRole = MemberRole.OWNER
+    # The member the key was created for: the key then has the member's current role.
+    member_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectMember:
+    email: str
+    role: MemberRole
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who an API key speaks for: its project, what it may do, and its key id (and member, if any)."""
+
+    tenant: Tenant
+    role: MemberRole
+    key_id: str
+    member_email: str | None = None
 
 
 # --- write requests shared by the gateway and the metadata service ------------------------------

@@ -329,3 +329,35 @@ def vector_sync_from_proto(message: metadata_pb2.VectorSync, index: int) -> doma
     version = timestamp_from_proto(message.version)
     assert version is not None
     return domain.VectorSync(tenant_from_proto(message.tenant), message.memory_id, version)
+
+
+# --- members ------------------------------------------------------------------------------------
+
+MEMBER_ROLE_TO_PROTO = {role: getattr(common_pb2, f"MEMBER_ROLE_{role.name}") for role in domain.MemberRole}
+PROTO_TO_MEMBER_ROLE = {value: role for role, value in MEMBER_ROLE_TO_PROTO.items()}
+
+
+def member_role_from_proto(value: int, field: str = "role", *, required: bool = True) -> domain.MemberRole | None:
+    """The role of a request; unspecified is None, or InvalidArgument naming `field` when required."""
+    role = PROTO_TO_MEMBER_ROLE.get(value)
+    if role is None and (required or value != common_pb2.MEMBER_ROLE_UNSPECIFIED):
+        raise InvalidArgument(f"{field}: must be READER or OWNER", field=field)
+    return role
+
+
+def member_to_proto(member: domain.ProjectMember) -> common_pb2.ProjectMember:
+    return common_pb2.ProjectMember(
+        email=member.email,
+        role=MEMBER_ROLE_TO_PROTO[member.role],
+        created_at=timestamp_to_proto(member.created_at),
+        updated_at=timestamp_to_proto(member.updated_at),
+    )
+
+
+def member_from_proto(message: common_pb2.ProjectMember) -> domain.ProjectMember:
+    return domain.ProjectMember(
+        email=message.email,
+        role=PROTO_TO_MEMBER_ROLE[message.role],
+        created_at=message.created_at.ToDatetime(tzinfo=UTC),
+        updated_at=message.updated_at.ToDatetime(tzinfo=UTC),
+    )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import grpc
 
-from gateway.auth import Authenticator
+from gateway.auth import Authenticator, writer_tenant
 from gateway.commands import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_THRESHOLD,
@@ -24,6 +24,7 @@ from libs.errors import InvalidArgument, NotImplementedYet
 from libs.filters import FilterNode
 from libs.filters.proto import filter_from_proto
 from libs.mappers import (
+    MEMBER_ROLE_TO_PROTO,
     PROTO_TO_ENTITY_TYPE,
     PROTO_TO_STATUS,
     categories_from_proto,
@@ -32,6 +33,8 @@ from libs.mappers import (
     entity_to_proto,
     event_to_proto,
     history_to_proto,
+    member_role_from_proto,
+    member_to_proto,
     memory_to_proto,
     message_from_proto,
     project_to_proto,
@@ -66,18 +69,32 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     def _filter(self, message: common_pb2.Filter, *, has: bool) -> FilterNode | None:
         return filter_from_proto(message, has=has, max_depth=self._max_filter_depth)
 
-    async def _tenant(self, context: grpc.aio.ServicerContext) -> domain.Tenant:
+    async def _caller(self, context: grpc.aio.ServicerContext) -> domain.Caller:
         header = next((value for key, value in context.invocation_metadata() or () if key == "authorization"), None)
-        return await self._authenticator.tenant_for(header)
+        return await self._authenticator.caller_for(header)
+
+    async def _tenant(self, context: grpc.aio.ServicerContext) -> domain.Tenant:
+        """The caller's project, for RPCs that only read."""
+        return (await self._caller(context)).tenant
+
+    async def _writer(self, context: grpc.aio.ServicerContext) -> domain.Tenant:
+        """The caller's project, for RPCs that change something (PERMISSION_DENIED for READER keys)."""
+        return writer_tenant(await self._caller(context))
 
     async def Ping(self, request: pb2.PingRequest, context: grpc.aio.ServicerContext) -> pb2.PingResponse:
-        tenant = await self._tenant(context)
-        return pb2.PingResponse(status="ok", org_id=tenant.org_id, project_id=tenant.project_id)
+        caller = await self._caller(context)
+        return pb2.PingResponse(
+            status="ok",
+            org_id=caller.tenant.org_id,
+            project_id=caller.tenant.project_id,
+            user_email=caller.member_email or "",
+            role=MEMBER_ROLE_TO_PROTO[caller.role],
+        )
 
     async def AddMemories(
         self, request: pb2.AddMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb2.AddMemoriesResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         if request.async_mode:
             raise NotImplementedYet(
                 "async_mode: asynchronous adds are not available yet; omit async_mode", field="async_mode"
@@ -154,7 +171,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def UpdateMemory(
         self, request: pb2.UpdateMemoryRequest, context: grpc.aio.ServicerContext
     ) -> pb2.UpdateMemoryResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         expiration = request.WhichOneof("expiration")
         command = MemoryPatch(
             memory_id=_memory_id(request.memory_id),
@@ -170,14 +187,14 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def DeleteMemory(
         self, request: pb2.DeleteMemoryRequest, context: grpc.aio.ServicerContext
     ) -> pb2.DeleteMemoryResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         deleted = await self._orchestrator.delete_memory(tenant, _memory_id(request.memory_id))
         return pb2.DeleteMemoryResponse(message="Memory deleted successfully!", deleted_count=deleted)
 
     async def DeleteAllMemories(
         self, request: pb2.DeleteAllMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb2.DeleteAllMemoriesResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         node = self._filter(request.filter, has=request.HasField("filter"))
         deleted = await self._orchestrator.delete_all(tenant, node)
         return pb2.DeleteAllMemoriesResponse(message="Memories deleted successfully!", deleted_count=deleted)
@@ -192,7 +209,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def BatchUpdateMemories(
         self, request: pb2.BatchUpdateMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb2.BatchUpdateMemoriesResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         commands = [
             MemoryPatch(
                 memory_id=u.memory_id,
@@ -209,7 +226,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def BatchDeleteMemories(
         self, request: pb2.BatchDeleteMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb2.BatchDeleteMemoriesResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         deleted = await self._orchestrator.batch_delete(
             tenant, list(request.memory_ids), idempotency_key=request.request_id or None
         )
@@ -235,7 +252,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def DeleteEntity(
         self, request: pb2.DeleteEntityRequest, context: grpc.aio.ServicerContext
     ) -> pb2.DeleteEntityResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         kind = _entity_type(request.type)
         deleted = await self._orchestrator.delete_entity(tenant, kind, _required(request.name, "name"))
         return pb2.DeleteEntityResponse(message="Entity deleted successfully.", deleted_count=deleted)
@@ -243,7 +260,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def ResetProject(
         self, request: pb2.ResetProjectRequest, context: grpc.aio.ServicerContext
     ) -> pb2.ResetProjectResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         deleted = await self._orchestrator.reset(tenant)
         return pb2.ResetProjectResponse(
             message="Project reset. All memories and entities deleted.", deleted_count=deleted
@@ -275,7 +292,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def SubmitFeedback(
         self, request: pb2.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
     ) -> pb2.SubmitFeedbackResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         if request.feedback not in pb2.Feedback.values():
             raise InvalidArgument(
                 f"feedback: unknown value {request.feedback} (known: {', '.join(pb2.Feedback.keys())})",
@@ -294,7 +311,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def CreateEntity(
         self, request: pb2.CreateEntityRequest, context: grpc.aio.ServicerContext
     ) -> pb2.CreateEntityResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         kind = _entity_type(request.type)
         metadata = struct_from_proto(request.metadata, present=request.HasField("metadata"))
         entity = await self._orchestrator.create_entity(tenant, kind, request.name, metadata)
@@ -309,7 +326,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def UpdateProject(
         self, request: pb2.UpdateProjectRequest, context: grpc.aio.ServicerContext
     ) -> pb2.UpdateProjectResponse:
-        tenant = await self._tenant(context)
+        tenant = await self._writer(context)
         changes = domain.ProjectChanges(
             custom_instructions=request.custom_instructions if request.HasField("custom_instructions") else None,
             custom_categories=categories_from_proto(
@@ -333,6 +350,36 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     ) -> pb2.GetExportResponse:
         await self._tenant(context)
         raise NotImplementedYet("exports are not available yet")
+
+    async def ListMembers(
+        self, request: pb2.ListMembersRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.ListMembersResponse:
+        tenant = await self._tenant(context)
+        members = await self._orchestrator.list_members(tenant)
+        return pb2.ListMembersResponse(members=[member_to_proto(member) for member in members])
+
+    async def AddMember(
+        self, request: pb2.AddMemberRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.AddMemberResponse:
+        tenant = await self._writer(context)
+        role = member_role_from_proto(request.role, required=False) or domain.MemberRole.READER
+        member = await self._orchestrator.add_member(tenant, _required(request.email, "email"), role)
+        return pb2.AddMemberResponse(member=member_to_proto(member))
+
+    async def UpdateMember(
+        self, request: pb2.UpdateMemberRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.UpdateMemberResponse:
+        tenant = await self._writer(context)
+        role = member_role_from_proto(request.role)
+        member = await self._orchestrator.update_member(tenant, _required(request.email, "email"), role)
+        return pb2.UpdateMemberResponse(member=member_to_proto(member))
+
+    async def RemoveMember(
+        self, request: pb2.RemoveMemberRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.RemoveMemberResponse:
+        tenant = await self._writer(context)
+        member = await self._orchestrator.remove_member(tenant, _required(request.email, "email"))
+        return pb2.RemoveMemberResponse(member=member_to_proto(member))
 
 
 def _required(value: str, field: str) -> str:

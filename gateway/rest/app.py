@@ -15,7 +15,7 @@ from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.auth import Authenticator
+from gateway.auth import Authenticator, writer_tenant
 from gateway.limits import InputLimits
 from gateway.orchestrator import Orchestrator
 from gateway.rest import openapi, parse, render
@@ -26,6 +26,7 @@ from gateway.rest.schemas import (
     EntityBody,
     FeedbackBody,
     ListBody,
+    MemberBody,
     ProjectBody,
     SearchBody,
     UpdateBody,
@@ -174,14 +175,27 @@ API_KEY = APIKeyHeader(
 )
 
 
-async def current_tenant(
+async def current_caller(
     request: Request, authorization: Annotated[str | None, Security(API_KEY)] = None
-) -> domain.Tenant:
+) -> domain.Caller:
     authenticator: Authenticator = request.app.state.authenticator
-    return await authenticator.tenant_for(authorization)
+    return await authenticator.caller_for(authorization)
 
 
+Caller = Annotated[domain.Caller, Depends(current_caller)]
+
+
+async def current_tenant(caller: Caller) -> domain.Tenant:
+    return caller.tenant
+
+
+async def current_writer(caller: Caller) -> domain.Tenant:
+    return writer_tenant(caller)
+
+
+# Routes that only read take `Tenant`; every route that changes something takes `Writer` (403 for READER keys).
 Tenant = Annotated[domain.Tenant, Depends(current_tenant)]
+Writer = Annotated[domain.Tenant, Depends(current_writer)]
 IdempotencyKeyHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", description="A repeat with the same key within 24 h replays the result")
 ]
@@ -198,10 +212,6 @@ NOT_YET_AVAILABLE = [
     ("POST", "/v2/profiles/settings/", "profiles"),
     ("POST", "/api/v1/orgs/organizations/{org_id}/projects/", "creating projects over REST (use memgrid keys create)"),
     ("DELETE", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/", "deleting projects"),
-    ("GET", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/", "project members"),
-    ("POST", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/", "project members"),
-    ("PUT", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/", "project members"),
-    ("DELETE", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/", "project members"),
     ("GET", "/api/v1/webhooks/projects/{project_id}/", "webhooks"),
     ("POST", "/api/v1/webhooks/projects/{project_id}/", "webhooks"),
     ("PUT", "/api/v1/webhooks/{webhook_id}/", "webhooks"),
@@ -235,8 +245,15 @@ def create_app(
     # --- identity ---------------------------------------------------------------------------
 
     @app.get("/v1/ping/")
-    async def ping(t: Tenant) -> dict[str, Any]:
-        return {"status": "ok", "org_id": t.org_id, "project_id": t.project_id, "user_email": None}
+    async def ping(caller: Caller) -> dict[str, Any]:
+        t = caller.tenant
+        return {
+            "status": "ok",
+            "org_id": t.org_id,
+            "project_id": t.project_id,
+            "user_email": caller.member_email,
+            "role": str(caller.role),
+        }
 
     # --- add --------------------------------------------------------------------------------
 
@@ -247,14 +264,14 @@ def create_app(
         return outcome.event_id, [render.change_json(change) for change in outcome.changes]
 
     @app.post("/v1/memories/")
-    async def add_v1(t: Tenant, body: AddBody, key: IdempotencyKeyHeader = None) -> Any:
+    async def add_v1(t: Writer, body: AddBody, key: IdempotencyKeyHeader = None) -> Any:
         _, results = await _add(t, body, key)
         if body.output_format == "v1.0":
             return results
         return {"results": results, "relations": []}
 
     @app.post("/v3/memories/add/")
-    async def add_v3(t: Tenant, body: AddBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
+    async def add_v3(t: Writer, body: AddBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
         event_id, results = await _add(t, body, key)
         return {"status": "SUCCEEDED", "event_id": event_id, "results": results}
 
@@ -352,11 +369,11 @@ def create_app(
         return render.memory_json(await orchestrator.get_memory(t, _segment(memory_id)))
 
     @app.put("/v1/memories/{memory_id}/")
-    async def update_memory(t: Tenant, memory_id: str, body: UpdateBody) -> dict[str, Any]:
+    async def update_memory(t: Writer, memory_id: str, body: UpdateBody) -> dict[str, Any]:
         return render.memory_json(await orchestrator.update_memory(t, parse.update_patch(_segment(memory_id), body)))
 
     @app.delete("/v1/memories/{memory_id}/")
-    async def delete_memory(t: Tenant, memory_id: str, delete_linked: bool = False) -> dict[str, Any]:
+    async def delete_memory(t: Writer, memory_id: str, delete_linked: bool = False) -> dict[str, Any]:
         await orchestrator.delete_memory(t, _segment(memory_id))
         return {"message": "Memory deleted successfully!"}
 
@@ -366,7 +383,7 @@ def create_app(
 
     @app.delete("/v1/memories/")
     async def delete_all(
-        t: Tenant,
+        t: Writer,
         user_id: str | None = None,
         agent_id: str | None = None,
         app_id: str | None = None,
@@ -381,7 +398,7 @@ def create_app(
     # --- batch ------------------------------------------------------------------------------
 
     @app.put("/v1/batch/")
-    async def batch_update(t: Tenant, body: BatchUpdateBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
+    async def batch_update(t: Writer, body: BatchUpdateBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
         commands = [MemoryPatch(memory_id=m.memory_id, text=m.text, metadata=m.metadata) for m in body.memories]
         updated = await orchestrator.batch_update(
             t, commands, idempotency_key=parse.idempotency_key(key, body.request_id)
@@ -389,7 +406,7 @@ def create_app(
         return {"message": f"Successfully updated {updated} memories"}
 
     @app.delete("/v1/batch/")
-    async def batch_delete(t: Tenant, body: BatchDeleteBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
+    async def batch_delete(t: Writer, body: BatchDeleteBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
         ids = [m if isinstance(m, str) else m.memory_id for m in body.memories]
         deleted = await orchestrator.batch_delete(t, ids, idempotency_key=parse.idempotency_key(key, body.request_id))
         return {"message": f"Successfully deleted {deleted} memories"}
@@ -422,15 +439,15 @@ def create_app(
         return {"message": "Entity deleted successfully.", "deleted_count": deleted}
 
     @app.delete("/v2/entities/{entity_type}/{entity_id}/")
-    async def delete_entity_v2(t: Tenant, entity_type: str, entity_id: str) -> dict[str, Any]:
+    async def delete_entity_v2(t: Writer, entity_type: str, entity_id: str) -> dict[str, Any]:
         return await _delete_entity(t, entity_type, _segment(entity_id))
 
     @app.delete("/v1/entities/{entity_type}/{entity_id}/")
-    async def delete_entity_v1(t: Tenant, entity_type: str, entity_id: str) -> dict[str, Any]:
+    async def delete_entity_v1(t: Writer, entity_type: str, entity_id: str) -> dict[str, Any]:
         return await _delete_entity(t, entity_type, _segment(entity_id))
 
     def _entity_route(kind: domain.EntityType) -> None:
-        async def create_entity(t: Tenant, body: EntityBody) -> dict[str, Any]:
+        async def create_entity(t: Writer, body: EntityBody) -> dict[str, Any]:
             entity = await orchestrator.create_entity(t, kind, parse.entity_name(kind, body), body.metadata)
             return render.entity_json(entity, t.org_id)
 
@@ -453,15 +470,44 @@ def create_app(
         return render.project_json(await orchestrator.get_project(t), fields)
 
     @app.patch("/api/v1/orgs/organizations/{org_id}/projects/{project_id}/")
-    async def update_project(t: Tenant, org_id: str, project_id: str, body: ProjectBody) -> dict[str, Any]:
+    async def update_project(t: Writer, org_id: str, project_id: str, body: ProjectBody) -> dict[str, Any]:
         _own_project(t, org_id, project_id)
         project = await orchestrator.update_project(t, parse.project_changes(body))
         return {"message": "Updated project settings", "project": render.project_json(project)}
 
+    # --- members ----------------------------------------------------------------------------
+
+    members_path = "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/"
+
+    @app.get(members_path)
+    async def list_members(t: Tenant, org_id: str, project_id: str) -> dict[str, Any]:
+        _own_project(t, org_id, project_id)
+        return {"members": [render.member_json(m) for m in await orchestrator.list_members(t)]}
+
+    @app.post(members_path)
+    async def add_member(t: Writer, org_id: str, project_id: str, body: MemberBody) -> dict[str, Any]:
+        _own_project(t, org_id, project_id)
+        member = await orchestrator.add_member(t, body.email, body.role or domain.MemberRole.READER)
+        return {"message": "User added to the project successfully.", "member": render.member_json(member)}
+
+    @app.put(members_path)
+    async def update_member(t: Writer, org_id: str, project_id: str, body: MemberBody) -> dict[str, Any]:
+        _own_project(t, org_id, project_id)
+        if body.role is None:
+            raise InvalidArgument("role: is required (READER or OWNER)", field="role")
+        member = await orchestrator.update_member(t, body.email, body.role)
+        return {"message": "User role updated successfully.", "member": render.member_json(member)}
+
+    @app.delete(members_path)
+    async def remove_member(t: Writer, org_id: str, project_id: str, email: str) -> dict[str, Any]:
+        _own_project(t, org_id, project_id)
+        member = await orchestrator.remove_member(t, email)
+        return {"message": "User removed from the project successfully.", "member": render.member_json(member)}
+
     # --- feedback ---------------------------------------------------------------------------
 
     @app.post("/v1/feedback/")
-    async def feedback(t: Tenant, body: FeedbackBody) -> dict[str, Any]:
+    async def feedback(t: Writer, body: FeedbackBody) -> dict[str, Any]:
         stored = await orchestrator.feedback(t, body.memory_id, body.feedback, body.feedback_reason)
         return {"id": stored.id, "feedback": stored.feedback, "feedback_reason": stored.feedback_reason}
 

@@ -125,3 +125,14 @@ def project_json(project: domain.Project, fields: list[str] | None = None) -> di
     if fields:
         data = {key: data.get(key) for key in fields}
     return data
+
+
+def member_json(member: domain.ProjectMember) -> dict[str, Any]:
+    """A project member as Mem0 lists it (`username` is the e-mail, memgrid has no separate user names)."""
+    return {
+        "email": member.email,
+        "username": member.email,
+        "role": str(member.role),
+        "created_at": member.created_at.isoformat(),
+        "updated_at": member.updated_at.isoformat(),
+    }

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from libs.domain import SCOPE_FIELDS
+from libs.domain import SCOPE_FIELDS, MemberRole
 
 
 class MessageIn(BaseModel):
@@ -183,3 +183,21 @@ class ProjectBody(BaseModel):
     memory_depth: str | None = None
     usecase_setting: str | None = None
     agent_custom_instructions: str | None = None
+
+
+class MemberBody(BaseModel):
+    """`POST` / `PUT …/members/`: `{"email": ..., "role": "READER" | "OWNER"}` (case-insensitive)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    email: str = Field(..., description="The member's e-mail address")
+    role: MemberRole | None = Field(None, description="READER or OWNER; adding without a role means READER")
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _known_role(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str) or value.upper() not in MemberRole.__members__:
+            raise ValueError("must be READER or OWNER")
+        return value.upper()

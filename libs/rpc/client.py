@@ -8,10 +8,12 @@ from typing import TypeVar
 
 import grpc
 
+from libs.config import TlsSettings
 from libs.errors import MemgridError
 from libs.rpc.interceptors import RequestIdClientInterceptor
 from libs.rpc.server import MAX_MESSAGE_BYTES
 from libs.rpc.status import from_rpc_error
+from libs.rpc.tls import channel_credentials, channel_options
 
 T = TypeVar("T")
 
@@ -38,18 +40,26 @@ def retry_service_config(idempotent_methods: Iterable[str]) -> str:
     return json.dumps({"methodConfig": [{"name": names, "retryPolicy": RETRY_POLICY}]})
 
 
-def open_channel(target: str, idempotent_methods: Iterable[str] = ()) -> grpc.aio.Channel:
-    """A channel to `target`; calls to `idempotent_methods` are retried on UNAVAILABLE, others never."""
-    return grpc.aio.insecure_channel(
-        target,
-        interceptors=[RequestIdClientInterceptor()],
-        options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.enable_retries", 1),
-            ("grpc.service_config", retry_service_config(idempotent_methods)),
-        ],
-    )
+def open_channel(
+    target: str, tls: TlsSettings | None = None, idempotent_methods: Iterable[str] = ()
+) -> grpc.aio.Channel:
+    """A channel to an internal service: plaintext, or mutual TLS when `tls` is enabled. Calls to
+    `idempotent_methods` are retried on UNAVAILABLE, others never."""
+    options = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", retry_service_config(idempotent_methods)),
+    ]
+    interceptors = [RequestIdClientInterceptor()]
+    if tls is not None and tls.enabled:
+        return grpc.aio.secure_channel(
+            target,
+            channel_credentials(tls),
+            options=options + channel_options(tls),
+            interceptors=interceptors,
+        )
+    return grpc.aio.insecure_channel(target, interceptors=interceptors, options=options)
 
 
 async def call(pending: Awaitable[T]) -> T:

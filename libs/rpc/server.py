@@ -17,7 +17,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from libs.config import TlsSettings
 from libs.rpc.interceptors import ServerInterceptor
+from libs.rpc.tls import server_credentials
 
 log = structlog.get_logger()
 
@@ -54,7 +56,10 @@ class RunningServer:
         await self.server.stop(grace)
 
 
-async def create_server(host: str, port: int, bindings: Sequence[ServiceBinding]) -> RunningServer:
+async def create_server(
+    host: str, port: int, bindings: Sequence[ServiceBinding], tls: TlsSettings | None = None
+) -> RunningServer:
+    """Start a server on host:port (port 0 picks one); with `tls` enabled it speaks only (mutual) TLS."""
     server = grpc.aio.server(interceptors=[ServerInterceptor()], options=SERVER_OPTIONS)
     for binding in bindings:
         binding.register(binding.servicer, server)
@@ -64,13 +69,17 @@ async def create_server(host: str, port: int, bindings: Sequence[ServiceBinding]
     reflection.enable_server_reflection(
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
     )
-    bound_port = server.add_insecure_port(f"{host}:{port}")
+    secure = tls is not None and tls.enabled
+    if secure:
+        bound_port = server.add_secure_port(f"{host}:{port}", server_credentials(tls))
+    else:
+        bound_port = server.add_insecure_port(f"{host}:{port}")
     if bound_port == 0:
         raise OSError(f"could not bind {host}:{port}")
     await server.start()
     for name in ["", *names]:
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("server.started", host=host, port=bound_port, services=names)
+    log.info("server.started", host=host, port=bound_port, services=names, tls=secure)
     return RunningServer(server=server, port=bound_port, health=health, service_names=names)
 
 

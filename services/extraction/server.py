@@ -70,6 +70,7 @@ async def start_service(settings: ExtractionSettings) -> StartedService:
                 full_name=SERVICE_NAME,
             )
         ],
+        settings.internal_tls,
     )
     return StartedService(running=running, closers=engines.closers)
 

@@ -57,6 +57,8 @@ def api_key_to_proto(info: ApiKeyInfo) -> pb.ApiKeyInfo:
         name=info.name,
         prefix=info.prefix,
         created_at=mappers.timestamp_to_proto(info.created_at),
+        role=mappers.MEMBER_ROLE_TO_PROTO[info.role],
+        member_email=info.member_email or "",
     )
     if info.revoked_at is not None:
         message.revoked_at.CopyFrom(mappers.timestamp_to_proto(info.revoked_at))

@@ -14,6 +14,8 @@ JsonValue = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_nul
 
 ID_LENGTH = 64
 NAME_LENGTH = 255
+EMAIL_LENGTH = 254
+ROLE_LENGTH = 16
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -187,11 +189,34 @@ class ApiKeyRow(Base):
     key_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The key's own role (READER or OWNER), used when it has no member.
+    role: Mapped[str] = mapped_column(sa.String(ROLE_LENGTH), nullable=False, server_default="OWNER")
+    # The member the key was created for; the member's current role then applies.
+    member_email: Mapped[str | None] = mapped_column(sa.String(EMAIL_LENGTH), nullable=True)
 
     __table_args__ = (
         sa.Index("ix_api_keys_key_sha256", "key_sha256", unique=True),
         sa.ForeignKeyConstraint(
             ["org_id", "project_id"], ["projects.org_id", "projects.project_id"], name="fk_api_keys_projects"
+        ),
+    )
+
+
+class ProjectMemberRow(Base):
+    """A person with a role in a project (Mem0 project members)."""
+
+    __tablename__ = "project_members"
+
+    org_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_LENGTH), primary_key=True)
+    role: Mapped[str] = mapped_column(sa.String(ROLE_LENGTH), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["org_id", "project_id"], ["projects.org_id", "projects.project_id"], name="fk_project_members_projects"
         ),
     )
 

@@ -33,7 +33,7 @@ async def start_service(settings: MetadataSettings) -> StartedService:
             register=metadata_service_pb2_grpc.add_MetadataServiceServicer_to_server,
             full_name=SERVICE_NAME,
         )
-        running = await create_server(settings.host, settings.metadata_port, [binding])
+        running = await create_server(settings.host, settings.metadata_port, [binding], settings.internal_tls)
     except BaseException:
         await engine.dispose()
         raise

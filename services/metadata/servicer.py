@@ -182,12 +182,23 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
     async def AuthenticateApiKey(
         self, request: pb.AuthenticateApiKeyRequest, context: Context
     ) -> pb.AuthenticateApiKeyResponse:
-        tenant, key_id = await self._store.authenticate_api_key(request.api_key)
-        return pb.AuthenticateApiKeyResponse(tenant=mappers.tenant_to_proto(tenant), key_id=key_id)
+        caller = await self._store.authenticate_api_key(request.api_key)
+        return pb.AuthenticateApiKeyResponse(
+            tenant=mappers.tenant_to_proto(caller.tenant),
+            key_id=caller.key_id,
+            role=mappers.MEMBER_ROLE_TO_PROTO[caller.role],
+            member_email=caller.member_email or "",
+        )
 
     async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: Context) -> pb.CreateApiKeyResponse:
         tenant = mappers.tenant_from_proto(request.tenant)
-        info, plaintext = await self._store.create_api_key(tenant, request.name, request.api_key)
+        info, plaintext = await self._store.create_api_key(
+            tenant,
+            request.name,
+            request.api_key,
+            role=mappers.member_role_from_proto(request.role, required=False),
+            member_email=request.member_email or None,
+        )
         return pb.CreateApiKeyResponse(key=api_key_to_proto(info), api_key=plaintext)
 
     async def ListApiKeys(self, request: pb.ListApiKeysRequest, context: Context) -> pb.ListApiKeysResponse:
@@ -233,3 +244,23 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
             mappers.tenant_from_proto(request.tenant), request.key, succeeded=request.succeeded, result=request.result
         )
         return pb.FinishIdempotentRequestResponse()
+
+    # --- members --------------------------------------------------------------------------------
+
+    async def ListMembers(self, request: pb.ListMembersRequest, context: Context) -> pb.ListMembersResponse:
+        members = await self._store.list_members(mappers.tenant_from_proto(request.tenant))
+        return pb.ListMembersResponse(members=[mappers.member_to_proto(member) for member in members])
+
+    async def AddMember(self, request: pb.AddMemberRequest, context: Context) -> pb.AddMemberResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        member = await self._store.add_member(tenant, request.email, mappers.member_role_from_proto(request.role))
+        return pb.AddMemberResponse(member=mappers.member_to_proto(member))
+
+    async def UpdateMember(self, request: pb.UpdateMemberRequest, context: Context) -> pb.UpdateMemberResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        member = await self._store.update_member(tenant, request.email, mappers.member_role_from_proto(request.role))
+        return pb.UpdateMemberResponse(member=mappers.member_to_proto(member))
+
+    async def RemoveMember(self, request: pb.RemoveMemberRequest, context: Context) -> pb.RemoveMemberResponse:
+        member = await self._store.remove_member(mappers.tenant_from_proto(request.tenant), request.email)
+        return pb.RemoveMemberResponse(member=mappers.member_to_proto(member))

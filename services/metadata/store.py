@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from libs.domain import (
     FEEDBACK_VALUES,
     ApiKeyInfo,
+    Caller,
     Entity,
     EntityPage,
     EntityType,
@@ -33,6 +34,7 @@ from libs.domain import (
     Feedback,
     HistoryEntry,
     IdempotencyClaim,
+    MemberRole,
     Memory,
     MemoryChange,
     MemoryEvent,
@@ -41,6 +43,7 @@ from libs.domain import (
     NewMemory,
     Project,
     ProjectChanges,
+    ProjectMember,
     Role,
     Scope,
     Tenant,
@@ -51,6 +54,7 @@ from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticate
 from libs.filters.ast import FilterNode
 from services.metadata import idempotency, vector_outbox
 from services.metadata.models import (
+    EMAIL_LENGTH,
     NAME_LENGTH,
     ApiKeyRow,
     EntityRow,
@@ -59,6 +63,7 @@ from services.metadata.models import (
     HistoryRow,
     MemoryRow,
     OrganisationRow,
+    ProjectMemberRow,
     ProjectRow,
 )
 from services.metadata.sql_filters import SqlFilterTranslator
@@ -247,7 +252,26 @@ def api_key_from_row(row: ApiKeyRow) -> ApiKeyInfo:
         prefix=row.prefix,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        role=MemberRole(row.role),
+        member_email=row.member_email,
     )
+
+
+def member_from_row(row: ProjectMemberRow) -> ProjectMember:
+    return ProjectMember(
+        email=row.email, role=MemberRole(row.role), created_at=row.created_at, updated_at=row.updated_at
+    )
+
+
+def normalise_email(email: str) -> str:
+    """A member's e-mail as stored: trimmed and lower-cased; InvalidArgument naming `email` when malformed."""
+    value = email.strip().lower()
+    local, at, domain = value.partition("@")
+    if not at or not local or "." not in domain or "@" in domain or any(c.isspace() for c in value):
+        raise InvalidArgument("email: must be an e-mail address like name@example.com", field="email")
+    if len(value) > EMAIL_LENGTH:
+        raise InvalidArgument(f"email: at most {EMAIL_LENGTH} characters", field="email")
+    return value
 
 
 def _history_row(
@@ -900,24 +924,49 @@ class SqlMetadataStore:
 
     # --- API keys -------------------------------------------------------------------------------
 
-    async def authenticate_api_key(self, api_key: str) -> tuple[Tenant, str]:
-        """The tenant and key id of an active key; Unauthenticated otherwise."""
+    async def authenticate_api_key(self, api_key: str) -> Caller:
+        """Who an active key speaks for; Unauthenticated for an unknown or revoked key, or one whose member
+        was removed. A key created for a member has the member's current role."""
         if not api_key:
             raise Unauthenticated(INVALID_API_KEY, field="api_key")
         async with self._read() as session:
             row = await session.scalar(sa.select(ApiKeyRow).where(ApiKeyRow.key_sha256 == key_sha256(api_key)))
-        if row is None or row.revoked_at is not None:
-            raise Unauthenticated(INVALID_API_KEY, field="api_key")
-        return Tenant(org_id=row.org_id, project_id=row.project_id), row.id
+            if row is None or row.revoked_at is not None:
+                raise Unauthenticated(INVALID_API_KEY, field="api_key")
+            role = MemberRole(row.role)
+            if row.member_email is not None:
+                member = await session.get(ProjectMemberRow, (row.org_id, row.project_id, row.member_email))
+                if member is None:
+                    raise Unauthenticated(INVALID_API_KEY, field="api_key")
+                role = MemberRole(member.role)
+        return Caller(
+            tenant=Tenant(org_id=row.org_id, project_id=row.project_id),
+            role=role,
+            key_id=row.id,
+            member_email=row.member_email,
+        )
 
-    async def create_api_key(self, tenant: Tenant, name: str = "", api_key: str = "") -> tuple[ApiKeyInfo, str]:
+    async def create_api_key(
+        self,
+        tenant: Tenant,
+        name: str = "",
+        api_key: str = "",
+        *,
+        role: MemberRole | None = None,
+        member_email: str | None = None,
+    ) -> tuple[ApiKeyInfo, str]:
         """Create a key (generated unless given) and its organisation/project; a given key is idempotent.
 
         Only the SHA-256 of the key is stored. Giving a key that already belongs to another tenant is
-        refused (AlreadyExists); a revoked key stays revoked.
+        refused (AlreadyExists); a revoked key stays revoked. A key has its own role (OWNER unless said
+        otherwise) or is created for an existing member of the project, whose role it then follows.
         """
         if api_key and (api_key != api_key.strip() or any(c.isspace() for c in api_key)):
             raise InvalidArgument("api_key: must not contain whitespace", field="api_key")
+        if member_email is not None:
+            if role is not None:
+                raise InvalidArgument("role: a key created for a member has the member's role", field="role")
+            member_email = normalise_email(member_email)
         plaintext = api_key or generate_api_key()
         digest = key_sha256(plaintext)
         now = self._clock()
@@ -935,6 +984,13 @@ class SqlMetadataStore:
                 .values(org_id=tenant.org_id, project_id=tenant.project_id, created_at=now)
                 .on_conflict_do_nothing()
             )
+            if member_email is not None and not await session.get(
+                ProjectMemberRow, (tenant.org_id, tenant.project_id, member_email)
+            ):
+                raise NotFound(
+                    f"member_email: {member_email} is not a member of {tenant.org_id}/{tenant.project_id}",
+                    field="member_email",
+                )
             row = ApiKeyRow(
                 id=str(uuid.uuid4()),
                 org_id=tenant.org_id,
@@ -943,6 +999,8 @@ class SqlMetadataStore:
                 prefix=plaintext[:API_KEY_DISPLAY_CHARS],
                 key_sha256=digest,
                 created_at=now,
+                role=str(role or MemberRole.OWNER),
+                member_email=member_email,
             )
             session.add(row)
         log.info("api_key.created", key_id=row.id, org_id=tenant.org_id, project_id=tenant.project_id)
@@ -1021,3 +1079,69 @@ class SqlMetadataStore:
     async def finish_idempotent_request(self, tenant: Tenant, key: str, *, succeeded: bool, result: str) -> None:
         async with self._write() as session:
             await idempotency.finish(session, tenant, key, succeeded=succeeded, result=result)
+
+    # --- members --------------------------------------------------------------------------------
+
+    async def list_members(self, tenant: Tenant) -> list[ProjectMember]:
+        statement = (
+            sa.select(ProjectMemberRow)
+            .where(self._tenant_rows(ProjectMemberRow, tenant))
+            .order_by(ProjectMemberRow.created_at, ProjectMemberRow.email)
+        )
+        async with self._read() as session:
+            return [member_from_row(row) for row in await session.scalars(statement)]
+
+    async def add_member(self, tenant: Tenant, email: str, role: MemberRole) -> ProjectMember:
+        email = normalise_email(email)
+        now = self._clock()
+        async with self._write() as session:
+            await self._project_row(session, tenant)
+            if await session.get(ProjectMemberRow, (tenant.org_id, tenant.project_id, email)):
+                raise AlreadyExists(f"email: {email} is already a member of this project", field="email")
+            row = ProjectMemberRow(
+                org_id=tenant.org_id,
+                project_id=tenant.project_id,
+                email=email,
+                role=str(role),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            member = member_from_row(row)
+        log.info("member.added", org_id=tenant.org_id, project_id=tenant.project_id, role=str(role))
+        return member
+
+    async def update_member(self, tenant: Tenant, email: str, role: MemberRole) -> ProjectMember:
+        async with self._write() as session:
+            row = await self._member_row(session, tenant, email)
+            row.role = str(role)
+            row.updated_at = self._clock()
+            member = member_from_row(row)
+        log.info("member.updated", org_id=tenant.org_id, project_id=tenant.project_id, role=str(role))
+        return member
+
+    async def remove_member(self, tenant: Tenant, email: str) -> ProjectMember:
+        """Remove a member and revoke every key made for the member (adding the person back makes no old key
+        work again)."""
+        async with self._write() as session:
+            row = await self._member_row(session, tenant, email)
+            member = member_from_row(row)
+            await session.delete(row)
+            revoked = await session.execute(
+                sa.update(ApiKeyRow)
+                .where(
+                    self._tenant_rows(ApiKeyRow, tenant),
+                    ApiKeyRow.member_email == member.email,
+                    ApiKeyRow.revoked_at.is_(None),
+                )
+                .values(revoked_at=self._clock())
+            )
+        log.info("member.removed", org_id=tenant.org_id, project_id=tenant.project_id, keys_revoked=revoked.rowcount)
+        return member
+
+    async def _member_row(self, session: AsyncSession, tenant: Tenant, email: str) -> ProjectMemberRow:
+        address = normalise_email(email)
+        row = await session.get(ProjectMemberRow, (tenant.org_id, tenant.project_id, address))
+        if row is None:
+            raise NotFound(f"email: {address} is not a member of this project", field="email")
+        return row

@@ -69,7 +69,7 @@ async def start_service(settings: VectorSearchSettings) -> StartedService:
             register=pb_grpc.add_VectorSearchServiceServicer_to_server,
             full_name=SERVICE_NAME,
         )
-        running = await create_server(settings.host, settings.vectorsearch_port, [binding])
+        running = await create_server(settings.host, settings.vectorsearch_port, [binding], settings.internal_tls)
     except BaseException:
         await store.close()
         raise

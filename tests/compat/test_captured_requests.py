@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -33,7 +34,7 @@ CAPTURED_PROJECT = "proj_local"
 _DROPPED_HEADERS = {"host", "content-length", "connection", "authorization", "accept-encoding"}
 
 # Endpoints in the wire contract but outside the issue's explicit scope list (exports, summary, profiles,
-# webhooks, project members, project create/delete). They must still never 5xx and answer JSON; a server
+# webhooks, project create/delete). They must still never 5xx and answer JSON; a server
 # that does not offer them must say so with 501 + {"detail"} (not a route-less 404 that reads as
 # "memory not found" to the SDKs). Tighten to 2xx once implemented.
 _OPTIONAL_FEATURES = (
@@ -42,8 +43,8 @@ _OPTIONAL_FEATURES = (
     re.compile(r"^/v2/profiles/"),
     re.compile(r"^/v2/entities/user/[^/]+/profile/$"),
     re.compile(r"^/api/v1/webhooks/"),
-    re.compile(r"^/api/v1/orgs/organizations/[^/]+/projects/[^/]+/members/$"),
 )
+_MEMBERS = re.compile(r"^/api/v1/orgs/organizations/[^/]+/projects/[^/]+/members/$")
 _PROJECTS_COLLECTION = re.compile(r"^/api/v1/orgs/organizations/[^/]+/projects/$")
 _PROJECT = re.compile(r"^/api/v1/orgs/organizations/[^/]+/projects/[^/]+/$")
 
@@ -159,11 +160,31 @@ async def _seed(http: httpx.AsyncClient, case: Case) -> dict[str, str]:
             http, ["User likes tennis", "Lives in Lisbon"], user_id="alice", metadata={"food": "vegan"}
         )
         ids = {CAPTURED_MEMORY_ID: first, CAPTURED_SECOND_ID: second}
+    for request in case.requests:
+        await _prepare_member(http, request)
     if _deletes_entities(case):
         await _add(http, ["Enjoys climbing"], user_id="alice")
         await _add(http, ["Is a helpful bot"], agent_id="bot")
         await _add(http, ["Session note"], user_id="alice", run_id="run 1/x")
     return ids
+
+
+async def _prepare_member(http: httpx.AsyncClient, request: dict[str, Any]) -> None:
+    """Members calls replay one at a time: the member a call changes or removes exists, the one it adds does
+    not (the replay tenant is shared by the module)."""
+    if not _MEMBERS.match(_path_of(request)) or request["method"] == "GET":
+        return
+    ping = (await http.get("/v1/ping/")).json()
+    path = f"/api/v1/orgs/organizations/{ping['org_id']}/projects/{ping['project_id']}/members/"
+    email = (request["json"] or {}).get("email") or parse_qs(request["request_line"].split(" ")[1].partition("?")[2])[
+        "email"
+    ][0]
+    if request["method"] == "POST":
+        response = await http.delete(path, params={"email": email})
+        assert response.status_code in (200, 404), response.text
+    else:
+        response = await http.post(path, json={"email": email, "role": "READER"})
+        assert response.status_code in (200, 409), response.text
 
 
 def _substitute(text: str, tenant: CompatTenant, ids: dict[str, str], *, quoted_second_id: bool) -> str:

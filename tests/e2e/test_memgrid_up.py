@@ -102,6 +102,14 @@ async def test_memgrid_up_serves_and_keeps_data_across_restarts(tmp_path: Path) 
             key_id = next(line.split()[0] for line in listed.splitlines() if "acme/second" in line)
             assert "revoked" in await _memgrid(env, "keys", "revoke", key_id)
             assert (await http.get("/v1/ping/")).status_code == 401
+        project = ["--org", ping["org_id"], "--project", ping["project_id"]]
+        created = await _memgrid(env, "keys", "create", *project, "--role", "reader")
+        assert " READER " in created
+        reader_key = re.search(r"API key \(shown once\):\s+(\S+)", created).group(1)
+        async with httpx.AsyncClient(base_url=rest, headers={"Authorization": f"Token {reader_key}"}) as http:
+            assert (await http.get(f"/v1/memories/{memory_id}/")).status_code == 200
+            denied = await http.post("/v3/memories/add/", json={"messages": "x", "user_id": "keeper", "infer": False})
+            assert denied.status_code == 403 and "READER" in denied.json()["detail"]
     assert (tmp_path / "data").is_dir()
 
     async with memgrid_up(env) as lines:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from gateway.server import start_service as start_gateway
 from gateway.settings import GatewaySettings
+from libs.config import TlsSettings
 from libs.rpc.server import StartedService
 from services.extraction.server import start_service as start_extraction
 from services.extraction.settings import ExtractionSettings
@@ -44,16 +45,22 @@ async def start_stack(
     *,
     extraction_settings: ExtractionSettings | None = None,
     embedder: Literal["minilm", "hashing"] = "minilm",
+    server_tls: TlsSettings | None = None,
+    client_tls: TlsSettings | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
     `extraction_settings` replaces the extraction service's default settings (offline rules on port 0), e.g. to
     point it at an LLM; it should bind port 0. `embedder="hashing"` swaps MiniLM for the deterministic test
-    embedder (the fuzzers use it: they test input handling, not search quality)."""
-    metadata = await start_metadata(MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys))
-    vector_settings = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, embedder=embedder)
+    embedder (the fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
+    turn on mutual TLS between the gateway (client) and the three internal services (servers)."""
+    internal = {"internal_tls": server_tls} if server_tls else {}
+    metadata = await start_metadata(MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, **internal))
+    vector_settings = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, embedder=embedder, **internal)
     vectors = await start_vectorsearch(vector_settings)
-    extraction = await start_extraction(extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0))
+    extraction = await start_extraction(
+        extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0, **internal)
+    )
     gateway = await start_gateway(
         GatewaySettings(
             data_dir=data_dir,
@@ -62,6 +69,7 @@ async def start_stack(
             metadata_addr=f"127.0.0.1:{metadata.port}",
             vectorsearch_addr=f"127.0.0.1:{vectors.port}",
             extraction_addr=f"127.0.0.1:{extraction.port}",
+            **({"internal_tls": client_tls} if client_tls else {}),
         )
     )
     return InProcessStack(

@@ -57,6 +57,12 @@ class FilterOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FILTER_OPERATOR_CONTAINS: _ClassVar[FilterOperator]
     FILTER_OPERATOR_ICONTAINS: _ClassVar[FilterOperator]
     FILTER_OPERATOR_EXISTS: _ClassVar[FilterOperator]
+
+class MemberRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MEMBER_ROLE_UNSPECIFIED: _ClassVar[MemberRole]
+    MEMBER_ROLE_READER: _ClassVar[MemberRole]
+    MEMBER_ROLE_OWNER: _ClassVar[MemberRole]
 ROLE_UNSPECIFIED: Role
 ROLE_USER: Role
 ROLE_ASSISTANT: Role
@@ -89,6 +95,9 @@ FILTER_OPERATOR_LTE: FilterOperator
 FILTER_OPERATOR_CONTAINS: FilterOperator
 FILTER_OPERATOR_ICONTAINS: FilterOperator
 FILTER_OPERATOR_EXISTS: FilterOperator
+MEMBER_ROLE_UNSPECIFIED: MemberRole
+MEMBER_ROLE_READER: MemberRole
+MEMBER_ROLE_OWNER: MemberRole
 
 class Tenant(_message.Message):
     __slots__ = ("org_id", "project_id")
@@ -285,6 +294,18 @@ class CategoryList(_message.Message):
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     categories: _containers.RepeatedCompositeFieldContainer[Category]
     def __init__(self, categories: _Optional[_Iterable[_Union[Category, _Mapping]]] = ...) -> None: ...
+
+class ProjectMember(_message.Message):
+    __slots__ = ("email", "role", "created_at", "updated_at")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    role: MemberRole
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, email: _Optional[str] = ..., role: _Optional[_Union[MemberRole, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Project(_message.Message):
     __slots__ = ("org_id", "project_id", "name", "description", "custom_instructions", "custom_categories", "settings", "created_at", "updated_at")

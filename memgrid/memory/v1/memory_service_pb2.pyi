@@ -25,16 +25,18 @@ class PingRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class PingResponse(_message.Message):
-    __slots__ = ("status", "org_id", "project_id", "user_email")
+    __slots__ = ("status", "org_id", "project_id", "user_email", "role")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     USER_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     status: str
     org_id: str
     project_id: str
     user_email: str
-    def __init__(self, status: _Optional[str] = ..., org_id: _Optional[str] = ..., project_id: _Optional[str] = ..., user_email: _Optional[str] = ...) -> None: ...
+    role: _common_pb2.MemberRole
+    def __init__(self, status: _Optional[str] = ..., org_id: _Optional[str] = ..., project_id: _Optional[str] = ..., user_email: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.MemberRole, str]] = ...) -> None: ...
 
 class AddMemoriesRequest(_message.Message):
     __slots__ = ("messages", "scope", "metadata", "infer", "async_mode", "custom_categories", "custom_instructions", "includes", "excludes", "immutable", "expiration_date", "timestamp", "request_id")
@@ -446,3 +448,53 @@ class GetExportResponse(_message.Message):
     status: _common_pb2.EventStatus
     data: _struct_pb2.Struct
     def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[_common_pb2.EventStatus, str]] = ..., data: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ListMembersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListMembersResponse(_message.Message):
+    __slots__ = ("members",)
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedCompositeFieldContainer[_common_pb2.ProjectMember]
+    def __init__(self, members: _Optional[_Iterable[_Union[_common_pb2.ProjectMember, _Mapping]]] = ...) -> None: ...
+
+class AddMemberRequest(_message.Message):
+    __slots__ = ("email", "role")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    role: _common_pb2.MemberRole
+    def __init__(self, email: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.MemberRole, str]] = ...) -> None: ...
+
+class AddMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.ProjectMember
+    def __init__(self, member: _Optional[_Union[_common_pb2.ProjectMember, _Mapping]] = ...) -> None: ...
+
+class UpdateMemberRequest(_message.Message):
+    __slots__ = ("email", "role")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    role: _common_pb2.MemberRole
+    def __init__(self, email: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.MemberRole, str]] = ...) -> None: ...
+
+class UpdateMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.ProjectMember
+    def __init__(self, member: _Optional[_Union[_common_pb2.ProjectMember, _Mapping]] = ...) -> None: ...
+
+class RemoveMemberRequest(_message.Message):
+    __slots__ = ("email",)
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    def __init__(self, email: _Optional[str] = ...) -> None: ...
+
+class RemoveMemberResponse(_message.Message):
+    __slots__ = ("member",)
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    member: _common_pb2.ProjectMember
+    def __init__(self, member: _Optional[_Union[_common_pb2.ProjectMember, _Mapping]] = ...) -> None: ...

@@ -29,7 +29,8 @@ class MemoryServiceStub:
     """MemoryService stores, searches and manages long-term memories for AI agents.
 
     Authentication: metadata `authorization: Token <api key>`. The key decides the organisation and
-    project every call works in; no call can see another project's data.
+    project every call works in; no call can see another project's data. A key with the READER role may
+    call the read RPCs only; every RPC that changes something answers PERMISSION_DENIED to it.
 
     Errors are gRPC statuses with a google.rpc.ErrorInfo (domain "memgrid") whose reason is one of:
     INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, ALREADY_EXISTS,
@@ -158,13 +159,34 @@ class MemoryServiceStub:
                 request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetExportRequest.SerializeToString,
                 response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetExportResponse.FromString,
                 _registered_method=True)
+        self.ListMembers = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/ListMembers',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListMembersRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListMembersResponse.FromString,
+                _registered_method=True)
+        self.AddMember = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/AddMember',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.AddMemberRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.AddMemberResponse.FromString,
+                _registered_method=True)
+        self.UpdateMember = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/UpdateMember',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateMemberRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateMemberResponse.FromString,
+                _registered_method=True)
+        self.RemoveMember = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/RemoveMember',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberResponse.FromString,
+                _registered_method=True)
 
 
 class MemoryServiceServicer:
     """MemoryService stores, searches and manages long-term memories for AI agents.
 
     Authentication: metadata `authorization: Token <api key>`. The key decides the organisation and
-    project every call works in; no call can see another project's data.
+    project every call works in; no call can see another project's data. A key with the READER role may
+    call the read RPCs only; every RPC that changes something answers PERMISSION_DENIED to it.
 
     Errors are gRPC statuses with a google.rpc.ErrorInfo (domain "memgrid") whose reason is one of:
     INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, ALREADY_EXISTS,
@@ -333,6 +355,34 @@ class MemoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMembers(self, request, context):
+        """Lists the project's members and their roles (any key may read them).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddMember(self, request, context):
+        """Adds a member with a role (OWNER keys only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMember(self, request, context):
+        """Changes a member's role (OWNER keys only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveMember(self, request, context):
+        """Removes a member and revokes the API keys made for the member (OWNER keys only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MemoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -451,6 +501,26 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetExportRequest.FromString,
                     response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetExportResponse.SerializeToString,
             ),
+            'ListMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMembers,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListMembersRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListMembersResponse.SerializeToString,
+            ),
+            'AddMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMember,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.AddMemberRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.AddMemberResponse.SerializeToString,
+            ),
+            'UpdateMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMember,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateMemberRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateMemberResponse.SerializeToString,
+            ),
+            'RemoveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveMember,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'memgrid.memory.v1.MemoryService', rpc_method_handlers)
@@ -463,7 +533,8 @@ class MemoryService:
     """MemoryService stores, searches and manages long-term memories for AI agents.
 
     Authentication: metadata `authorization: Token <api key>`. The key decides the organisation and
-    project every call works in; no call can see another project's data.
+    project every call works in; no call can see another project's data. A key with the READER role may
+    call the read RPCs only; every RPC that changes something answers PERMISSION_DENIED to it.
 
     Errors are gRPC statuses with a google.rpc.ErrorInfo (domain "memgrid") whose reason is one of:
     INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND, ALREADY_EXISTS,
@@ -1082,6 +1153,114 @@ class MemoryService:
             '/memgrid.memory.v1.MemoryService/GetExport',
             memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetExportRequest.SerializeToString,
             memgrid_dot_memory_dot_v1_dot_memory__service__pb2.GetExportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/ListMembers',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListMembersRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/AddMember',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.AddMemberRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.AddMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/UpdateMember',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateMemberRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/RemoveMember',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberResponse.FromString,
             options,
             channel_credentials,
             insecure,

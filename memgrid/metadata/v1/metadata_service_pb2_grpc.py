@@ -28,7 +28,8 @@ if _version_not_supported:
 class MetadataServiceStub:
     """MetadataService stores memory records in SQL (SQLite by default, PostgreSQL at scale).
 
-    Every memory request carries a tenant and only ever touches that tenant's rows.
+    Every memory request carries a tenant and only ever touches that tenant's rows; a request without one is
+    refused (INVALID_ARGUMENT naming `tenant`). Only the API-key administration RPCs have no tenant.
     Error reasons (google.rpc.ErrorInfo, domain "memgrid"): INVALID_ARGUMENT, NOT_FOUND,
     UNAUTHENTICATED, ALREADY_EXISTS, INTERNAL.
     """
@@ -159,12 +160,33 @@ class MetadataServiceStub:
                 request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestRequest.SerializeToString,
                 response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestResponse.FromString,
                 _registered_method=True)
+        self.ListMembers = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/ListMembers',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMembersRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMembersResponse.FromString,
+                _registered_method=True)
+        self.AddMember = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/AddMember',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AddMemberRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AddMemberResponse.FromString,
+                _registered_method=True)
+        self.UpdateMember = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/UpdateMember',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateMemberRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateMemberResponse.FromString,
+                _registered_method=True)
+        self.RemoveMember = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/RemoveMember',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberResponse.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
     """MetadataService stores memory records in SQL (SQLite by default, PostgreSQL at scale).
 
-    Every memory request carries a tenant and only ever touches that tenant's rows.
+    Every memory request carries a tenant and only ever touches that tenant's rows; a request without one is
+    refused (INVALID_ARGUMENT naming `tenant`). Only the API-key administration RPCs have no tenant.
     Error reasons (google.rpc.ErrorInfo, domain "memgrid"): INVALID_ARGUMENT, NOT_FOUND,
     UNAUTHENTICATED, ALREADY_EXISTS, INTERNAL.
     """
@@ -338,6 +360,34 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMembers(self, request, context):
+        """Lists the project's members, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddMember(self, request, context):
+        """Adds a member to the project.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMember(self, request, context):
+        """Changes a member's role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveMember(self, request, context):
+        """Removes a member and revokes the API keys made for the member.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -461,6 +511,26 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestRequest.FromString,
                     response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestResponse.SerializeToString,
             ),
+            'ListMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMembers,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMembersRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMembersResponse.SerializeToString,
+            ),
+            'AddMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMember,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AddMemberRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AddMemberResponse.SerializeToString,
+            ),
+            'UpdateMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMember,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateMemberRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateMemberResponse.SerializeToString,
+            ),
+            'RemoveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveMember,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'memgrid.metadata.v1.MetadataService', rpc_method_handlers)
@@ -472,7 +542,8 @@ def add_MetadataServiceServicer_to_server(servicer, server):
 class MetadataService:
     """MetadataService stores memory records in SQL (SQLite by default, PostgreSQL at scale).
 
-    Every memory request carries a tenant and only ever touches that tenant's rows.
+    Every memory request carries a tenant and only ever touches that tenant's rows; a request without one is
+    refused (INVALID_ARGUMENT naming `tenant`). Only the API-key administration RPCs have no tenant.
     Error reasons (google.rpc.ErrorInfo, domain "memgrid"): INVALID_ARGUMENT, NOT_FOUND,
     UNAUTHENTICATED, ALREADY_EXISTS, INTERNAL.
     """
@@ -1115,6 +1186,114 @@ class MetadataService:
             '/memgrid.metadata.v1.MetadataService/FinishIdempotentRequest',
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestRequest.SerializeToString,
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishIdempotentRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/ListMembers',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMembersRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/AddMember',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AddMemberRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.AddMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/UpdateMember',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateMemberRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/RemoveMember',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberResponse.FromString,
             options,
             channel_credentials,
             insecure,
