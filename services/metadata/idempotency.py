@@ -1,13 +1,15 @@
 """Idempotency keys: the first request with a key claims it and stores its result; later ones replay it.
 
-A claim whose request died (no result after `lease`) can be taken over; keys are forgotten after `retention`
-(24 h by default). The same key with other parameters (another fingerprint) is refused.
+A claim whose request died (no result after `lease`) or failed (released) is taken over by the next request with
+the key, which keeps the claim id (so it can find what the earlier run wrote); keys are forgotten after
+`retention` (24 h by default). The same key with other parameters (another fingerprint) is refused while a
+request holds it or after it succeeded.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,8 @@ from libs.errors import InvalidArgument
 from services.metadata.models import IdempotencyKeyRow
 
 DEFAULT_RETENTION = timedelta(hours=24)
+# The claim time of a released key: older than any lease.
+RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_KEY_LENGTH = 255
 
 
@@ -76,7 +80,7 @@ async def begin(
 
 
 async def finish(session: AsyncSession, tenant: Tenant, key: str, *, succeeded: bool, result: str) -> None:
-    """Store the result of a claimed request, or drop the claim of a failed one so a retry runs it again."""
+    """Store the result of a claimed request, or release the claim of a failed one so a retry runs it again."""
     check_key(key)
     where = sa.and_(
         IdempotencyKeyRow.org_id == tenant.org_id,
@@ -87,4 +91,6 @@ async def finish(session: AsyncSession, tenant: Tenant, key: str, *, succeeded: 
     if succeeded:
         await session.execute(sa.update(IdempotencyKeyRow).where(where).values(completed=True, result=result))
     else:
-        await session.execute(sa.delete(IdempotencyKeyRow).where(where))
+        # Released, not forgotten: the next request with the key takes it over at once and keeps its claim id,
+        # so it finds whatever the failed run wrote before it failed instead of writing it again.
+        await session.execute(sa.update(IdempotencyKeyRow).where(where).values(claimed_at=RELEASED))

@@ -107,10 +107,13 @@ async def test_idempotency_key_claim_complete_replay(stub, tenant, other_tenant)
     )
 
 
-async def test_a_failed_request_releases_its_key(stub, tenant) -> None:
-    assert (await stub.BeginIdempotentRequest(_begin(tenant, "k2"))).state == STARTED
+async def test_a_failed_request_releases_its_key_for_a_retry_that_keeps_the_claim(stub, tenant) -> None:
+    first = await stub.BeginIdempotentRequest(_begin(tenant, "k2"))
+    assert first.state == STARTED
     await stub.FinishIdempotentRequest(pb.FinishIdempotentRequestRequest(tenant=tenant, key="k2", succeeded=False))
-    assert (await stub.BeginIdempotentRequest(_begin(tenant, "k2", fingerprint="f2"))).state == STARTED
+    retry = await stub.BeginIdempotentRequest(_begin(tenant, "k2", fingerprint="f2"))
+    # Taken over at once (no lease wait), under the same claim: the retry finds what the failed run wrote.
+    assert (retry.state, retry.claim_id) == (STARTED, first.claim_id)
 
 
 async def test_an_abandoned_claim_is_taken_over_after_its_lease(stub, tenant) -> None:
