@@ -1,12 +1,16 @@
-"""Fixtures shared by the cross-service tests: the whole stack on loopback port 0, in this process."""
+"""Fixtures shared by the cross-service tests: the whole stack on loopback port 0, in this process, and the
+database backends (SQLite, and PostgreSQL in a throwaway cluster) that backend-parametrised tests run on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import PostgresCluster, PostgresUnavailable
 from tests.support.stack import start_stack
 
 KEY_A = "test-key-acme-app1"
@@ -36,3 +40,45 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         extraction_target=running.extraction_target,
     )
     await running.stop()
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One throwaway PostgreSQL cluster per test session. Without server binaries the PostgreSQL tests are
+    skipped with the reason, except under CI (the `CI` variable set), where they fail."""
+    try:
+        cluster = PostgresCluster.start()
+    except PostgresUnavailable as missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing} (CI is set, so the PostgreSQL tests must run)", pytrace=False)
+        pytest.skip(str(missing))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The metadata database backend of a test; the test id shows it ([sqlite] / [postgresql])."""
+    return request.param
+
+
+def fresh_database_url(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:
+    """An empty database of `backend`: an SQLite file in `directory`, or a new database in the session's
+    PostgreSQL cluster (dropped when the test ends)."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{directory / 'memgrid.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    name = cluster.create_database()
+    request.addfinalizer(lambda: cluster.drop_database(name))
+    return cluster.url(name)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database for this test on its backend."""
+    return fresh_database_url(backend, request, tmp_path)
