@@ -14,6 +14,7 @@ JsonValue = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_nul
 
 ID_LENGTH = 64
 NAME_LENGTH = 255
+EVENT_TYPE_LENGTH = 64
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -202,7 +203,7 @@ class EventRow(Base):
     id: Mapped[str] = _id()
     org_id: Mapped[str] = _tenant_column()
     project_id: Mapped[str] = _tenant_column()
-    event_type: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    event_type: Mapped[str] = mapped_column(sa.String(EVENT_TYPE_LENGTH), nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     results: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, nullable=False)
     error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
