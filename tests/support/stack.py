@@ -1,8 +1,8 @@
 """The whole memgrid stack in one process, for tests and benchmarks.
 
 Each service is started with the same start_service() its `python -m` entry point uses, on loopback port 0,
-with real SQLite, real Milvus Lite and the real MiniLM embedder. (`memgrid up` runs the same services as
-separate processes.)
+with real SQLite (or PostgreSQL, given its `database_url`), real Milvus Lite and the real MiniLM embedder.
+(`memgrid up` runs the same services as separate processes.)
 """
 
 from __future__ import annotations
@@ -38,13 +38,20 @@ class InProcessStack:
 
 
 async def start_stack(
-    data_dir: Path, api_keys: str, *, extraction_settings: ExtractionSettings | None = None
+    data_dir: Path,
+    api_keys: str,
+    *,
+    extraction_settings: ExtractionSettings | None = None,
+    database_url: str | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
     `extraction_settings` replaces the extraction service's default settings (offline rules on port 0), e.g. to
-    point it at an LLM; it should bind port 0."""
-    metadata = await start_metadata(MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys))
+    point it at an LLM; it should bind port 0. `database_url` is the metadata database (MEMGRID_DATABASE_URL);
+    None means the SQLite file in `data_dir`. Milvus Lite always keeps its files in `data_dir`."""
+    metadata = await start_metadata(
+        MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, database_url=database_url)
+    )
     vector_settings = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0)
     vectors = await start_vectorsearch(vector_settings)
     extraction = await start_extraction(extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0))
