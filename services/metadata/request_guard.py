@@ -48,13 +48,18 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+def _shown(key: str) -> str:
+    """A map key as it appears in a field path (a NUL is written as \\u0000, never echoed raw)."""
+    return key.replace("\x00", "\\u0000")
+
+
 def check_storable(message: Message, path: str = "") -> None:
     """Raise InvalidArgument for the first value of `message` the database cannot store."""
     kind = message.DESCRIPTOR.full_name
     if kind == STRUCT:
         for key, value in message.fields.items():
-            _check_text(key, _join(path, key))
-            check_storable(value, _join(path, key))
+            _check_text(key, _join(path, _shown(key)))
+            check_storable(value, _join(path, _shown(key)))
         return
     if kind == VALUE:
         _check_value(message, path)
@@ -98,9 +103,10 @@ def _check_map(field: FieldDescriptor, entries: Any, path: str) -> None:
     key_field = field.message_type.fields_by_name["key"]
     value_field = field.message_type.fields_by_name["value"]
     for key, value in entries.items():
+        where = f"{path}[{_shown(key) if isinstance(key, str) else key}]"
         if key_field.type == FieldDescriptor.TYPE_STRING:
-            _check_text(key, f"{path}[{key}]")
-        _check_single(value_field, value, f"{path}[{key}]", None)
+            _check_text(key, where)
+        _check_single(value_field, value, where, None)
 
 
 Behaviour = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]

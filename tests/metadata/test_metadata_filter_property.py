@@ -87,7 +87,10 @@ metadata_leaf = st.one_of(
         _leaf(key, [Op.EQ, Op.NE, Op.IN, Op.NIN, Op.CONTAINS, Op.ICONTAINS, Op.EXISTS], scalars)
         for key in METADATA_KEYS
     ],
-    *[_leaf(key, [Op.GT, Op.GTE, Op.LT, Op.LTE], st.sampled_from([0, 1, 1.5, 2.5, *WORDS])) for key in METADATA_KEYS],
+    *[
+        _leaf(key, [Op.GT, Op.GTE, Op.LT, Op.LTE], st.sampled_from([0, 1, 1.5, 2.5, 10**30, -(10**30), *WORDS]))
+        for key in METADATA_KEYS
+    ],
 )
 leaves = st.one_of(
     *[_leaf(name, ALL_STRING_OPS, st.sampled_from(IDS)) for name in ("user_id", "agent_id", "run_id")],
