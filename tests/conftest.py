@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.support.postgres import PostgresCluster, PostgresUnavailable
 from tests.support.stack import start_stack
@@ -76,6 +77,17 @@ def fresh_database_url(backend: str, request: pytest.FixtureRequest, directory: 
     name = cluster.create_database()
     request.addfinalizer(lambda: cluster.drop_database(name))
     return cluster.url(name)
+
+
+def fresh_sync_engine(backend: str, request: pytest.FixtureRequest) -> sa.Engine:
+    """A synchronous engine on a new, empty database of `backend` (in-memory SQLite, or a new database in
+    the session's PostgreSQL cluster, dropped at the end of the requesting fixture's scope)."""
+    if backend == "sqlite":
+        return sa.create_engine("sqlite://")
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    name = cluster.create_database()
+    request.addfinalizer(lambda: cluster.drop_database(name))
+    return sa.create_engine(cluster.url(name))
 
 
 @pytest.fixture

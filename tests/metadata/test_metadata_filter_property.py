@@ -15,7 +15,7 @@ from libs.domain import Memory, Scope
 from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or
 from services.metadata.models import Base, MemoryRow
 from services.metadata.sql_filters import SqlFilterTranslator
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, fresh_sync_engine
 from tests.filter_reference import evaluate
 
 IDS = ["a", "b", "ab", "B"]
@@ -115,13 +115,7 @@ filters = st.recursive(
 
 def _empty_engine(request: pytest.FixtureRequest) -> sa.Engine:
     """A synchronous engine on a new database of the backend in request.param, with the models' tables."""
-    if request.param == "sqlite":
-        engine = sa.create_engine("sqlite://")
-    else:
-        cluster = request.getfixturevalue("postgres")
-        name = cluster.create_database()
-        request.addfinalizer(lambda: cluster.drop_database(name))
-        engine = sa.create_engine(cluster.url(name))
+    engine = fresh_sync_engine(request.param, request)
     Base.metadata.create_all(engine)
     return engine
 
