@@ -200,7 +200,7 @@ asyncio.run(main())
 """
 
 
-async def test_replicas_starting_together_on_one_postgresql_database_all_start(postgres, tmp_path):
+async def test_replicas_starting_together_on_one_postgresql_database_all_start(postgres):
     """Several metadata processes (replicas) migrate and upsert the same bootstrap keys at once."""
     url = postgres.url(postgres.create_database())
     replicas = [
