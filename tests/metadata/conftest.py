@@ -40,10 +40,10 @@ def service_settings(data_dir: Path, database_url: str, api_keys: str = "") -> M
 
 
 @pytest.fixture
-async def metadata(tmp_path: Path, database_url: str) -> AsyncIterator[Running]:
+async def metadata(tmp_path: Path, service_database_url: str) -> AsyncIterator[Running]:
     """A service of its own on a fresh database for every test (starting one takes ~50 ms)."""
     settings = service_settings(
-        tmp_path, database_url, api_keys=f"{BOOTSTRAP_KEY}={BOOTSTRAP_TENANT[0]}/{BOOTSTRAP_TENANT[1]}"
+        tmp_path, service_database_url, api_keys=f"{BOOTSTRAP_KEY}={BOOTSTRAP_TENANT[0]}/{BOOTSTRAP_TENANT[1]}"
     )
     service = await start_service(settings)
     channel = open_channel(f"127.0.0.1:{service.port}")
