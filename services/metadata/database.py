@@ -17,7 +17,7 @@ log = structlog.get_logger()
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL advisory lock held while migrating: replicas starting together on one database take turns
-# (the later ones find the schema at head). Any fixed bigint works; this one spells "memgrid" in hex-ish.
+# (the later ones find the schema at head). Any fixed bigint works; this one is "memgrid" in ASCII.
 MIGRATION_LOCK_ID = 0x6D656D67726964
 
 
