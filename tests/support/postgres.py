@@ -128,7 +128,11 @@ class PostgresCluster:
             "--auth=trust",
             f"--username={SUPERUSER}",
             "--encoding=UTF8",
+            # Linguistic (ICU en-US) collation like a typical production database, not byte order: the
+            # filter translator must ask for byte-wise order itself where it needs it.
             "--locale=C.UTF-8",
+            "--locale-provider=icu",
+            "--icu-locale=en-US",
             "--no-sync",
         )
 
