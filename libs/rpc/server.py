@@ -57,10 +57,16 @@ class RunningServer:
 
 
 async def create_server(
-    host: str, port: int, bindings: Sequence[ServiceBinding], tls: TlsSettings | None = None
+    host: str,
+    port: int,
+    bindings: Sequence[ServiceBinding],
+    tls: TlsSettings | None = None,
+    *,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> RunningServer:
-    """Start a server on host:port (port 0 picks one); with `tls` enabled it speaks only (mutual) TLS."""
-    server = grpc.aio.server(interceptors=[ServerInterceptor()], options=SERVER_OPTIONS)
+    """Start a server on host:port (port 0 picks one); with `tls` enabled it speaks only (mutual) TLS.
+    `interceptors` run inside ours, so their typed errors become statuses too."""
+    server = grpc.aio.server(interceptors=[ServerInterceptor(), *interceptors], options=SERVER_OPTIONS)
     for binding in bindings:
         binding.register(binding.servicer, server)
     health = HealthServicer()

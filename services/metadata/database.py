@@ -16,6 +16,9 @@ log = structlog.get_logger()
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL advisory lock held while migrating: replicas starting together on one database take turns
+# (the later ones find the schema at head). Any fixed bigint works; this one is "memgrid" in ASCII.
+MIGRATION_LOCK_ID = 0x6D656D67726964
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -57,4 +60,7 @@ async def run_migrations(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 def _upgrade(connection: sa.Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Released when the migration transaction ends.
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_ID)))
     command.upgrade(alembic_config(connection), revision)

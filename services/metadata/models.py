@@ -16,6 +16,7 @@ ID_LENGTH = 64
 NAME_LENGTH = 255
 EMAIL_LENGTH = 254
 ROLE_LENGTH = 16
+EVENT_TYPE_LENGTH = 64
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -227,7 +228,7 @@ class EventRow(Base):
     id: Mapped[str] = _id()
     org_id: Mapped[str] = _tenant_column()
     project_id: Mapped[str] = _tenant_column()
-    event_type: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    event_type: Mapped[str] = mapped_column(sa.String(EVENT_TYPE_LENGTH), nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     results: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, nullable=False)
     error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

@@ -7,6 +7,7 @@ import structlog
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.metadata.v1 import metadata_service_pb2, metadata_service_pb2_grpc
 from services.metadata.database import create_engine, run_migrations
+from services.metadata.request_guard import RequestGuardInterceptor
 from services.metadata.servicer import MetadataServicer
 from services.metadata.settings import MetadataSettings
 from services.metadata.store import SqlMetadataStore
@@ -33,7 +34,13 @@ async def start_service(settings: MetadataSettings) -> StartedService:
             register=metadata_service_pb2_grpc.add_MetadataServiceServicer_to_server,
             full_name=SERVICE_NAME,
         )
-        running = await create_server(settings.host, settings.metadata_port, [binding], settings.internal_tls)
+        running = await create_server(
+            settings.host,
+            settings.metadata_port,
+            [binding],
+            settings.internal_tls,
+            interceptors=[RequestGuardInterceptor()],
+        )
     except BaseException:
         await engine.dispose()
         raise

@@ -59,6 +59,7 @@ ORDER_OPS = {
 }
 COMPARE_OPS = {Op.EQ: lambda a, b: a == b, Op.NE: lambda a, b: a != b, **ORDER_OPS}
 MISSING = "missing"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 Predicate = ColumnElement[bool]
 
@@ -106,6 +107,13 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _sql_number(value: int | float) -> int | float:
+    """Integers beyond 64 bits as floats: neither SQLite nor PostgreSQL binds them as integers."""
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        return float(value)
+    return value
 
 
 def _json_kind(value: Any) -> str:
@@ -335,7 +343,7 @@ class _JsonPath:
         if op in ORDER_OPS:
             kind = _json_kind(value)
             if kind == "number":
-                return sa.and_(self.kind == "number", ORDER_OPS[op](self.number, value))
+                return sa.and_(self.kind == "number", ORDER_OPS[op](self.number, _sql_number(value)))
             if kind == "string":
                 ordered = self._translator._ordered_text(self.text)
                 return sa.and_(self.kind == "string", ORDER_OPS[op](ordered, value))
@@ -349,7 +357,7 @@ class _JsonPath:
         if kind == "boolean":
             return sa.and_(self.kind == "boolean", self._true if value else sa.not_(self._true))
         if kind == "number":
-            return sa.and_(self.kind == "number", self.number == value)
+            return sa.and_(self.kind == "number", self.number == _sql_number(value))
         return sa.and_(self.kind == "string", self.text == value)
 
     def _contains(self, value: str, *, ignore_case: bool) -> Predicate:

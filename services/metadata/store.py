@@ -55,6 +55,8 @@ from libs.filters.ast import FilterNode
 from services.metadata import idempotency, vector_outbox
 from services.metadata.models import (
     EMAIL_LENGTH,
+    EVENT_TYPE_LENGTH,
+    ID_LENGTH,
     NAME_LENGTH,
     ApiKeyRow,
     EntityRow,
@@ -115,6 +117,12 @@ def page_of(page: int, page_size: int) -> Page:
     if page_size > MAX_PAGE_SIZE:
         raise InvalidArgument(f"page_size: at most {MAX_PAGE_SIZE}, got {page_size}", field="page_size")
     return Page(number=page or 1, size=page_size or DEFAULT_PAGE_SIZE)
+
+
+def check_length(value: str | None, limit: int, field: str) -> None:
+    """InvalidArgument when `value` is longer than the column holding it (PostgreSQL enforces VARCHAR sizes)."""
+    if value is not None and len(value) > limit:
+        raise InvalidArgument(f"{field}: at most {limit} characters, got {len(value)}", field=field)
 
 
 def _chunks(items: Sequence[str], size: int = ID_CHUNK) -> Iterable[Sequence[str]]:
@@ -419,6 +427,8 @@ class SqlMetadataStore:
             where = f"memories[{index}]"
             if not memory.id:
                 raise InvalidArgument(f"{where}.id: must not be empty", field=f"{where}.id")
+            check_length(memory.id, ID_LENGTH, f"{where}.id")
+            check_length(memory.actor_id, NAME_LENGTH, f"{where}.actor_id")
             if memory.id in seen:
                 raise InvalidArgument(f"{where}.id: duplicate id '{memory.id}' in the request", field=f"{where}.id")
             seen.add(memory.id)
@@ -497,7 +507,8 @@ class SqlMetadataStore:
                 "created_at": now,
                 "updated_at": now,
             }
-            for kind, name in (item.split("\x00", 1) for item in wanted)
+            # Sorted: concurrent upserts then lock entity rows in one order (no deadlock on PostgreSQL).
+            for kind, name in sorted(item.split("\x00", 1) for item in wanted)
         ]
         statement = self._insert(EntityRow).values(values)
         statement = statement.on_conflict_do_update(
@@ -826,6 +837,7 @@ class SqlMetadataStore:
             return _project_from_row(await self._project_row(session, tenant))
 
     async def update_project(self, tenant: Tenant, changes: ProjectChanges) -> Project:
+        check_length(changes.name, NAME_LENGTH, "name")
         async with self._write() as session:
             row = await self._project_row(session, tenant)
             if changes.custom_instructions is not None:
@@ -875,6 +887,8 @@ class SqlMetadataStore:
         """Insert or replace an event by id. keep_created_at keeps the stored creation time on replace."""
         if not event.id:
             raise InvalidArgument("event.id: must not be empty", field="event.id")
+        check_length(event.id, ID_LENGTH, "event.id")
+        check_length(event.event_type, EVENT_TYPE_LENGTH, "event.event_type")
         async with self._write() as session:
             row = await session.get(EventRow, event.id)
             if row is not None and (row.org_id, row.project_id) != (tenant.org_id, tenant.project_id):
@@ -963,6 +977,7 @@ class SqlMetadataStore:
         """
         if api_key and (api_key != api_key.strip() or any(c.isspace() for c in api_key)):
             raise InvalidArgument("api_key: must not contain whitespace", field="api_key")
+        check_length(name, NAME_LENGTH, "name")
         if member_email is not None:
             if role is not None:
                 raise InvalidArgument("role: a key created for a member has the member's role", field="role")
@@ -970,20 +985,9 @@ class SqlMetadataStore:
         plaintext = api_key or generate_api_key()
         digest = key_sha256(plaintext)
         now = self._clock()
+        key_id = str(uuid.uuid4())
         async with self._write() as session:
-            existing = await session.scalar(sa.select(ApiKeyRow).where(ApiKeyRow.key_sha256 == digest))
-            if existing is not None:
-                if (existing.org_id, existing.project_id) != (tenant.org_id, tenant.project_id):
-                    raise AlreadyExists("api_key: this key already belongs to another tenant", field="api_key")
-                return api_key_from_row(existing), plaintext
-            await session.execute(
-                self._insert(OrganisationRow).values(id=tenant.org_id, created_at=now).on_conflict_do_nothing()
-            )
-            await session.execute(
-                self._insert(ProjectRow)
-                .values(org_id=tenant.org_id, project_id=tenant.project_id, created_at=now)
-                .on_conflict_do_nothing()
-            )
+            await self._project_row(session, tenant)
             if member_email is not None and not await session.get(
                 ProjectMemberRow, (tenant.org_id, tenant.project_id, member_email)
             ):
@@ -991,19 +995,30 @@ class SqlMetadataStore:
                     f"member_email: {member_email} is not a member of {tenant.org_id}/{tenant.project_id}",
                     field="member_email",
                 )
-            row = ApiKeyRow(
-                id=str(uuid.uuid4()),
-                org_id=tenant.org_id,
-                project_id=tenant.project_id,
-                name=name,
-                prefix=plaintext[:API_KEY_DISPLAY_CHARS],
-                key_sha256=digest,
-                created_at=now,
-                role=str(role or MemberRole.OWNER),
-                member_email=member_email,
+            # Insert unless the key exists; concurrent start-ups with the same bootstrap keys (several
+            # replicas on one PostgreSQL database) then all succeed instead of racing on the unique index.
+            await session.execute(
+                self._insert(ApiKeyRow)
+                .values(
+                    id=key_id,
+                    org_id=tenant.org_id,
+                    project_id=tenant.project_id,
+                    name=name,
+                    prefix=plaintext[:API_KEY_DISPLAY_CHARS],
+                    key_sha256=digest,
+                    created_at=now,
+                    role=str(role or MemberRole.OWNER),
+                    member_email=member_email,
+                )
+                .on_conflict_do_nothing(index_elements=["key_sha256"])
             )
-            session.add(row)
-        log.info("api_key.created", key_id=row.id, org_id=tenant.org_id, project_id=tenant.project_id)
+            row = await session.scalar(
+                sa.select(ApiKeyRow).where(ApiKeyRow.key_sha256 == digest).execution_options(populate_existing=True)
+            )
+            if (row.org_id, row.project_id) != (tenant.org_id, tenant.project_id):
+                raise AlreadyExists("api_key: this key already belongs to another tenant", field="api_key")
+        if row.id == key_id:
+            log.info("api_key.created", key_id=row.id, org_id=tenant.org_id, project_id=tenant.project_id)
         return api_key_from_row(row), plaintext
 
     async def list_api_keys(self, *, include_revoked: bool = False) -> list[ApiKeyInfo]:

@@ -1,8 +1,9 @@
 """Property: for random filters over the fields both stores hold, the SQL translator (metadata) and the
 Milvus translator (vectorsearch) select exactly what the plain-Python reference evaluator selects.
 
-One random corpus is written to real SQLite and to a real Milvus Lite collection; hypothesis then draws
-filters (AND / OR / NOT nested, every operator the vector store evaluates) and compares all three.
+One random corpus is written to real SQLite and PostgreSQL (the SQL side is parametrised by backend) and to a
+real Milvus Lite collection; hypothesis then draws filters (AND / OR / NOT nested, every operator the vector
+store evaluates) and compares all three.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.metadata.sql_filters import SqlFilterTranslator
 from services.vectorsearch.embedder import HashingEmbedder
 from services.vectorsearch.models import StoredVector
 from services.vectorsearch.store import MilvusVectorStore
+from tests.conftest import BACKENDS, fresh_sync_engine
 from tests.filter_reference import evaluate
 
 TENANT = Tenant(org_id="agree", project_id="p")
@@ -93,9 +95,9 @@ filters = st.recursive(
 )
 
 
-@pytest.fixture(scope="module")
-def sql() -> Iterator[tuple[sa.Engine, SqlFilterTranslator]]:
-    engine = sa.create_engine("sqlite://")
+@pytest.fixture(scope="module", params=BACKENDS)
+def sql(request: pytest.FixtureRequest) -> Iterator[tuple[sa.Engine, SqlFilterTranslator]]:
+    engine = fresh_sync_engine(request.param, request)
     Base.metadata.create_all(engine)
     with engine.begin() as connection:
         connection.execute(
@@ -119,7 +121,7 @@ def sql() -> Iterator[tuple[sa.Engine, SqlFilterTranslator]]:
                 for m in CORPUS
             ],
         )
-    yield engine, SqlFilterTranslator("sqlite")
+    yield engine, SqlFilterTranslator(engine.dialect.name)
     engine.dispose()
 
 

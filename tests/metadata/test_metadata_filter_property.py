@@ -1,4 +1,5 @@
-"""Property: the SQL translator selects exactly what the plain-Python reference evaluator selects."""
+"""Property: the SQL translator selects exactly what the plain-Python reference evaluator selects, on SQLite and
+on PostgreSQL (each module-scoped engine is parametrised by backend; the test id shows which)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from libs.domain import Memory, Scope
 from libs.filters.ast import And, Condition, FilterNode, Not, Op, Or
 from services.metadata.models import Base, MemoryRow
 from services.metadata.sql_filters import SqlFilterTranslator
+from tests.conftest import BACKENDS, fresh_sync_engine
 from tests.filter_reference import evaluate
 
 IDS = ["a", "b", "ab", "B"]
@@ -85,7 +87,10 @@ metadata_leaf = st.one_of(
         _leaf(key, [Op.EQ, Op.NE, Op.IN, Op.NIN, Op.CONTAINS, Op.ICONTAINS, Op.EXISTS], scalars)
         for key in METADATA_KEYS
     ],
-    *[_leaf(key, [Op.GT, Op.GTE, Op.LT, Op.LTE], st.sampled_from([0, 1, 1.5, 2.5, *WORDS])) for key in METADATA_KEYS],
+    *[
+        _leaf(key, [Op.GT, Op.GTE, Op.LT, Op.LTE], st.sampled_from([0, 1, 1.5, 2.5, 10**30, -(10**30), *WORDS]))
+        for key in METADATA_KEYS
+    ],
 )
 leaves = st.one_of(
     *[_leaf(name, ALL_STRING_OPS, st.sampled_from(IDS)) for name in ("user_id", "agent_id", "run_id")],
@@ -108,10 +113,16 @@ filters = st.recursive(
 )
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[sa.Engine]:
-    engine = sa.create_engine("sqlite://")
+def _empty_engine(request: pytest.FixtureRequest) -> sa.Engine:
+    """A synchronous engine on a new database of the backend in request.param, with the models' tables."""
+    engine = fresh_sync_engine(request.param, request)
     Base.metadata.create_all(engine)
+    return engine
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def engine(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
+    engine = _empty_engine(request)
     yield engine
     engine.dispose()
 
@@ -187,10 +198,9 @@ def _rich_memories() -> list[Memory]:
     return result
 
 
-@pytest.fixture(scope="module")
-def rich_engine() -> Iterator[tuple[sa.Engine, list[Memory]]]:
-    engine = sa.create_engine("sqlite://")
-    Base.metadata.create_all(engine)
+@pytest.fixture(scope="module", params=BACKENDS)
+def rich_engine(request: pytest.FixtureRequest) -> Iterator[tuple[sa.Engine, list[Memory]]]:
+    engine = _empty_engine(request)
     rows = _rich_memories()
     _store(engine, rows)
     yield engine, rows

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -26,8 +27,8 @@ from .helpers import new_memory
 TENANT = common_pb2.Tenant(org_id="acme", project_id="app")
 
 
-async def test_data_and_keys_survive_a_restart(tmp_path):
-    settings = service_settings(tmp_path, api_keys="k-restart=acme/app")
+async def test_data_and_keys_survive_a_restart(tmp_path, database_url):
+    settings = service_settings(tmp_path, database_url, api_keys="k-restart=acme/app")
     service = await start_service(settings)
     channel = open_channel(f"127.0.0.1:{service.port}")
     try:
@@ -51,9 +52,8 @@ async def test_data_and_keys_survive_a_restart(tmp_path):
     finally:
         await channel.close()
         await service.stop(0)
-    assert (tmp_path / DATABASE_FILE).exists()
 
-    # Same file, same bootstrap keys: migrations and key upserts are idempotent.
+    # Same database, same bootstrap keys: migrations and key upserts are idempotent.
     service = await start_service(settings)
     channel = open_channel(f"127.0.0.1:{service.port}")
     try:
@@ -76,8 +76,17 @@ async def test_data_and_keys_survive_a_restart(tmp_path):
         await service.stop(0)
 
 
-async def test_migrations_build_exactly_the_models(tmp_path):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}")
+async def _tables(database_url: str) -> set[str]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def test_migrations_build_exactly_the_models_and_downgrade_to_nothing(database_url):
+    engine = create_engine(database_url)
     try:
         await run_migrations(engine)
         await run_migrations(engine)  # a second upgrade is a no-op
@@ -90,8 +99,15 @@ async def test_migrations_build_exactly_the_models(tmp_path):
             assert await connection.run_sync(differences) == []
             version = await connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
         assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+        def downgrade(connection: sa.Connection) -> None:
+            command.downgrade(alembic_config(connection), "base")
+
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade)
     finally:
         await engine.dispose()
+    assert await _tables(database_url) == {"alembic_version"}
 
 
 def test_default_database_is_sqlite_in_data_dir(tmp_path):
@@ -118,20 +134,20 @@ def test_api_keys_are_read_from_the_environment(monkeypatch):
 
 
 @pytest.mark.parametrize("raw", ["key1", "key1=org1", "=org/proj", "key=/proj", "key=org/", "k=a/b/c", "ok=o/p,bad"])
-async def test_malformed_api_keys_stop_start_up_without_echoing_the_key(tmp_path, raw):
+async def test_malformed_api_keys_stop_start_up_without_echoing_the_key(tmp_path, database_url, raw):
     with pytest.raises(ValueError, match="MEMGRID_API_KEYS entry") as caught:
         parse_bootstrap_keys(raw)
     assert "key1" not in str(caught.value)
     with pytest.raises(ValueError, match="MEMGRID_API_KEYS entry"):
-        await start_service(service_settings(tmp_path, api_keys=raw))
-    assert not (tmp_path / DATABASE_FILE).exists()
+        await start_service(service_settings(tmp_path, database_url, api_keys=raw))
+    assert await _tables(database_url) == set()  # refused before touching the database
 
 
-async def test_bootstrap_key_claimed_by_another_tenant_stops_start_up(tmp_path):
-    service = await start_service(service_settings(tmp_path, api_keys="shared-key=acme/app"))
+async def test_bootstrap_key_claimed_by_another_tenant_stops_start_up(tmp_path, database_url):
+    service = await start_service(service_settings(tmp_path, database_url, api_keys="shared-key=acme/app"))
     await service.stop(0)
     with pytest.raises(AlreadyExists, match="api_key"):
-        await start_service(service_settings(tmp_path, api_keys="shared-key=other/app"))
+        await start_service(service_settings(tmp_path, database_url, api_keys="shared-key=other/app"))
 
 
 async def test_concurrent_writes_do_not_collide(stub, tenant):

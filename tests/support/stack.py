@@ -1,8 +1,8 @@
 """The whole memgrid stack in one process, for tests and benchmarks.
 
 Each service is started with the same start_service() its `python -m` entry point uses, on loopback port 0,
-with real SQLite, real Milvus Lite and the real MiniLM embedder. (`memgrid up` runs the same services as
-separate processes.)
+with real SQLite (or PostgreSQL, given its `database_url`), real Milvus Lite and the real MiniLM embedder.
+(`memgrid up` runs the same services as separate processes.)
 """
 
 from __future__ import annotations
@@ -47,15 +47,19 @@ async def start_stack(
     embedder: Literal["minilm", "hashing"] = "minilm",
     server_tls: TlsSettings | None = None,
     client_tls: TlsSettings | None = None,
+    database_url: str | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
     `extraction_settings` replaces the extraction service's default settings (offline rules on port 0), e.g. to
     point it at an LLM; it should bind port 0. `embedder="hashing"` swaps MiniLM for the deterministic test
     embedder (the fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
-    turn on mutual TLS between the gateway (client) and the three internal services (servers)."""
+    turn on mutual TLS between the gateway (client) and the three internal services (servers).
+    `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`."""
     internal = {"internal_tls": server_tls} if server_tls else {}
-    metadata = await start_metadata(MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, **internal))
+    metadata = await start_metadata(
+        MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, database_url=database_url, **internal)
+    )
     vector_settings = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, embedder=embedder, **internal)
     vectors = await start_vectorsearch(vector_settings)
     extraction = await start_extraction(
