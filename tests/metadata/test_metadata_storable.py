@@ -143,15 +143,15 @@ def test_map_keys_and_values_are_checked_too():
         check_storable(request)
 
 
-async def test_numbers_beyond_64_bits_in_filters_compare_as_numbers(stub, tenant):
+async def test_numbers_beyond_64_bits_in_filters_compare_as_numbers_not_text(stub, tenant):
     await call(stub.CreateMemories(_create(tenant, new_memory("big", user_id="u", metadata={"n": 5}))))
-    for raw, expected in [({"lt": 10**30}, 1), ({"gt": 10**30}, 0), ({"gt": -(10**30)}, 1)]:
+    for raw, expected in [({"lt": 1e30}, 1), ({"gt": 1e30}, 0), ({"gt": -1e30}, 1)]:
         found = await call(
             stub.ListMemories(pb.ListMemoriesRequest(tenant=tenant, filter=filter_of({"metadata": {"n": raw}})))
         )
         assert found.total_count == expected, raw
     equal = await call(
-        stub.ListMemories(pb.ListMemoriesRequest(tenant=tenant, filter=filter_of({"metadata": {"n": 10**30}})))
+        stub.ListMemories(pb.ListMemoriesRequest(tenant=tenant, filter=filter_of({"metadata": {"n": 1e30}})))
     )
     assert equal.total_count == 0
 
