@@ -14,6 +14,9 @@ MAX_PAGE_SIZE = 1000
 MAX_BATCH = 1000
 DEFAULT_TOP_K = 10
 DEFAULT_THRESHOLD = 0.1
+# Whether a search that does not say (`keyword_search` absent) is hybrid; chosen by measurement (README,
+# "Retrieval quality").
+DEFAULT_KEYWORD_SEARCH = True
 
 
 @dataclass(slots=True)
@@ -45,6 +48,8 @@ class SearchCommand:
     threshold: float = DEFAULT_THRESHOLD
     categories: list[str] = field(default_factory=list)
     show_expired: bool = False
+    # Hybrid search: full-text matches fused with the dense ones (gateway/ranking.py).
+    keyword_search: bool = DEFAULT_KEYWORD_SEARCH
     # v3 and gRPC searches must name an entity; v1/v2 may search the whole project (the Mem0 guide does).
     require_entity: bool = True
 

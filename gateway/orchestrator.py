@@ -25,8 +25,9 @@ from gateway.commands import (
     SearchCommand,
 )
 from gateway.query import without_entity_names
+from gateway.ranking import HYBRID_CANDIDATES, fuse_rrf
 from libs import domain
-from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorRecord
+from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorHit, VectorRecord
 from libs.errors import InvalidArgument, MemgridError, NotFound
 from libs.filters import (
     SCOPE_FILTER_FIELDS,
@@ -307,13 +308,15 @@ class Orchestrator:
             command.filter,
             Condition("categories", Op.IN, tuple(command.categories)) if command.categories else None,
         )
-        fetch = command.top_k + SEARCH_OVERFETCH
         query = without_entity_names(command.query, command.filter)
-        if runs_in_vector_store(node, VECTOR_FILTER_OPS):
-            hits = (await self._vectors.search(tenant, [query], node, fetch))[0]
+        if command.keyword_search:
+            dense, lexical = await asyncio.gather(
+                self._dense_hits(tenant, query, node, HYBRID_CANDIDATES + SEARCH_OVERFETCH, command.show_expired),
+                self._metadata.search_text(tenant, query, node, HYBRID_CANDIDATES, command.show_expired),
+            )
+            hits = fuse_rrf(dense, lexical)
         else:
-            candidate_ids = await self._metadata.find_memory_ids(tenant, node, command.show_expired)
-            hits = (await self._vectors.search(tenant, [query], None, fetch, candidate_ids))[0]
+            hits = await self._dense_hits(tenant, query, node, command.top_k + SEARCH_OVERFETCH, command.show_expired)
         hits = [hit for hit in hits if hit.score >= command.threshold]
         records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in hits])}
         today = datetime.now(UTC).date()
@@ -323,6 +326,14 @@ class Orchestrator:
             if hit.memory_id in records and (command.show_expired or not _is_expired(records[hit.memory_id], today))
         ]
         return results[: command.top_k]
+
+    async def _dense_hits(
+        self, tenant: domain.Tenant, query: str, node: FilterNode | None, fetch: int, show_expired: bool
+    ) -> list[VectorHit]:
+        if runs_in_vector_store(node, VECTOR_FILTER_OPS):
+            return (await self._vectors.search(tenant, [query], node, fetch))[0]
+        candidate_ids = await self._metadata.find_memory_ids(tenant, node, show_expired)
+        return (await self._vectors.search(tenant, [query], None, fetch, candidate_ids))[0]
 
     async def list_memories(self, tenant: domain.Tenant, command: ListCommand) -> MemoryPage:
         memories, total = await self._metadata.list_memories(
