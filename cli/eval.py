@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from libs.logging import configure_logging
+
 app = typer.Typer(help="Retrieval-quality evaluations.", no_args_is_help=True)
 
 
@@ -28,6 +30,8 @@ def locomo(
     """Ingest each conversation through the REST API, run its questions (categories 1-4) under each search
     configuration and a local BM25 baseline, and write JSON + markdown (any@k, all@k, latency)."""
     from bench.eval.run import RESULTS_DIR, EvalSettings, evaluate  # dev tooling: imported only when used
+
+    configure_logging(service="eval", level="warning")  # the in-process services' logs would drown the bars
 
     settings = EvalSettings(
         path=path,

@@ -22,7 +22,6 @@ from bench.eval.client import MemgridRest, dia_ids
 from bench.eval.locomo import Conversation, Dataset, load
 from bench.eval.metrics import KS, Outcome, by_category
 from bench.eval.report import markdown
-from libs.logging import configure_logging
 
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 # Search configurations the API offers (request options), run in this order after the local BM25 baseline.
@@ -59,7 +58,6 @@ def scope_ids(run_tag: str, conversation: Conversation, speaker: str) -> tuple[s
 
 
 async def evaluate(settings: EvalSettings) -> dict[str, Any]:
-    configure_logging(service="eval", level="warning")
     dataset = load(settings.path)
     if settings.conversations:
         dataset = _only(dataset, settings.conversations)
