@@ -317,7 +317,8 @@ class Orchestrator:
             hits = fuse_rrf(dense, lexical)
         else:
             hits = await self._dense_hits(tenant, query, node, command.top_k + SEARCH_OVERFETCH, command.show_expired)
-        hits = [hit for hit in hits if hit.score >= command.threshold]
+        # Only what can still make the cut is hydrated (fusion returns up to 2 x HYBRID_CANDIDATES hits).
+        hits = [hit for hit in hits if hit.score >= command.threshold][: command.top_k + SEARCH_OVERFETCH]
         records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in hits])}
         today = datetime.now(UTC).date()
         results = [

@@ -20,7 +20,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"- Server: {report['server']}; turns added with infer={str(report['infer']).lower()}"
         f" in {report['ingest_seconds']} s. Started {report['started_at']}.",
         "- any@k: at least one evidence turn in the top k; all@k: every evidence turn. Latency: one search over"
-        " REST, client side, one at a time.",
+        " REST, client side, one at a time, the configurations taking turns per question.",
     ]
     for key in ("notes",):
         if report.get(key):

@@ -69,9 +69,8 @@ async def evaluate(settings: EvalSettings) -> dict[str, Any]:
     async with _rest_client(settings) as client:
         rest = MemgridRest(client)
         ingest_seconds = await _ingest(rest, dataset, run_tag, settings)
-        results: dict[str, list[Outcome]] = {BASELINE: _bm25_outcomes(dataset)}
-        for name in settings.configurations:
-            results[name] = await _ask(rest, dataset, run_tag, CONFIGURATIONS[name], name, settings.progress)
+        results = {BASELINE: _bm25_outcomes(dataset)}
+        results |= await _ask(rest, dataset, run_tag, settings.configurations, settings.progress)
     report = {
         "name": settings.name,
         "started_at": started.isoformat(),
@@ -148,16 +147,21 @@ async def _ingest(rest: MemgridRest, dataset: Dataset, run_tag: str, settings: E
 
 
 async def _ask(
-    rest: MemgridRest, dataset: Dataset, run_tag: str, options: dict[str, Any], name: str, progress: bool
-) -> list[Outcome]:
-    """Questions one at a time, so the latencies are those of an idle server."""
+    rest: MemgridRest, dataset: Dataset, run_tag: str, names: tuple[str, ...], progress: bool
+) -> dict[str, list[Outcome]]:
+    """Each question under every configuration, one search at a time (latencies of an otherwise idle server),
+    the configurations taking turns to go first so that load drifting over the run hits them alike."""
     conversations = {c.id: c for c in dataset.conversations}
-    outcomes: list[Outcome] = []
-    for question in tqdm(dataset.questions, desc=name, unit="q", disable=not progress):
+    outcomes: dict[str, list[Outcome]] = {name: [] for name in names}
+    for index, question in enumerate(tqdm(dataset.questions, desc="search", unit="q", disable=not progress)):
         conversation = conversations[question.conversation_id]
         _, run_id = scope_ids(run_tag, conversation, conversation.speakers[0])
-        hits, elapsed = await rest.search(question.question, run_id=run_id, top_k=max(KS), options=options)
-        outcomes.append(Outcome(question.category, question.evidence, dia_ids(hits), elapsed))
+        shift = index % len(names) if names else 0
+        for name in names[shift:] + names[:shift]:
+            hits, elapsed = await rest.search(
+                question.question, run_id=run_id, top_k=max(KS), options=CONFIGURATIONS[name]
+            )
+            outcomes[name].append(Outcome(question.category, question.evidence, dia_ids(hits), elapsed))
     return outcomes
 
 
