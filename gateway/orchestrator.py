@@ -310,9 +310,10 @@ class Orchestrator:
         )
         query = without_entity_names(command.query, command.filter)
         if command.keyword_search:
+            wide = max(HYBRID_CANDIDATES, command.top_k)
             dense, lexical = await asyncio.gather(
-                self._dense_hits(tenant, query, node, HYBRID_CANDIDATES + SEARCH_OVERFETCH, command.show_expired),
-                self._metadata.search_text(tenant, query, node, HYBRID_CANDIDATES, command.show_expired),
+                self._dense_hits(tenant, query, node, wide + SEARCH_OVERFETCH, command.show_expired),
+                self._metadata.search_text(tenant, query, node, wide, command.show_expired),
             )
             hits = fuse_rrf(dense, lexical)
         else:

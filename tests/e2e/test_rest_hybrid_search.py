@@ -88,3 +88,13 @@ async def test_lexical_side_keeps_scope_and_tenant(client: httpx.AsyncClient, ot
     assert [r["memory"] for r in results] == ["Secret word is zanzibarquux"]
     theirs = await _search(other_tenant, "zanzibarquux", {"user_id": mine}, keyword_search=True)
     assert [r["memory"] for r in theirs] == ["Other tenant also says zanzibarquux"]
+
+
+async def test_hybrid_returns_as_many_as_dense_beyond_the_candidate_pool(client: httpx.AsyncClient) -> None:
+    user = f"hybrid-{uuid.uuid4().hex[:8]}"
+    messages = [{"role": "user", "content": f"Note number {n} about the garden"} for n in range(130)]
+    response = await client.post("/v3/memories/add/", json={"messages": messages, "user_id": user, "infer": False})
+    assert response.status_code == 200, response.text
+    for keyword_search in (False, True):
+        results = await _search(client, "garden", {"user_id": user}, keyword_search=keyword_search, top_k=130)
+        assert len(results) == 130
