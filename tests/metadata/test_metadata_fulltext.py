@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import grpc
+from pathlib import Path
 
+import grpc
+import sqlalchemy as sa
+
+from libs.domain import Tenant
 from libs.rpc.client import call
 from memgrid.common.v1 import common_pb2
 from memgrid.metadata.v1 import metadata_service_pb2 as pb
+from services.metadata.database import create_engine, run_migrations
+from services.metadata.store import SqlMetadataStore
 
 from .helpers import expect_error, filter_of, new_memory
 
@@ -90,3 +96,23 @@ async def test_query_syntax_is_never_interpreted(stub, tenant):
     for query in ('"unbalanced', "NEAR(", "a* OR", "gates)", "col:radio", "-radio ^"):
         hits = await _search(stub, tenant, query)
         assert [h.memory_id for h in hits] in ([], [memory_id]), query
+
+
+async def test_migration_indexes_memories_stored_before_it(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await run_migrations(engine, "0002")
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO memories (id, org_id, project_id, user_id, text, hash, categories, immutable,"
+                    " created_at, updated_at) VALUES ('m-old', 'o', 'p', 'u', 'Collects vintage typewriters',"
+                    " 'h', '[]', 0, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                )
+            )
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine)
+        hits = await store.search_text(Tenant("o", "p"), "typewriter", None, 5)
+        assert [memory_id for memory_id, _ in hits] == ["m-old"] and hits[0][1] > 0
+    finally:
+        await engine.dispose()
