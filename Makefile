@@ -59,10 +59,16 @@ bench-quick: $(STAMP) ## Quick benchmark run (~45 s)
 bench-add-infer: $(STAMP) ## add(infer=true) vs a 200 ms scripted LLM, beside the mem0 OSS library (own venv)
 	$(PY) -m bench add-infer --name add-infer-200ms --runs 20 --mem0-baseline $(ARGS)
 
+# LOCOMO-format file of `make eval` (licence CC BY-NC 4.0: kept outside this repository).
+LOCOMO ?= ../shared/data/locomo/locomo-dev.json
+
+eval: $(STAMP) ## Retrieval quality on LOCOMO: BM25, dense and hybrid search (LOCOMO=path NAME=... ARGS=...)
+	$(PY) -m cli eval locomo $(LOCOMO) $(if $(NAME),--name $(NAME)) $(ARGS)
+
 lint: $(STAMP) ## Lint with ruff
 	$(VENV)/bin/ruff check .
 
 clean: ## Remove the venvs and local data
 	rm -rf $(VENV) $(SDK_VENV) .venv-mem0 .npm-compat .memgrid .pytest_cache
 
-.PHONY: help install run test proto proto-check fuzz bench bench-quick bench-add-infer lint clean
+.PHONY: help install run test proto proto-check fuzz bench bench-quick bench-add-infer eval lint clean

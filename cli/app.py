@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cli.eval import app as eval_app
 from cli.keys import KeyRow, create_key, list_keys, revoke_key
 from cli.supervisor import run_stack
 from gateway.settings import GatewaySettings
@@ -32,6 +33,7 @@ class Role(enum.StrEnum):
 
 keys_app = typer.Typer(help="API keys (the stack must be running: memgrid up).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(eval_app, name="eval")
 
 
 def _print_keys(rows: list[KeyRow]) -> None:

@@ -142,6 +142,20 @@ class MetadataClient:
         response = await call(self._stub.FindMemoryIds(request, timeout=timeout_within(self._timeout)))
         return list(response.memory_ids)
 
+    async def search_text(
+        self, tenant: domain.Tenant, query: str, node: FilterNode | None, limit: int, show_expired: bool
+    ) -> list[VectorHit]:
+        """Full-text hits (relevance > 0, best first) among the memories matching `node`."""
+        request = md_pb2.SearchTextRequest(
+            tenant=tenant_to_proto(tenant),
+            query=query,
+            filter=filter_to_proto(node),
+            limit=limit,
+            show_expired=show_expired,
+        )
+        response = await call(self._stub.SearchText(request, timeout=self._timeout))
+        return [VectorHit(memory_id=hit.memory_id, score=hit.score) for hit in response.hits]
+
     async def update_memories(
         self, tenant: domain.Tenant, patches: Sequence[MemoryPatch], messages: Sequence[domain.Message] = ()
     ) -> list[tuple[domain.Memory, str]]:

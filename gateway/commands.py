@@ -12,6 +12,9 @@ from libs.filters import FilterNode
 DEFAULT_TOP_K = 10
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_THRESHOLD = 0.1
+# Whether a search that does not say (`keyword_search` absent) is hybrid; chosen by measurement (README,
+# "Retrieval quality").
+DEFAULT_KEYWORD_SEARCH = True
 
 
 @dataclass(slots=True)
@@ -43,6 +46,8 @@ class SearchCommand:
     threshold: float = DEFAULT_THRESHOLD
     categories: list[str] = field(default_factory=list)
     show_expired: bool = False
+    # Hybrid search: full-text matches fused with the dense ones (gateway/ranking.py).
+    keyword_search: bool = DEFAULT_KEYWORD_SEARCH
     # v3 and gRPC searches must name an entity; v1/v2 may search the whole project (the Mem0 guide does).
     require_entity: bool = True
 

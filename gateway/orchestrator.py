@@ -26,9 +26,10 @@ from gateway.commands import (
 from gateway.idempotency import ADD_OUTCOME, COUNT, IdempotentRunner
 from gateway.limits import InputLimits
 from gateway.query import without_entity_names
+from gateway.ranking import HYBRID_CANDIDATES, fuse_rrf
 from gateway.vector_sync import acknowledge, vector_record
 from libs import domain
-from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory
+from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorHit
 from libs.errors import AlreadyExists, InvalidArgument, MemgridError, NotFound
 from libs.filters import (
     SCOPE_FILTER_FIELDS,
@@ -404,14 +405,18 @@ class Orchestrator:
             command.filter,
             Condition("categories", Op.IN, tuple(command.categories)) if command.categories else None,
         )
-        fetch = min(command.top_k + SEARCH_OVERFETCH, domain.MAX_VECTOR_HITS)
         query = without_entity_names(command.query, command.filter)
-        if runs_in_vector_store(node, VECTOR_FILTER_OPS):
-            hits = (await self._vectors.search(tenant, [query], node, fetch))[0]
+        if command.keyword_search:
+            wide = max(HYBRID_CANDIDATES, command.top_k)
+            dense, lexical = await asyncio.gather(
+                self._dense_hits(tenant, query, node, _vector_fetch(wide), command.show_expired),
+                self._metadata.search_text(tenant, query, node, wide, command.show_expired),
+            )
+            hits = fuse_rrf(dense, lexical)
         else:
-            candidate_ids = await self._metadata.find_memory_ids(tenant, node, command.show_expired)
-            hits = (await self._vectors.search(tenant, [query], None, fetch, candidate_ids))[0]
-        hits = [hit for hit in hits if hit.score >= command.threshold]
+            hits = await self._dense_hits(tenant, query, node, _vector_fetch(command.top_k), command.show_expired)
+        # Only what can still make the cut is hydrated (fusion returns up to 2 x HYBRID_CANDIDATES hits).
+        hits = [hit for hit in hits if hit.score >= command.threshold][: command.top_k + SEARCH_OVERFETCH]
         records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in hits])}
         today = datetime.now(UTC).date()
         results = [
@@ -420,6 +425,14 @@ class Orchestrator:
             if hit.memory_id in records and (command.show_expired or not _is_expired(records[hit.memory_id], today))
         ]
         return results[: command.top_k]
+
+    async def _dense_hits(
+        self, tenant: domain.Tenant, query: str, node: FilterNode | None, fetch: int, show_expired: bool
+    ) -> list[VectorHit]:
+        if runs_in_vector_store(node, VECTOR_FILTER_OPS):
+            return (await self._vectors.search(tenant, [query], node, fetch))[0]
+        candidate_ids = await self._metadata.find_memory_ids(tenant, node, show_expired)
+        return (await self._vectors.search(tenant, [query], None, fetch, candidate_ids))[0]
 
     async def list_memories(self, tenant: domain.Tenant, command: ListCommand) -> MemoryPage:
         self._limits.page(command.page, command.page_size)
@@ -594,6 +607,11 @@ class Orchestrator:
     ) -> tuple[list[domain.Event], int]:
         self._limits.page(page, page_size)
         return await self._metadata.list_events(tenant, status, page, page_size)
+
+
+def _vector_fetch(wanted: int) -> int:
+    """Hits to ask the vector store for: `wanted` plus the over-fetch, within what it serves per query."""
+    return min(wanted + SEARCH_OVERFETCH, domain.MAX_VECTOR_HITS)
 
 
 async def _nothing() -> list[domain.Memory]:

@@ -9,6 +9,7 @@ import grpc
 
 from gateway.auth import Authenticator, writer_tenant
 from gateway.commands import (
+    DEFAULT_KEYWORD_SEARCH,
     DEFAULT_PAGE_SIZE,
     DEFAULT_THRESHOLD,
     DEFAULT_TOP_K,
@@ -134,6 +135,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
             threshold=threshold,
             categories=list(request.categories),
             show_expired=request.show_expired,
+            keyword_search=request.keyword_search if request.HasField("keyword_search") else DEFAULT_KEYWORD_SEARCH,
         )
         hits = await self._orchestrator.search(tenant, command)
         return pb2.SearchMemoriesResponse(

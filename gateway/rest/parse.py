@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.commands import (
+    DEFAULT_KEYWORD_SEARCH,
     DEFAULT_PAGE_SIZE,
     DEFAULT_THRESHOLD,
     DEFAULT_TOP_K,
@@ -119,6 +120,7 @@ def search_command(body: SearchBody, *, allow_top_level_ids: bool, max_filter_de
         threshold=threshold,
         categories=list(body.categories or []),
         show_expired=body.show_expired,
+        keyword_search=DEFAULT_KEYWORD_SEARCH if body.keyword_search is None else body.keyword_search,
         require_entity=not allow_top_level_ids,
     )
 

@@ -89,7 +89,7 @@ class SearchBody(ScopeIds):
     categories: list[str] | None = None
     metadata: dict[str, Any] | None = None
     rerank: bool = False
-    keyword_search: bool = False
+    keyword_search: bool | None = Field(None, description="Fuse full-text matches in (hybrid); absent: the default")
     fields: list[str] | None = None
     show_expired: bool = False
     output_format: str | None = None

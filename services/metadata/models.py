@@ -41,6 +41,15 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Schema objects only migrations know: the full-text index of memory texts (migration 0005; an FTS5 table with
+# its shadow tables and key table on SQLite, an expression index on PostgreSQL). Schema comparison skips them.
+MIGRATION_ONLY_PREFIXES = ("memory_fts", "ix_memories_text_fts")
+
+
+def include_in_schema_comparison(_object: Any, name: str | None, _type: str, _reflected: bool, _other: Any) -> bool:
+    return not (name or "").startswith(MIGRATION_ONLY_PREFIXES)
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(
         naming_convention={

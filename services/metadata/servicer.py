@@ -62,6 +62,13 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
         ids = await self._store.find_memory_ids(tenant, _filter(request), show_expired=request.show_expired)
         return pb.FindMemoryIdsResponse(memory_ids=ids)
 
+    async def SearchText(self, request: pb.SearchTextRequest, context: Context) -> pb.SearchTextResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        hits = await self._store.search_text(
+            tenant, request.query, _filter(request), request.limit, show_expired=request.show_expired
+        )
+        return pb.SearchTextResponse(hits=[pb.TextHit(memory_id=memory_id, score=score) for memory_id, score in hits])
+
     async def UpdateMemories(self, request: pb.UpdateMemoriesRequest, context: Context) -> pb.UpdateMemoriesResponse:
         tenant = mappers.tenant_from_proto(request.tenant)
         patches = [patch_from_proto(item, index) for index, item in enumerate(request.patches)]

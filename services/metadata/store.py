@@ -52,7 +52,7 @@ from libs.domain import (
 )
 from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from libs.filters.ast import FilterNode
-from services.metadata import idempotency, vector_outbox
+from services.metadata import fulltext, idempotency, vector_outbox
 from services.metadata.models import (
     EMAIL_LENGTH,
     EVENT_TYPE_LENGTH,
@@ -75,6 +75,8 @@ log = structlog.get_logger()
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 ID_CHUNK = 500
+# Most hits one full-text search returns.
+MAX_TEXT_HITS = 1000
 API_KEY_PREFIX = "mg_"
 API_KEY_DISPLAY_CHARS = 8
 SCOPE_REQUIRED = "scope: at least one of user_id, agent_id, app_id, run_id is required"
@@ -556,6 +558,21 @@ class SqlMetadataStore:
                 sa.select(MemoryRow.id).where(where).order_by(MemoryRow.created_at.desc(), MemoryRow.id.desc())
             )
             return list(ids)
+
+    async def search_text(
+        self, tenant: Tenant, query: str, node: FilterNode | None, limit: int, *, show_expired: bool = False
+    ) -> list[tuple[str, float]]:
+        """(memory id, relevance > 0) of the memories matching the filter that share a content word with the
+        query, best first (see fulltext.py)."""
+        if not 1 <= limit <= MAX_TEXT_HITS:
+            raise InvalidArgument(f"limit: must be between 1 and {MAX_TEXT_HITS}, got {limit}", field="limit")
+        terms = fulltext.query_terms(query)
+        if not terms:
+            return []
+        where = self._memory_where(tenant, node, show_expired=show_expired)
+        async with self._read() as session:
+            rows = await session.execute(fulltext.ranked_ids(self._dialect, terms, where, limit))
+            return [(memory_id, float(relevance)) for memory_id, relevance in rows]
 
     async def update_memories(
         self, tenant: Tenant, patches: Sequence[MemoryPatch], messages: Sequence[Message] = ()

@@ -108,3 +108,34 @@ async def test_grpc_errors_carry_codes(stack: Stack, channel: grpc.aio.Channel) 
     with pytest.raises(grpc.aio.AioRpcError) as no_messages:
         await stub.AddMemories(pb2.AddMemoriesRequest(scope=common_pb2.Scope(user_id="u")), metadata=_auth(stack.key_a))
     assert no_messages.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "messages" in no_messages.value.details()
+
+
+async def test_search_is_hybrid_unless_keyword_search_is_false(stack: Stack, channel: grpc.aio.Channel) -> None:
+    stub = pb2_grpc.MemoryServiceStub(channel)
+    user, auth = f"grpc-hybrid-{uuid.uuid4().hex[:8]}", _auth(stack.key_a)
+    texts = [
+        "Loves tangerines and oranges, eats citrus every morning",
+        "The wifi password at the cabin is tangerine42",
+        "Grows lemons and limes in the garden",
+        "Drinks fresh orange juice with breakfast",
+        "Went to a citrus festival in Valencia",
+    ]
+    for text in texts:
+        await stub.AddMemories(
+            pb2.AddMemoriesRequest(
+                messages=[common_pb2.Message(role=common_pb2.ROLE_USER, content=text)],
+                scope=common_pb2.Scope(user_id=user),
+                infer=False,
+            ),
+            metadata=auth,
+        )
+
+    async def top(**options: bool) -> str:
+        request = pb2.SearchMemoriesRequest(query="tangerine42", filter=_user_filter(user), top_k=1, **options)
+        response = await stub.SearchMemories(request, metadata=auth)
+        assert all(0.0 <= hit.score <= 1.0 for hit in response.results)
+        return response.results[0].memory.memory
+
+    assert await top() == texts[1]
+    assert await top(keyword_search=True) == texts[1]
+    assert await top(keyword_search=False) != texts[1]  # dense only: the embedding lands on the fruit

@@ -17,7 +17,7 @@ from memgrid.common.v1 import common_pb2
 from memgrid.metadata.v1 import metadata_service_pb2 as pb
 from memgrid.metadata.v1 import metadata_service_pb2_grpc
 from services.metadata.database import alembic_config, create_engine, run_migrations
-from services.metadata.models import Base
+from services.metadata.models import Base, include_in_schema_comparison
 from services.metadata.server import start_service
 from services.metadata.settings import DATABASE_FILE, MetadataSettings, parse_bootstrap_keys
 
@@ -92,7 +92,8 @@ async def test_migrations_build_exactly_the_models_and_downgrade_to_nothing(data
         await run_migrations(engine)  # a second upgrade is a no-op
 
         def differences(connection: sa.Connection) -> list:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            options = {"compare_type": True, "include_object": include_in_schema_comparison}
+            context = MigrationContext.configure(connection, opts=options)
             return compare_metadata(context, Base.metadata)
 
         async with engine.connect() as connection:

@@ -71,6 +71,7 @@ async def test_requests_without_a_tenant_are_refused(stub):
         stub.GetMemories(pb.GetMemoriesRequest(memory_ids=["x"])),
         stub.ListMemories(pb.ListMemoriesRequest()),
         stub.FindMemoryIds(pb.FindMemoryIdsRequest()),
+        stub.SearchText(pb.SearchTextRequest(query="x", limit=5)),
         stub.UpdateMemories(pb.UpdateMemoriesRequest()),
         stub.DeleteMemories(pb.DeleteMemoriesRequest(all=True)),
         stub.ListHistory(pb.ListHistoryRequest(memory_id="x")),

@@ -117,6 +117,34 @@ class FindMemoryIdsResponse(_message.Message):
     memory_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, memory_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class SearchTextRequest(_message.Message):
+    __slots__ = ("tenant", "query", "filter", "limit", "show_expired")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SHOW_EXPIRED_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    query: str
+    filter: _common_pb2.Filter
+    limit: int
+    show_expired: bool
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., query: _Optional[str] = ..., filter: _Optional[_Union[_common_pb2.Filter, _Mapping]] = ..., limit: _Optional[int] = ..., show_expired: _Optional[bool] = ...) -> None: ...
+
+class TextHit(_message.Message):
+    __slots__ = ("memory_id", "score")
+    MEMORY_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    memory_id: str
+    score: float
+    def __init__(self, memory_id: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+
+class SearchTextResponse(_message.Message):
+    __slots__ = ("hits",)
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    hits: _containers.RepeatedCompositeFieldContainer[TextHit]
+    def __init__(self, hits: _Optional[_Iterable[_Union[TextHit, _Mapping]]] = ...) -> None: ...
+
 class MemoryPatch(_message.Message):
     __slots__ = ("memory_id", "text", "metadata", "expiration_date", "clear_expiration_date", "respect_immutable", "created_at")
     MEMORY_ID_FIELD_NUMBER: _ClassVar[int]

@@ -60,6 +60,11 @@ class MetadataServiceStub:
                 request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FindMemoryIdsRequest.SerializeToString,
                 response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FindMemoryIdsResponse.FromString,
                 _registered_method=True)
+        self.SearchText = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/SearchText',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.SearchTextRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.SearchTextResponse.FromString,
+                _registered_method=True)
         self.UpdateMemories = channel.unary_unary(
                 '/memgrid.metadata.v1.MetadataService/UpdateMemories',
                 request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateMemoriesRequest.SerializeToString,
@@ -214,6 +219,13 @@ class MetadataServiceServicer:
 
     def FindMemoryIds(self, request, context):
         """Returns the ids of every memory matching a filter (for search pre-filtering).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchText(self, request, context):
+        """Ranks the memories matching a filter by full-text relevance to a query (the lexical side of hybrid search).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -410,6 +422,11 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.FindMemoryIds,
                     request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FindMemoryIdsRequest.FromString,
                     response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FindMemoryIdsResponse.SerializeToString,
+            ),
+            'SearchText': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchText,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.SearchTextRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.SearchTextResponse.SerializeToString,
             ),
             'UpdateMemories': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateMemories,
@@ -646,6 +663,33 @@ class MetadataService:
             '/memgrid.metadata.v1.MetadataService/FindMemoryIds',
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FindMemoryIdsRequest.SerializeToString,
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FindMemoryIdsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchText(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/SearchText',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.SearchTextRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.SearchTextResponse.FromString,
             options,
             channel_credentials,
             insecure,

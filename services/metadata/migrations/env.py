@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from services.metadata.models import Base
+from services.metadata.models import Base, include_in_schema_comparison
 
 
 def run_migrations_online() -> None:
@@ -16,6 +16,7 @@ def run_migrations_online() -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_in_schema_comparison,
     )
     with context.begin_transaction():
         context.run_migrations()

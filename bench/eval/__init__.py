@@ -1,0 +1,1 @@
+"""LOCOMO retrieval evaluation: `memgrid eval locomo PATH` / `make eval` (see README, "Retrieval quality")."""

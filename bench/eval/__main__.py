@@ -1,0 +1,7 @@
+"""`python -m bench.eval PATH [options]`: the same as `memgrid eval locomo PATH`."""
+
+from __future__ import annotations
+
+from cli.eval import app
+
+app()

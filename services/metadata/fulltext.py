@@ -1,0 +1,75 @@
+"""Full-text ranking of memory texts: the lexical half of hybrid search, on the SQL side.
+
+SQLite: an FTS5 index (`memory_fts`, Porter-stemmed) ranked by its BM25; PostgreSQL: a GIN index on
+`to_tsvector('english', text)` ranked by ts_rank. Both are created and kept in sync by migration 0003 (SQLite
+triggers; PostgreSQL indexes the expression itself), so every write path keeps them current. The statement
+composes with the same where-clause as every other memory query, so tenancy, entity and metadata filters
+and expiry apply to the lexical side exactly as to listing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from services.metadata.models import MemoryRow
+
+FTS_TABLE = "memory_fts"
+FTS_KEYS_TABLE = "memory_fts_keys"
+PG_TEXT_CONFIG = "english"
+MAX_QUERY_TERMS = 32
+
+_WORD = re.compile(r"\w+")
+# Words that say nothing about which memory is meant; matching on them only adds noise and work.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
+    off on once only or other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up very was we were what
+    when where which while who whom why will with would you your yours yourself yourselves s t d ll m re ve""".split()
+)
+
+
+def query_terms(query: str) -> list[str]:
+    """The distinct, lower-cased content words of a query, in order (at most MAX_QUERY_TERMS)."""
+    terms = dict.fromkeys(word for word in _WORD.findall(query.lower()) if word not in STOPWORDS)
+    return list(terms)[:MAX_QUERY_TERMS]
+
+
+def ranked_ids(dialect: str, terms: list[str], where: sa.ColumnElement[bool], limit: int) -> sa.Select:
+    """(memory id, relevance > 0) of the memories matching any term and `where`, best first."""
+    if dialect == "postgresql":
+        return _postgresql(terms, where, limit)
+    return _sqlite(terms, where, limit)
+
+
+def _sqlite(terms: list[str], where: sa.ColumnElement[bool], limit: int) -> sa.Select:
+    fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
+    keys = sa.table(FTS_KEYS_TABLE, sa.column("seq", sa.Integer), sa.column("memory_id", sa.String))
+    match = " OR ".join(f'"{term}"' for term in terms)  # \w+ words, quoted: never FTS5 query syntax
+    # bm25() is negative, more negative is better.
+    relevance = (-sa.func.bm25(sa.literal_column(FTS_TABLE))).label("relevance")
+    return (
+        sa.select(MemoryRow.id, relevance)
+        .select_from(
+            fts.join(keys, keys.c.seq == fts.c.rowid).join(MemoryRow.__table__, MemoryRow.id == keys.c.memory_id)
+        )
+        .where(sa.literal_column(FTS_TABLE).op("MATCH")(match), where)
+        .order_by(relevance.desc(), MemoryRow.id)
+        .limit(limit)
+    )
+
+
+def _postgresql(terms: list[str], where: sa.ColumnElement[bool], limit: int) -> sa.Select:
+    config = sa.literal_column(f"'{PG_TEXT_CONFIG}'::regconfig")  # a literal, so the expression index applies
+    document = sa.func.to_tsvector(config, MemoryRow.text)
+    query = sa.func.to_tsquery(config, " | ".join(terms))
+    relevance = sa.func.ts_rank(document, query).label("relevance")
+    return (
+        sa.select(MemoryRow.id, relevance)
+        .where(document.op("@@")(query), where)
+        .order_by(relevance.desc(), MemoryRow.id)
+        .limit(limit)
+    )

@@ -1,0 +1,118 @@
+"""SearchText: the full-text index follows every write, ranks by relevance, and obeys tenant and filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import sqlalchemy as sa
+
+from libs.domain import Tenant
+from libs.rpc.client import call
+from memgrid.common.v1 import common_pb2
+from memgrid.metadata.v1 import metadata_service_pb2 as pb
+from services.metadata.database import create_engine, run_migrations
+from services.metadata.store import SqlMetadataStore
+
+from .helpers import expect_error, filter_of, new_memory
+
+
+async def _create(stub, tenant, *memories: pb.NewMemory) -> list[str]:
+    created = await call(stub.CreateMemories(pb.CreateMemoriesRequest(tenant=tenant, memories=list(memories))))
+    return [memory.id for memory in created.memories]
+
+
+async def _search(stub, tenant, query: str, raw_filter: dict | None = None, limit: int = 10) -> list[pb.TextHit]:
+    request = pb.SearchTextRequest(tenant=tenant, query=query, limit=limit)
+    if raw_filter is not None:
+        request.filter.CopyFrom(filter_of(raw_filter))
+    return list((await call(stub.SearchText(request))).hits)
+
+
+async def test_finds_stemmed_words_and_ranks_the_better_match_first(stub, tenant):
+    rare, common = await _create(
+        stub,
+        tenant,
+        new_memory("Adopted two rescue greyhounds from the shelter", user_id="u"),
+        new_memory("Went hiking with friends in the hills", user_id="u"),
+    )
+    await _create(stub, tenant, new_memory("Painted a sunrise over the lake", user_id="u"))
+    hits = await _search(stub, tenant, "Which greyhound did she adopt when hiking?")
+    assert [hit.memory_id for hit in hits] == [rare, common]  # both words of `rare` match (stemmed), one of `common`
+    assert hits[0].score > hits[1].score > 0
+    # Stopwords alone match nothing.
+    assert await _search(stub, tenant, "what did the of") == []
+
+
+async def test_index_follows_updates_and_deletes(stub, tenant):
+    (memory_id,) = await _create(stub, tenant, new_memory("Keeps a pet quokka named Bo", user_id="u"))
+    assert [h.memory_id for h in await _search(stub, tenant, "quokka")] == [memory_id]
+    patch = pb.MemoryPatch(memory_id=memory_id, text="Keeps a pet wombat named Bo")
+    await call(stub.UpdateMemories(pb.UpdateMemoriesRequest(tenant=tenant, patches=[patch])))
+    assert await _search(stub, tenant, "quokka") == []
+    assert [h.memory_id for h in await _search(stub, tenant, "wombat")] == [memory_id]
+    await call(stub.DeleteMemories(pb.DeleteMemoriesRequest(tenant=tenant, memory_ids=[memory_id])))
+    assert await _search(stub, tenant, "wombat") == []
+    assert await _search(stub, tenant, "Bo") == []
+
+
+async def test_respects_tenant_and_filters(stub, tenant, other_tenant):
+    mine_x, mine_y = await _create(
+        stub,
+        tenant,
+        new_memory("Allergic to hazelnuts", user_id="x", metadata={"kind": "health"}),
+        new_memory("Sells hazelnuts at the market", user_id="y", metadata={"kind": "work"}),
+    )
+    (theirs,) = await _create(stub, other_tenant, new_memory("Hazelnuts everywhere", user_id="x"))
+    sibling = common_pb2.Tenant(org_id=tenant.org_id, project_id="sibling")
+    assert {h.memory_id for h in await _search(stub, tenant, "hazelnuts")} == {mine_x, mine_y}
+    assert [h.memory_id for h in await _search(stub, other_tenant, "hazelnuts")] == [theirs]
+    assert await _search(stub, sibling, "hazelnuts") == []
+    assert [h.memory_id for h in await _search(stub, tenant, "hazelnuts", {"user_id": "y"})] == [mine_y]
+    assert [h.memory_id for h in await _search(stub, tenant, "hazelnuts", {"metadata": {"kind": "health"}})] == [mine_x]
+    assert len(await _search(stub, tenant, "hazelnuts", limit=1)) == 1
+
+
+async def test_expired_memories_only_on_request(stub, tenant):
+    (memory_id,) = await _create(
+        stub, tenant, new_memory("Old coupon for kumquats", user_id="u", expiration_date="2000-01-01")
+    )
+    assert await _search(stub, tenant, "kumquats") == []
+    request = pb.SearchTextRequest(tenant=tenant, query="kumquats", limit=5, show_expired=True)
+    assert [h.memory_id for h in (await call(stub.SearchText(request))).hits] == [memory_id]
+
+
+async def test_limit_is_checked(stub, tenant):
+    for limit in (0, 1001):
+        await expect_error(
+            stub.SearchText(pb.SearchTextRequest(tenant=tenant, query="x", limit=limit)),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "limit",
+        )
+
+
+async def test_query_syntax_is_never_interpreted(stub, tenant):
+    (memory_id,) = await _create(stub, tenant, new_memory("Likes NEAR-field radio and AND gates", user_id="u"))
+    for query in ('"unbalanced', "NEAR(", "a* OR", "gates)", "col:radio", "-radio ^"):
+        hits = await _search(stub, tenant, query)
+        assert [h.memory_id for h in hits] in ([], [memory_id]), query
+
+
+async def test_migration_indexes_memories_stored_before_it(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await run_migrations(engine, "0002")
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO memories (id, org_id, project_id, user_id, text, hash, categories, immutable,"
+                    " created_at, updated_at) VALUES ('m-old', 'o', 'p', 'u', 'Collects vintage typewriters',"
+                    " 'h', '[]', 0, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                )
+            )
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine)
+        hits = await store.search_text(Tenant("o", "p"), "typewriter", None, 5)
+        assert [memory_id for memory_id, _ in hits] == ["m-old"] and hits[0][1] > 0
+    finally:
+        await engine.dispose()
