@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import model_validator
+
 from gateway.limits import InputLimits
 from libs.config import (
     DEFAULT_EXTRACTION_PORT,
@@ -28,7 +30,8 @@ class GatewaySettings(BaseServiceSettings):
     # Budget of one REST request (gRPC callers set their own deadline); every downstream call is capped by
     # what is left of it.
     request_timeout_seconds: float = 120.0
-    # An idempotency key claimed by a request that never finished can be taken over after this long.
+    # An idempotency key claimed by a request that never finished can be taken over after this long; longer
+    # than request_timeout_seconds, so a request that is still running is never taken over.
     idempotency_lease_seconds: float = 150.0
     # The vector-sync reconciler: a pass every interval, for outbox entries at least min_age old (a pass for
     # entries of any age runs when the gateway starts).
@@ -36,3 +39,13 @@ class GatewaySettings(BaseServiceSettings):
     vector_sync_min_age_seconds: float = 30.0
     # Input limits of the public API (MEMGRID_LIMITS__MAX_TOP_K=..., see gateway/limits.py).
     limits: InputLimits = InputLimits()
+
+    @model_validator(mode="after")
+    def _lease_outlives_requests(self) -> GatewaySettings:
+        if self.idempotency_lease_seconds <= self.request_timeout_seconds:
+            raise ValueError(
+                "idempotency_lease_seconds must be longer than request_timeout_seconds "
+                f"({self.idempotency_lease_seconds} <= {self.request_timeout_seconds}): a running request's "
+                "idempotency key would be taken over"
+            )
+        return self

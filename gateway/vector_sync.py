@@ -90,12 +90,18 @@ class VectorSyncReconciler:
         gone = [memory_id for memory_id in ids if memory_id not in present]
         if present:
             await self._vectors.upsert(tenant, [vector_record(memory) for memory in present.values()])
-            # A memory deleted while we wrote its vector must not keep it.
-            still = {m.id for m in await self._metadata.get_memories(tenant, list(present))}
-            gone += [memory_id for memory_id in present if memory_id not in still]
         if gone:
             await self._vectors.delete(tenant, gone)
-        return len(present), len(gone)
+        # The records are the truth: a memory deleted while we wrote its vector must lose it again, and one
+        # written again meanwhile (a retried idempotent add reuses its ids) must get its vector back.
+        now = {m.id: m for m in await self._metadata.get_memories(tenant, ids)}
+        vanished = [memory_id for memory_id in present if memory_id not in now]
+        revived = [now[memory_id] for memory_id in gone if memory_id in now]
+        if vanished:
+            await self._vectors.delete(tenant, vanished)
+        if revived:
+            await self._vectors.upsert(tenant, [vector_record(memory) for memory in revived])
+        return len(present) + len(revived), len(gone) + len(vanished)
 
     async def run_forever(self, *, interval_seconds: float, min_age_seconds: float) -> None:
         """A pass for what a crash left (any age), then one every `interval_seconds` for entries that are old

@@ -19,6 +19,8 @@ from libs.errors import InvalidArgument
 from services.metadata.models import IdempotencyKeyRow
 
 DEFAULT_RETENTION = timedelta(hours=24)
+MAX_RETENTION = timedelta(days=365)
+MAX_LEASE = timedelta(days=1)
 # The claim time of a released key: older than any lease.
 RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_KEY_LENGTH = 255

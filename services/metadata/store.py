@@ -1087,8 +1087,16 @@ class SqlMetadataStore:
     ) -> IdempotencyClaim:
         if not fingerprint:
             raise InvalidArgument("fingerprint: must not be empty", field="fingerprint")
-        if lease_seconds <= 0:
-            raise InvalidArgument("lease_seconds: must be positive", field="lease_seconds")
+        if not 0 < lease_seconds <= idempotency.MAX_LEASE.total_seconds():
+            raise InvalidArgument(
+                f"lease_seconds: must be positive and at most {idempotency.MAX_LEASE.total_seconds():.0f}",
+                field="lease_seconds",
+            )
+        if not 0 <= retention_seconds <= idempotency.MAX_RETENTION.total_seconds():
+            raise InvalidArgument(
+                f"retention_seconds: must be between 0 and {idempotency.MAX_RETENTION.total_seconds():.0f}",
+                field="retention_seconds",
+            )
         retention = timedelta(seconds=retention_seconds) if retention_seconds > 0 else idempotency.DEFAULT_RETENTION
         for attempt in range(2):
             try:

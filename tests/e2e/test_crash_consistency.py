@@ -38,11 +38,13 @@ async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
         free_ports(),
         logs,
         api_keys=f"{API_KEY}=acme/crash",
-        # Fast recovery for the test: reconcile every second, take over a dead request's key after 3 s.
+        # Fast recovery for the test: reconcile every second, take over a dead request's key after 5 s (requests
+        # give up after 4 s, so a live one is never taken over).
         extra_env={
             "MEMGRID_VECTOR_SYNC_INTERVAL_SECONDS": "1",
             "MEMGRID_VECTOR_SYNC_MIN_AGE_SECONDS": "2",
-            "MEMGRID_IDEMPOTENCY_LEASE_SECONDS": "3",
+            "MEMGRID_REQUEST_TIMEOUT_SECONDS": "4",
+            "MEMGRID_IDEMPOTENCY_LEASE_SECONDS": "5",
             "MEMGRID_RPC_TIMEOUT_SECONDS": "5",
         },
     )

@@ -145,6 +145,13 @@ async def test_idempotency_requests_are_validated(stub, tenant) -> None:
     await expect_error(
         stub.BeginIdempotentRequest(_begin(common_pb2.Tenant(), "k")), grpc.StatusCode.INVALID_ARGUMENT, "tenant"
     )
+    # Found by the gRPC fuzzer: a lease or retention beyond any date was an INTERNAL error.
+    await expect_error(
+        stub.BeginIdempotentRequest(_begin(tenant, "k", lease=3.7e16)), grpc.StatusCode.INVALID_ARGUMENT, "lease"
+    )
+    request = _begin(tenant, "k")
+    request.retention_seconds = 3.7e16
+    await expect_error(stub.BeginIdempotentRequest(request), grpc.StatusCode.INVALID_ARGUMENT, "retention")
 
 
 async def test_skip_duplicates_stores_a_text_once_per_scope(stub, tenant) -> None:

@@ -93,6 +93,15 @@ async def find_memory_ids(world: World) -> str:
     return "victims' ids in a filter: none found"
 
 
+async def search_text(world: World) -> str:
+    """Full-text search for the victims' marker words finds nothing of theirs."""
+    for victim in world.victims:
+        request = md.SearchTextRequest(tenant=mine(world), query=f"{victim.project.marker} pizza", limit=1000)
+        hits = await expect(world, "metadata", "SearchText", request)
+        assert not {hit.memory_id for hit in hits.hits} & set(foreign(world))
+    return "victims' marker words: none found"
+
+
 async def update_memories(world: World) -> str:
     patches = [md.MemoryPatch(memory_id=memory_id, text="pwned") for memory_id in foreign(world)]
     request = md.UpdateMemoriesRequest(tenant=mine(world), patches=patches)
@@ -311,6 +320,7 @@ INTERNAL_MATRIX: dict[str, Case] = {
     "MetadataService.ListEvents": list_events,
     "MetadataService.CreateApiKey": create_api_key,
     "MetadataService.ListMembers": list_members,
+    "MetadataService.SearchText": search_text,
     "MetadataService.AckVectorSyncs": ack_vector_syncs,
     "MetadataService.BeginIdempotentRequest": begin_idempotent_request,
     "MetadataService.FinishIdempotentRequest": finish_idempotent_request,
