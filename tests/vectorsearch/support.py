@@ -26,6 +26,7 @@ class RunningVectorSearch:
     service: StartedService
     stub: pb_grpc.VectorSearchServiceStub
     data_dir: Path
+    settings: VectorSearchSettings
 
     async def upsert(self, tenant: common_pb2.Tenant, items: Iterable[pb.VectorItem]) -> int:
         request = pb.UpsertVectorsRequest(tenant=tenant, items=list(items))
@@ -53,6 +54,7 @@ def server_uri() -> str | None:
 
 
 on_lite_only = pytest.mark.skipif(server_uri() is not None, reason="exercises Milvus Lite itself")
+on_server_only = pytest.mark.skipif(server_uri() is None, reason=f"needs a Milvus server ({SERVER_URI_ENV})")
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ async def running(settings: VectorSearchSettings) -> AsyncIterator[RunningVector
     service = await start_service(settings)
     channel = open_channel(f"127.0.0.1:{service.port}")
     try:
-        yield RunningVectorSearch(service, pb_grpc.VectorSearchServiceStub(channel), Path(settings.data_dir))
+        stub = pb_grpc.VectorSearchServiceStub(channel)
+        yield RunningVectorSearch(service, stub, Path(settings.data_dir), settings)
     finally:
         await channel.close()
         await service.stop(grace=1)
