@@ -67,14 +67,14 @@ class MilvusVectorStore:
         *,
         flush_after_write: bool,
         consistency_level: str,
-        hnsw: bool = False,
+        index_type: str = "FLAT",
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         self._collection = collection
         self._flush_after_write = flush_after_write
         self._consistency_level = consistency_level
-        self._hnsw = hnsw
+        self._index_type = index_type
         self._on_close = on_close
         # Milvus Lite 3.2.2 corrupts its sequence bookkeeping when two writes+flushes overlap
         # ("current_seq is monotonic"), so writes to Lite go one at a time. A server handles its own.
@@ -112,7 +112,7 @@ class MilvusVectorStore:
                 created = True
             client.load_collection(collection)
             # Search parameters follow the index the collection has (it may predate this version).
-            hnsw = client.describe_index(collection, "vector").get("index_type") == "HNSW"
+            index_type = str(client.describe_index(collection, "vector").get("index_type", ""))
         except BaseException:
             client.close()
             if on_close:
@@ -124,7 +124,7 @@ class MilvusVectorStore:
             created=created,
             dim=dim,
             lite=lite,
-            hnsw=hnsw,
+            index_type=index_type,
             seconds=round(time.perf_counter() - started, 2),
         )
         return cls(
@@ -132,7 +132,7 @@ class MilvusVectorStore:
             collection,
             flush_after_write=lite,
             consistency_level=consistency_level,
-            hnsw=hnsw,
+            index_type=index_type,
             on_close=on_close,
         )
 
@@ -231,16 +231,12 @@ class MilvusVectorStore:
             limit=top_k,
             output_fields=["id"],
             anns_field="vector",
-            search_params={"metric_type": "COSINE", "params": self._search_params(top_k)},
+            search_params={"metric_type": "COSINE", "params": search_params(self._index_type, top_k)},
             consistency_level=self._consistency_level,
         )
         return [
             [VectorHit(memory_id=str(hit["id"]), score=_score(hit["distance"])) for hit in hits] for hits in results
         ]
-
-    def _search_params(self, top_k: int) -> dict[str, Any]:
-        # ef must be at least top_k; the index ignores it when it was built FLAT.
-        return {"ef": max(HNSW_MIN_EF, top_k)} if self._hnsw else {}
 
     async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
@@ -254,6 +250,11 @@ class MilvusVectorStore:
                 raise UpstreamUnavailable(f"milvus unavailable: {error.message}") from None
             log.error("milvus.call_failed", call=getattr(function, "__name__", "?"), code=error.code)
             raise InternalError(f"milvus error: {error.message}") from None
+
+
+def search_params(index_type: str, top_k: int) -> dict[str, Any]:
+    """Search parameters for the collection's vector index: HNSW gets ef = max(HNSW_MIN_EF, top_k)."""
+    return {"ef": max(HNSW_MIN_EF, top_k)} if index_type == "HNSW" else {}
 
 
 def _score(distance: float) -> float:

@@ -23,6 +23,7 @@ from libs.filters.proto import filter_to_proto
 from memgrid.common.v1 import common_pb2
 from services.vectorsearch.embedder import HashingEmbedder
 from tests.filter_reference import evaluate
+from tests.support.milvus_server import seal_and_index
 
 from .support import RunningVectorSearch, item, on_server_only
 
@@ -103,24 +104,11 @@ async def test_exact_top_k_for_one_user_on_sealed_hnsw_segments(
     """The server's steady state: every row in a sealed segment searched through its HNSW index."""
     client = MilvusClient(uri=hashing_server.settings.milvus_uri())
     try:
-        await asyncio.to_thread(seal_and_index, client, hashing_server.settings.milvus.collection, ROWS)
+        await asyncio.to_thread(seal_and_index, client, hashing_server.settings.milvus.collection, ROWS, 180)
     finally:
         client.close()
     for user in ("user-42", "user-7", "user-77"):
         await assert_exact_top_k_for_one_user(hashing_server, corpus, user)
-
-
-def seal_and_index(client: MilvusClient, collection: str, rows: int) -> None:
-    """Flush, then wait until the query node serves at least `rows` rows from indexed sealed segments."""
-    client.flush(collection)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        segments = client.list_loaded_segments(collection)
-        indexed = sum(segment.num_rows for segment in segments if segment.index_id)
-        if indexed >= rows and all(segment.index_id for segment in segments):
-            return
-        time.sleep(1)
-    raise AssertionError(f"{collection}: rows not served from indexed segments after 180 s: {segments}")
 
 
 async def assert_exact_top_k_for_one_user(
