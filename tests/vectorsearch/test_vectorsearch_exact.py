@@ -219,3 +219,28 @@ async def test_random_filters_match_reference(hashing_server: RunningVectorSearc
         assert {memory_id for memory_id, _ in hits} == expected, node
         checked_nonempty += bool(expected)
     assert checked_nonempty >= 10
+
+
+@on_server_only
+async def test_exact_top_k_for_one_user_among_many_fresh_rows(hashing_server: RunningVectorSearch) -> None:
+    """Rows still in growing segments (never flushed): exact only with the server's interim index off, as
+    tests/support/with_milvus_server.sh and the README's server set-up have it."""
+    rng = random.Random(23)
+    tenant = common_pb2.Tenant(org_id=f"fresh-{uuid.uuid4().hex[:6]}", project_id="p")
+    users = 1000
+    rows = [
+        (f"fresh-{index}-{tenant.org_id}", random_text(rng), f"user-{rng.randrange(users)}") for index in range(20_000)
+    ]
+    for offset in range(0, len(rows), 5000):
+        batch = rows[offset : offset + 5000]
+        await hashing_server.upsert(tenant, [item(memory_id, text, user_id=user) for memory_id, text, user in batch])
+    embedder = HashingEmbedder()
+    matrix = np.array(embedder.embed([text for _, text, _ in rows]), dtype=np.float64)
+    for user in ("user-1", "user-500", "user-999"):
+        query = random_text(rng)
+        mask = np.array([row_user == user for _, _, row_user in rows])
+        scores = np.clip(matrix @ np.array(embedder.embed([query])[0]), 0.0, 1.0)[mask]
+        expected = sorted(scores.tolist(), reverse=True)[:10]
+        node = filter_to_proto(Condition("user_id", Op.EQ, user))
+        [hits] = await hashing_server.search(tenant, query, top_k=10, filter=node)
+        assert [score for _, score in hits] == pytest.approx(expected, abs=1e-5), user
