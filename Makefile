@@ -8,6 +8,12 @@ STAMP := $(VENV)/.installed
 SDK_VENV ?= .venv-sdk
 SDK_STAMP := $(SDK_VENV)/.installed
 MEM0AI_VERSION ?= 2.2.1
+# A real Milvus server for the server-path test tier and benchmarks: the PyPI `milvus` package (embedded
+# Milvus standalone, no Python dependencies) in its own venv; it only ever runs in a private netns.
+MILVUS_VENV ?= .venv-milvus
+MILVUS_STAMP := $(MILVUS_VENV)/.installed
+MILVUS_VERSION ?= 2.3.5
+WITH_MILVUS := MILVUS_SERVER=$(CURDIR)/$(MILVUS_VENV)/bin/milvus-server tests/support/with_milvus_server.sh
 PROTOS := $(shell find protos -name '*.proto' | sort)
 PROTOC = $(PY) -m grpc_tools.protoc -Iprotos --python_out=$(1) --pyi_out=$(1) --grpc_python_out=$(1) $(PROTOS)
 
@@ -29,13 +35,22 @@ $(SDK_STAMP):
 	$(SDK_VENV)/bin/pip install -q mem0ai==$(MEM0AI_VERSION)
 	touch $@
 
+$(MILVUS_STAMP):
+	$(PYTHON) -m venv $(MILVUS_VENV)
+	$(MILVUS_VENV)/bin/pip install -q milvus==$(MILVUS_VERSION)
+	touch $@
+
 install: $(STAMP) ## Create the venv and install memgrid with its dev tools
 
 run: $(STAMP) ## Run the embedded stack (all four services, Milvus Lite, SQLite) on 127.0.0.1
 	$(VENV)/bin/memgrid up
 
-test: $(STAMP) $(SDK_STAMP) ## Run the test suite (real services on loopback)
+test: $(STAMP) $(SDK_STAMP) $(MILVUS_STAMP) ## Run the test suite (real services on loopback), then the Milvus server tier
 	MEM0_SDK_PYTHON=$(CURDIR)/$(SDK_VENV)/bin/python $(PY) -m pytest -q
+	$(MAKE) --no-print-directory test-milvus-server
+
+test-milvus-server: $(STAMP) $(MILVUS_STAMP) ## Run tests/vectorsearch against a real Milvus server (root: private netns)
+	$(WITH_MILVUS) $(PY) -m pytest -q tests/vectorsearch
 
 proto: $(STAMP) ## Regenerate the Python stubs in memgrid/ from protos/
 	rm -rf memgrid
@@ -56,6 +71,9 @@ bench: $(STAMP) ## Benchmark: 10k memories, 1k users, 50 clients x 60 s (NAME=..
 bench-quick: $(STAMP) ## Quick benchmark run (~45 s)
 	$(PY) -m bench run --quick $(ARGS)
 
+bench-milvus-server: $(STAMP) $(MILVUS_STAMP) ## Benchmark on a real Milvus server in a private netns (NAME=..., ARGS=...)
+	$(WITH_MILVUS) bash -c '$(PY) -m bench run --milvus-uri "$$MEMGRID_TEST_MILVUS_URI" $(if $(NAME),--name $(NAME)) $(ARGS)'
+
 bench-add-infer: $(STAMP) ## add(infer=true) vs a 200 ms scripted LLM, beside the mem0 OSS library (own venv)
 	$(PY) -m bench add-infer --name add-infer-200ms --runs 20 --mem0-baseline $(ARGS)
 
@@ -69,6 +87,6 @@ lint: $(STAMP) ## Lint with ruff
 	$(VENV)/bin/ruff check .
 
 clean: ## Remove the venvs and local data
-	rm -rf $(VENV) $(SDK_VENV) .venv-mem0 .npm-compat .memgrid .pytest_cache
+	rm -rf $(VENV) $(SDK_VENV) $(MILVUS_VENV) .venv-mem0 .npm-compat .memgrid .pytest_cache
 
-.PHONY: help install run test proto proto-check fuzz bench bench-quick bench-add-infer eval lint clean
+.PHONY: help install run test test-milvus-server bench-milvus-server proto proto-check fuzz bench bench-quick bench-add-infer eval lint clean

@@ -33,6 +33,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     bench.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory (default bench/results)")
     bench.add_argument("--data-dir", type=Path, help="data directory (default: a temporary one, removed after)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bars")
+    bench.add_argument(
+        "--milvus-uri",
+        help="a Milvus server (http://host:19530) instead of Milvus Lite; a fresh collection per run "
+        "(`make bench-milvus-server` starts one in a private network namespace)",
+    )
     infer = commands.add_parser(
         "add-infer", help="time add(infer=True) end to end against a scripted LLM with a fixed latency"
     )
@@ -70,6 +75,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings.out_dir = args.out
     settings.data_dir = args.data_dir
     settings.progress = not args.no_progress
+    settings.milvus_uri = args.milvus_uri
     if settings.users < 1 or settings.memories < 4 * settings.users // 2 or settings.memories < 8:
         raise SystemExit("bench: need at least 2 memories per user (and 8 in all)")
     if settings.clients < 1 or settings.duration_s <= 0 or settings.search_queries < 1:

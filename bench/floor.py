@@ -4,7 +4,8 @@ The embedder is a second MiniLMEmbedder built with the vectorsearch service's ow
 search runs against the service's own Milvus Lite collection: a MilvusClient on the same `.db` path in
 this process reuses the in-process Milvus Lite server (the data dir is locked per process, not per
 client), so it searches exactly the rows the service stored, with the same filter expression, limit,
-metric and consistency level as services/vectorsearch/store.py.
+metric and consistency level as services/vectorsearch/store.py. On a Milvus server (`--milvus-uri`) the
+raw client connects to the same server and collection.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bench.clients import filter_node
 from bench.data import SearchCase
 from gateway.orchestrator import SEARCH_OVERFETCH
 from libs.domain import Tenant
-from services.vectorsearch import milvus_filter
+from services.vectorsearch import milvus_filter, store
 from services.vectorsearch.embedder import MiniLMEmbedder
 from services.vectorsearch.settings import VectorSearchSettings
 
@@ -60,6 +61,8 @@ def time_raw_searches(
     """Seconds per raw search (one query vector, the gateway's limit top_k + overfetch) and hit counts."""
     seconds: list[float] = []
     hits: list[int] = []
+    index_type = client.describe_index(settings.milvus.collection, "vector").get("index_type", "")
+    params = store.search_params(index_type, TOP_K + SEARCH_OVERFETCH)
     for case, vector in zip(cases, vectors, strict=True):
         expr = milvus_filter.conjoin_exprs(
             milvus_filter.tenant_expr(tenant),
@@ -73,7 +76,7 @@ def time_raw_searches(
             limit=TOP_K + SEARCH_OVERFETCH,
             output_fields=["id"],
             anns_field="vector",
-            search_params={"metric_type": "COSINE", "params": {}},
+            search_params={"metric_type": "COSINE", "params": params},
             consistency_level=settings.milvus.consistency_level,
         )
         seconds.append(time.perf_counter() - started)

@@ -87,6 +87,16 @@ def _ms(value: Any) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _vector_backend(result: dict[str, Any]) -> str:
+    backend = result["settings"].get("vector_backend", "")
+    if not backend.startswith("milvus server"):
+        return f"Milvus Lite {result['versions'].get('milvus-lite')}"
+    version = result["versions"].get("milvus-server")
+    settle = result.get("milvus_settle_s")
+    settled = f"; searched after flush + HNSW build of all rows ({settle} s)" if settle is not None else ""
+    return f"{backend}{f' (server {version})' if version else ''}{settled}"
+
+
 def markdown(result: dict[str, Any]) -> str:
     """A short table of the headline numbers."""
     settings = result["settings"]
@@ -96,7 +106,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"{settings['memories']:,} memories over {settings['users']:,} users; load {settings['clients']} clients x "
         f"{settings['duration_s']} s. Machine: {result['machine']['cpus_usable']} CPUs "
         f"({result['machine']['cpu_model']}), load average at start {result['machine']['load_average']}, "
-        f"Python {result['machine']['python']}, Milvus Lite {result['versions'].get('milvus-lite')}, "
+        f"Python {result['machine']['python']}, {_vector_backend(result)}, "
         f"commit {str(result['git']['commit'])[:10]}{' (dirty)' if result['git']['dirty'] else ''}.",
         "",
         "## Search (sequential, top_k 10)",

@@ -23,17 +23,20 @@ class CachingEmbedder:
     async def embed(self, texts: list[str]) -> list[list[float]]:
         if self._capacity <= 0:
             return await self._inner.embed(texts)
-        missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
+        # Take the cached vectors before awaiting: a concurrent call may evict them meanwhile.
+        known: dict[str, list[float]] = {}
+        missing: list[str] = []
+        for text in dict.fromkeys(texts):
+            vector = self._vectors.get(text)
+            if vector is None:
+                missing.append(text)
+            else:
+                known[text] = vector
+                self._vectors.move_to_end(text)
         self.misses += len(missing)
         self.hits += len(texts) - len(missing)
         fresh = dict(zip(missing, await self._inner.embed(missing), strict=True)) if missing else {}
-        result = []
-        for text in texts:
-            vector = fresh.get(text)
-            if vector is None:
-                vector = self._vectors[text]
-                self._vectors.move_to_end(text)
-            result.append(vector)
+        result = [fresh[text] if text in fresh else known[text] for text in texts]
         for text, vector in fresh.items():
             self._vectors[text] = vector
         while len(self._vectors) > self._capacity:

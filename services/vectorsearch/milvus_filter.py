@@ -171,7 +171,7 @@ def _time(condition: Condition) -> str:
 def _categories(condition: Condition) -> str:
     op = condition.op
     if op is Op.EXISTS:
-        return "array_length(categories) > 0"
+        return "array_length(categories) != 0"  # Milvus 2.3 rejects ">" on array_length
     if op in (Op.EQ, Op.CONTAINS, Op.NE):
         if isinstance(condition.value, tuple | list):
             expr = f"array_contains_any(categories, {quote_list(_texts(condition))})"

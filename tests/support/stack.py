@@ -48,6 +48,7 @@ async def start_stack(
     server_tls: TlsSettings | None = None,
     client_tls: TlsSettings | None = None,
     database_url: str | None = None,
+    vector_settings: VectorSearchSettings | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
@@ -55,12 +56,15 @@ async def start_stack(
     point it at an LLM; it should bind port 0. `embedder="hashing"` swaps MiniLM for the deterministic test
     embedder (the fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
     turn on mutual TLS between the gateway (client) and the three internal services (servers).
-    `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`."""
+    `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
+    `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server)."""
     internal = {"internal_tls": server_tls} if server_tls else {}
     metadata = await start_metadata(
         MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, database_url=database_url, **internal)
     )
-    vector_settings = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, embedder=embedder, **internal)
+    vector_settings = vector_settings or VectorSearchSettings(
+        data_dir=data_dir, vectorsearch_port=0, embedder=embedder, **internal
+    )
     vectors = await start_vectorsearch(vector_settings)
     extraction = await start_extraction(
         extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0, **internal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -9,13 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from libs.rpc.client import call, open_channel
 from libs.rpc.server import StartedService
 from memgrid.common.v1 import common_pb2
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as pb
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as pb_grpc
 from services.vectorsearch.server import start_service
-from services.vectorsearch.settings import VectorSearchSettings
+from services.vectorsearch.settings import MILVUS_LITE_FILE, VectorSearchSettings
 
 
 @dataclass
@@ -23,6 +26,7 @@ class RunningVectorSearch:
     service: StartedService
     stub: pb_grpc.VectorSearchServiceStub
     data_dir: Path
+    settings: VectorSearchSettings
 
     async def upsert(self, tenant: common_pb2.Tenant, items: Iterable[pb.VectorItem]) -> int:
         request = pb.UpsertVectorsRequest(tenant=tenant, items=list(items))
@@ -41,8 +45,46 @@ class RunningVectorSearch:
         return response.deleted_count
 
 
-def settings_for(data_dir: Path, embedder: str) -> VectorSearchSettings:
-    return VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, embedder=embedder)
+# Set by `make test-milvus-server`: run these tests against that Milvus server instead of Milvus Lite.
+SERVER_URI_ENV = "MEMGRID_TEST_MILVUS_URI"
+
+
+def server_uri() -> str | None:
+    return os.environ.get(SERVER_URI_ENV) or None
+
+
+on_lite_only = pytest.mark.skipif(server_uri() is not None, reason="exercises Milvus Lite itself")
+on_server_only = pytest.mark.skipif(server_uri() is None, reason=f"needs a Milvus server ({SERVER_URI_ENV})")
+
+
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where one test's vectors live: Milvus Lite in a data dir, or its own collection on the test server."""
+
+    uri: str
+    collection: str
+    lite: bool
+
+    def milvus_settings(self) -> dict[str, str]:
+        # Lite keeps the default uri (None: <data_dir>/milvus.db, created on start-up), as `make run` does.
+        return {"collection": self.collection} if self.lite else {"uri": self.uri, "collection": self.collection}
+
+
+def milvus_target(data_dir: Path) -> MilvusTarget:
+    uri = server_uri()
+    if uri is None:
+        return MilvusTarget(str((data_dir / MILVUS_LITE_FILE).resolve()), "memgrid_memories", lite=True)
+    # One collection per call keeps tests on the shared server independent of each other.
+    return MilvusTarget(uri, f"t_{uuid.uuid4().hex}", lite=False)
+
+
+def settings_for(data_dir: Path, embedder: str, collection: str | None = None) -> VectorSearchSettings:
+    """Settings of a vectorsearch service on port 0; its vectors go to a fresh `milvus_target`."""
+    target = milvus_target(data_dir)
+    milvus = target.milvus_settings()
+    if collection:
+        milvus["collection"] = collection
+    return VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, embedder=embedder, milvus=milvus)
 
 
 @asynccontextmanager
@@ -50,7 +92,8 @@ async def running(settings: VectorSearchSettings) -> AsyncIterator[RunningVector
     service = await start_service(settings)
     channel = open_channel(f"127.0.0.1:{service.port}")
     try:
-        yield RunningVectorSearch(service, pb_grpc.VectorSearchServiceStub(channel), Path(settings.data_dir))
+        stub = pb_grpc.VectorSearchServiceStub(channel)
+        yield RunningVectorSearch(service, stub, Path(settings.data_dir), settings)
     finally:
         await channel.close()
         await service.stop(grace=1)

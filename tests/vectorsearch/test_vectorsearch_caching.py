@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from services.vectorsearch.caching import CachingEmbedder
 from services.vectorsearch.embedder import HashingEmbedder
 
@@ -43,3 +45,28 @@ async def test_capacity_zero_turns_the_cache_off() -> None:
     await cache.embed(["same"])
     await cache.embed(["same"])
     assert counting.asked == [["same"], ["same"]]
+
+
+class GatedEmbedder(CountingEmbedder):
+    """Holds every call for `held` until the gate opens."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__()
+        self.held = held
+        self.gate = asyncio.Event()
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        if self.held in texts:
+            await self.gate.wait()
+        return await super().embed(texts)
+
+
+async def test_a_hit_survives_its_eviction_by_a_concurrent_call() -> None:
+    gated = GatedEmbedder(held="slow")
+    cache = CachingEmbedder(gated, capacity=1)
+    await cache.embed(["cached"])
+    waiting = asyncio.create_task(cache.embed(["cached", "slow"]))  # "cached" is a hit, "slow" must be embedded
+    await asyncio.sleep(0)
+    await cache.embed(["evictor"])  # fills the one slot: "cached" is evicted while the first call waits
+    gated.gate.set()
+    assert await waiting == HashingEmbedder().embed(["cached", "slow"])

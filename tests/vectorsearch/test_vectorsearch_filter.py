@@ -90,7 +90,7 @@ def test_categories_operators() -> None:
     assert expr("categories", Op.IN, ("food", "travel")) == 'array_contains_any(categories, ["food", "travel"])'
     assert expr("categories", Op.NE, "food") == 'not (array_contains(categories, "food"))'
     assert expr("categories", Op.NIN, ("a", "b")) == 'not (array_contains_any(categories, ["a", "b"]))'
-    assert expr("categories", Op.EXISTS) == "array_length(categories) > 0"
+    assert expr("categories", Op.EXISTS) == "array_length(categories) != 0"
     assert expr("categories", Op.EQ, ("a", "b")) == 'array_contains_any(categories, ["a", "b"])'
     with pytest.raises(InvalidArgument, match=r"operator 'icontains'.*'categories'"):
         to_milvus_expr(Condition("categories", Op.ICONTAINS, "foo"))

@@ -14,7 +14,7 @@ from libs.filters.proto import filter_to_proto
 from services.vectorsearch.server import start_service
 from services.vectorsearch.settings import VectorSearchSettings
 
-from .support import item, new_tenant, running, settings_for
+from .support import MilvusTarget, item, milvus_target, new_tenant, on_lite_only, running, settings_for
 
 
 async def test_data_survives_a_restart(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
             ],
         )
         assert await server.delete(tenant, ["gone-1"]) == 1
-    assert (tmp_path / "data" / "milvus.db").is_dir()
+    assert (tmp_path / "data" / "milvus.db").is_dir() == (settings.milvus.uri is None)
     async with running(settings) as server:
         [hits] = await server.search(tenant, "rock climbing", top_k=10)
         assert [memory_id for memory_id, _ in hits] == ["keep-1", "keep-2"]
@@ -39,59 +39,59 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
         assert [memory_id for memory_id, _ in hits] == ["keep-1"]
 
 
-def create_foreign_collection(data_dir: Path, dim: int, description: str = "") -> None:
+def create_foreign_collection(target: MilvusTarget, dim: int) -> None:
     from milvus_lite.server_manager import server_manager_instance
 
-    data_dir.mkdir(parents=True)
-    uri = str((data_dir / "milvus.db").resolve())
-    client = MilvusClient(uri)
-    schema = MilvusClient.create_schema(auto_id=False, description=description)
+    client = MilvusClient(target.uri)
+    schema = MilvusClient.create_schema(auto_id=False)
     schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-    client.create_collection("memgrid_memories", schema=schema)
+    index_params = client.prepare_index_params()
+    index_params.add_index(field_name="vector", index_type="FLAT", metric_type="COSINE")
+    client.create_collection(target.collection, schema=schema, index_params=index_params)
     client.close()
-    server_manager_instance.release_server(uri)
+    if target.lite:
+        server_manager_instance.release_server(target.uri)
+
+
+async def open_and_close_store(target: MilvusTarget, *, dim: int, embedder_name: str) -> None:
+    from services.vectorsearch import store
+
+    other = store.MilvusVectorStore.open(
+        uri=target.uri, token=None, collection=target.collection, dim=dim, embedder_name=embedder_name, lite=target.lite
+    )
+    await other.close()
 
 
 async def test_existing_collection_with_other_dim_fails_start_up(tmp_path: Path) -> None:
-    from services.vectorsearch import store
-
     store_dir = tmp_path / "data"
     store_dir.mkdir()
-    uri = str((store_dir / "milvus.db").resolve())
+    target = milvus_target(store_dir)
     # A collection with our fields but 8-d vectors.
-    other = store.MilvusVectorStore.open(
-        uri=uri, token=None, collection="memgrid_memories", dim=8, embedder_name="hashing", lite=True
-    )
-    await other.close()
+    await open_and_close_store(target, dim=8, embedder_name="hashing")
     with pytest.raises(FailedPrecondition, match="holds 8-d vectors but the embedder makes 384-d"):
-        await start_service(settings_for(store_dir, "hashing"))
+        await start_service(settings_for(store_dir, "hashing", collection=target.collection))
     # The failed start released the data dir: a good configuration can still open it.
-    settings = VectorSearchSettings(
-        data_dir=store_dir, vectorsearch_port=0, embedder="hashing", milvus={"collection": "other_name"}
-    )
-    async with running(settings) as server:
+    async with running(settings_for(store_dir, "hashing", collection=f"other_{target.collection}")) as server:
         assert await server.upsert(new_tenant(), [item("m1", "text")]) == 1
 
 
 async def test_collection_without_our_fields_fails_start_up(tmp_path: Path) -> None:
-    create_foreign_collection(tmp_path / "data", dim=384)
+    store_dir = tmp_path / "data"
+    store_dir.mkdir()
+    target = milvus_target(store_dir)
+    create_foreign_collection(target, dim=384)
     with pytest.raises(FailedPrecondition, match="lacks fields"):
-        await start_service(settings_for(tmp_path / "data", "hashing"))
+        await start_service(settings_for(store_dir, "hashing", collection=target.collection))
 
 
 async def test_collection_of_another_embedder_fails_start_up(tmp_path: Path) -> None:
-    from services.vectorsearch import store
-
     store_dir = tmp_path / "data"
     store_dir.mkdir()
-    uri = str((store_dir / "milvus.db").resolve())
-    other = store.MilvusVectorStore.open(
-        uri=uri, token=None, collection="memgrid_memories", dim=384, embedder_name="other-model", lite=True
-    )
-    await other.close()
+    target = milvus_target(store_dir)
+    await open_and_close_store(target, dim=384, embedder_name="other-model")
     with pytest.raises(FailedPrecondition, match="filled by embedder 'other-model', not 'hashing'"):
-        await start_service(settings_for(store_dir, "hashing"))
+        await start_service(settings_for(store_dir, "hashing", collection=target.collection))
 
 
 def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -120,6 +120,7 @@ def test_default_settings_use_milvus_lite_in_data_dir(monkeypatch: pytest.Monkey
     assert (tmp_path / "nested" / "dir").is_dir()
 
 
+@on_lite_only
 def test_milvus_lites_alloc_timestamp_traceback_is_filtered(tmp_path, caplog) -> None:
     import logging
 
