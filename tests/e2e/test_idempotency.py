@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import grpc
 import httpx
@@ -18,14 +17,6 @@ from tests.conftest import Stack
 
 def _user() -> str:
     return f"user-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=stack.rest_url, headers={"Authorization": f"Token {stack.key_a}"}, timeout=60
-    ) as http:
-        yield http
 
 
 async def _memories(client: httpx.AsyncClient, user: str) -> list[dict]:

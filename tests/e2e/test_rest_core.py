@@ -16,14 +16,6 @@ def _user() -> str:
 
 
 @pytest.fixture
-async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=stack.rest_url, headers={"Authorization": f"Token {stack.key_a}"}, timeout=60
-    ) as http:
-        yield http
-
-
-@pytest.fixture
 async def other_tenant(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         base_url=stack.rest_url, headers={"Authorization": f"Token {stack.key_b}"}, timeout=60

@@ -21,13 +21,6 @@ MEMORIES = [
 
 
 @pytest.fixture
-async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"Authorization": f"Token {stack.key_a}"}
-    async with httpx.AsyncClient(base_url=stack.rest_url, headers=headers, timeout=60) as http:
-        yield http
-
-
-@pytest.fixture
 async def other_tenant(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     headers = {"Authorization": f"Token {stack.key_b}"}
     async with httpx.AsyncClient(base_url=stack.rest_url, headers=headers, timeout=60) as http:

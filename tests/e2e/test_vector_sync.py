@@ -53,25 +53,17 @@ async def clients(stack: Stack) -> AsyncIterator[Clients]:
         await vector_channel.close()
 
 
-@pytest.fixture
-async def rest(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=stack.rest_url, headers={"Authorization": f"Token {stack.key_a}"}, timeout=60
-    ) as http:
-        yield http
-
-
-async def test_writes_through_the_gateway_leave_nothing_pending(clients: Clients, rest: httpx.AsyncClient) -> None:
+async def test_writes_through_the_gateway_leave_nothing_pending(clients: Clients, client: httpx.AsyncClient) -> None:
     user = f"user-{uuid.uuid4().hex[:8]}"
-    added = await rest.post("/v1/memories/", json={"messages": "I grow tomatoes", "user_id": user, "infer": False})
+    added = await client.post("/v1/memories/", json={"messages": "I grow tomatoes", "user_id": user, "infer": False})
     memory_id = added.json()["results"][0]["id"]
-    await rest.put(f"/v1/memories/{memory_id}/", json={"text": "I grow peppers"})
+    await client.put(f"/v1/memories/{memory_id}/", json={"text": "I grow peppers"})
     assert memory_id not in await clients.pending_ids()
-    await rest.delete(f"/v1/memories/{memory_id}/")
+    await client.delete(f"/v1/memories/{memory_id}/")
     assert memory_id not in await clients.pending_ids()
 
 
-async def test_a_record_whose_vector_never_landed_is_completed(clients: Clients, rest: httpx.AsyncClient) -> None:
+async def test_a_record_whose_vector_never_landed_is_completed(clients: Clients, client: httpx.AsyncClient) -> None:
     user = f"user-{uuid.uuid4().hex[:8]}"
     # As if the gateway died right after the record was written: record + outbox entry, no vector.
     (memory,) = await clients.metadata.create_memories(
@@ -87,13 +79,13 @@ async def test_a_record_whose_vector_never_landed_is_completed(clients: Clients,
     assert report.upserted >= 1
     assert await clients.vector_ids(user, "vinyl") == {memory.id}
     assert memory.id not in await clients.pending_ids()
-    found = await rest.post("/v1/memories/search/", json={"query": "records collection", "user_id": user})
+    found = await client.post("/v1/memories/search/", json={"query": "records collection", "user_id": user})
     assert [hit["id"] for hit in found.json()["results"]] == [memory.id]
 
 
-async def test_a_vector_whose_record_is_gone_is_removed(clients: Clients, rest: httpx.AsyncClient) -> None:
+async def test_a_vector_whose_record_is_gone_is_removed(clients: Clients, client: httpx.AsyncClient) -> None:
     user = f"user-{uuid.uuid4().hex[:8]}"
-    added = await rest.post("/v1/memories/", json={"messages": "Speaks Basque", "user_id": user, "infer": False})
+    added = await client.post("/v1/memories/", json={"messages": "Speaks Basque", "user_id": user, "infer": False})
     memory_id = added.json()["results"][0]["id"]
     # As if the gateway died between deleting the record and deleting the vector.
     await clients.metadata.delete_memories(TENANT, ids=[memory_id])
