@@ -364,12 +364,15 @@ class SqlMetadataStore:
         return sa.and_(*clauses)
 
     async def _memories_by_id(self, session: AsyncSession, tenant: Tenant, ids: Sequence[str]) -> dict[str, MemoryRow]:
+        """The tenant's memories among `ids`. Looked up by primary key alone, the tenant checked on the rows:
+        with the tenant in the WHERE clause SQLite chose a tenant index and scanned the whole project
+        (30 ids took 183 ms at 100k memories, 0.x ms this way)."""
         found: dict[str, MemoryRow] = {}
         for chunk in _chunks(_unique(ids)):
-            rows = await session.scalars(
-                sa.select(MemoryRow).where(self._tenant_rows(MemoryRow, tenant), MemoryRow.id.in_(chunk))
+            rows = await session.scalars(sa.select(MemoryRow).where(MemoryRow.id.in_(chunk)))
+            found.update(
+                {row.id: row for row in rows if (row.org_id, row.project_id) == (tenant.org_id, tenant.project_id)}
             )
-            found.update({row.id: row for row in rows})
         return found
 
     # --- memories -------------------------------------------------------------------------------
@@ -651,7 +654,14 @@ class SqlMetadataStore:
             where.append(MemoryRow.immutable.is_(False))
         async with self._write() as session:
             statement = sa.select(MemoryRow).where(*where).order_by(MemoryRow.created_at, MemoryRow.id)
-            if memory_ids:
+            if memory_ids and node is None:
+                # By primary key (see _memories_by_id), in the order a filtered delete would use.
+                found = await self._memories_by_id(session, tenant, memory_ids)
+                rows = sorted(
+                    (row for row in found.values() if not (respect_immutable and row.immutable)),
+                    key=lambda row: (row.created_at, row.id),
+                )
+            elif memory_ids:
                 rows = []
                 for chunk in _chunks(_unique(memory_ids)):
                     rows.extend(await session.scalars(statement.where(MemoryRow.id.in_(chunk))))
@@ -676,9 +686,8 @@ class SqlMetadataStore:
         )
         for chunk in _chunks([row.id for row in rows]):
             await session.execute(
-                sa.delete(MemoryRow)
-                .where(self._tenant_rows(MemoryRow, tenant), MemoryRow.id.in_(chunk))
-                .execution_options(synchronize_session=False)
+                # The rows are the tenant's (they were selected with it): delete by primary key.
+                sa.delete(MemoryRow).where(MemoryRow.id.in_(chunk)).execution_options(synchronize_session=False)
             )
         for row in rows:
             session.expunge(row)
