@@ -73,9 +73,6 @@ VECTORSEARCH_IDEMPOTENT = tuple(
     f"memgrid.vectorsearch.v1.VectorSearchService/{method}"
     for method in ("UpsertVectors", "DeleteVectors", "SearchVectors")
 )
-# Extraction is not retried here: it retries the LLM itself, and its UNAVAILABLE usually means the LLM is down,
-# which a repeat would only ask again (and pay for again).
-EXTRACTION_IDEMPOTENT: tuple[str, ...] = ()
 
 # --- clients ------------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ import uvicorn
 
 from gateway.auth import Authenticator
 from gateway.clients import (
-    EXTRACTION_IDEMPOTENT,
     METADATA_IDEMPOTENT,
     VECTORSEARCH_IDEMPOTENT,
     ExtractionClient,
@@ -64,7 +63,8 @@ async def start_service(settings: GatewaySettings) -> StartedService:
     channels = [
         open_channel(settings.metadata_addr, settings.internal_tls, METADATA_IDEMPOTENT),
         open_channel(settings.vectorsearch_addr, settings.internal_tls, VECTORSEARCH_IDEMPOTENT),
-        open_channel(settings.extraction_addr, settings.internal_tls, EXTRACTION_IDEMPOTENT),
+        # Not retried here: extraction retries the LLM itself, and its UNAVAILABLE usually means the LLM is down.
+        open_channel(settings.extraction_addr, settings.internal_tls),
     ]
     timeout = settings.rpc_timeout_seconds
     metadata = MetadataClient(channels[0], timeout)

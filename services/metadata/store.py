@@ -1107,23 +1107,24 @@ class SqlMetadataStore:
                 field="retention_seconds",
             )
         retention = timedelta(seconds=retention_seconds) if retention_seconds > 0 else idempotency.DEFAULT_RETENTION
-        for attempt in range(2):
-            try:
-                async with self._write() as session:
-                    return await idempotency.begin(
-                        session,
-                        tenant,
-                        key,
-                        fingerprint,
-                        now=self._clock(),
-                        lease=timedelta(seconds=lease_seconds),
-                        retention=retention,
-                    )
-            except IntegrityError:
-                # Another transaction inserted the same key first (PostgreSQL); read what it holds.
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+
+        async def begin() -> IdempotencyClaim:
+            async with self._write() as session:
+                return await idempotency.begin(
+                    session,
+                    tenant,
+                    key,
+                    fingerprint,
+                    now=self._clock(),
+                    lease=timedelta(seconds=lease_seconds),
+                    retention=retention,
+                )
+
+        try:
+            return await begin()
+        except IntegrityError:
+            # Another transaction inserted the same key first (PostgreSQL): the second try reads what it holds.
+            return await begin()
 
     async def finish_idempotent_request(self, tenant: Tenant, key: str, *, succeeded: bool, result: str) -> None:
         async with self._write() as session:

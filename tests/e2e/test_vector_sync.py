@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from gateway.clients import (
-    EXTRACTION_IDEMPOTENT,
     METADATA_IDEMPOTENT,
     VECTORSEARCH_IDEMPOTENT,
     MetadataClient,
@@ -108,7 +107,7 @@ def test_retried_methods_exist_and_none_of_them_writes_records() -> None:
             "ExtractionService"
         ],
     }
-    for full_name in (*METADATA_IDEMPOTENT, *VECTORSEARCH_IDEMPOTENT, *EXTRACTION_IDEMPOTENT):
+    for full_name in (*METADATA_IDEMPOTENT, *VECTORSEARCH_IDEMPOTENT):
         service, _, method = full_name.partition("/")
         assert method in services[service].methods_by_name, full_name
     never_retried = {"CreateMemories", "UpdateMemories", "DeleteMemories", "RecordEvent", "BeginIdempotentRequest"}
