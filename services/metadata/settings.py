@@ -24,6 +24,9 @@ class MetadataSettings(BaseServiceSettings):
     metadata_port: int = DEFAULT_METADATA_PORT
     # SQLAlchemy async URL; None means an SQLite file in data_dir.
     database_url: str | None = None
+    # Migrate the schema to head at start-up. False (Kubernetes: a migrations Job runs first) only checks
+    # that the schema is at head and refuses to start otherwise.
+    auto_migrate: bool = True
     # MEMGRID_API_KEYS: "key1=org1/projA,key2=org1/projB", upserted (hashed) at start-up. Checked by
     # bootstrap_keys() (called first thing by start_service), not by a pydantic validator, because pydantic
     # errors echo the input value, i.e. the keys.
