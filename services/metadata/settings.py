@@ -10,6 +10,10 @@ from libs.config import DEFAULT_METADATA_PORT, BaseServiceSettings
 from libs.domain import Tenant
 
 DATABASE_FILE = "memgrid.db"
+# Plain PostgreSQL URLs (as CloudNativePG writes them into its <cluster>-app Secret) are served by psycopg,
+# the async driver memgrid ships; SQLAlchemy would otherwise pick psycopg2.
+PLAIN_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+ASYNC_POSTGRES_SCHEME = "postgresql+psycopg://"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +37,11 @@ class MetadataSettings(BaseServiceSettings):
     api_keys: str = Field(default="", repr=False)
 
     def resolved_database_url(self) -> str:
-        """The database URL; creates data_dir when the default SQLite file is used."""
+        """The database URL (postgresql:// served by psycopg); creates data_dir for the default SQLite file."""
         if self.database_url:
+            for scheme in PLAIN_POSTGRES_SCHEMES:
+                if self.database_url.startswith(scheme):
+                    return ASYNC_POSTGRES_SCHEME + self.database_url.removeprefix(scheme)
             return self.database_url
         directory = self.data_dir.expanduser().resolve()
         directory.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from libs.rpc.client import call, open_channel
 from memgrid.metadata.v1 import metadata_service_pb2 as pb
 from memgrid.metadata.v1 import metadata_service_pb2_grpc
 from services.metadata.server import start_service
+from services.metadata.settings import MetadataSettings
 
 from .conftest import service_settings
 
@@ -40,7 +41,9 @@ async def test_without_auto_migrate_an_unmigrated_database_is_refused(tmp_path, 
 
 
 async def test_migrate_command_prepares_the_database_for_a_service_that_does_not_migrate(tmp_path, database_url):
-    done = run_metadata_command("migrate", database_url=database_url, data_dir=str(tmp_path))
+    # On PostgreSQL the Job gets the plain postgresql:// form CloudNativePG writes into its app Secret.
+    plain_url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    done = run_metadata_command("migrate", database_url=plain_url, data_dir=str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "database.migrated" in done.stdout + done.stderr
 
@@ -65,3 +68,14 @@ def test_an_unknown_command_is_refused_with_the_usage(tmp_path):
     assert done.returncode != 0
     assert "usage: python -m services.metadata [serve|migrate]" in done.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize("scheme", ["postgresql://", "postgres://"])
+def test_plain_postgres_urls_are_served_by_psycopg(scheme):
+    settings = MetadataSettings(database_url=f"{scheme}u:p@db-rw.memgrid:5432/memgrid")
+    assert settings.resolved_database_url() == "postgresql+psycopg://u:p@db-rw.memgrid:5432/memgrid"
+
+
+def test_other_database_urls_are_kept_as_given(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    assert MetadataSettings(database_url=url).resolved_database_url() == url
