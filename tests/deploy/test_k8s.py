@@ -404,3 +404,17 @@ def test_the_checked_in_tree_is_all_rendered():
                 referenced.add(path)
     files = {p.resolve() for p in K8S_DIR.rglob("*.yaml")}
     assert files - referenced == set()
+
+
+def test_prod_autoscales_and_guards_every_deployment(rendered):
+    objects = rendered["overlays/prod"]
+    hpas = {o["spec"]["scaleTargetRef"]["name"]: o for o in objects if o["kind"] == "HorizontalPodAutoscaler"}
+    pdbs = [o for o in objects if o["kind"] == "PodDisruptionBudget"]
+    for component, deployment in deployments(objects).items():
+        name = deployment["metadata"]["name"]
+        assert "replicas" not in deployment["spec"], name  # the HPA owns the count
+        assert hpas[name]["spec"]["minReplicas"] >= 2, name
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        (pdb,) = [p for p in pdbs if _selects(p["spec"]["selector"], labels)]
+        assert pdb["spec"]["maxUnavailable"] == 1, component
+    assert all(d["spec"]["replicas"] == 1 for d in deployments(rendered["overlays/dev"]).values())
