@@ -7,9 +7,9 @@ ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 # ---- builder: a virtualenv with memgrid and its dependencies (CPU torch; weights come inside a wheel) ----
 FROM ${PYTHON_IMAGE} AS builder
+# pip compiles the installed modules to .pyc here: the runtime's root filesystem is read-only.
 ENV PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/memgrid
 ENV PATH=/opt/memgrid/bin:$PATH
 # The CPU build of torch first: a bare `torch` requirement from PyPI pulls the multi-GB CUDA build.

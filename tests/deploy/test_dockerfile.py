@@ -170,3 +170,9 @@ def test_the_package_built_from_the_copied_files_holds_what_the_image_runs(parse
     migrations = {p.relative_to(ROOT).as_posix() for p in (ROOT / "services/metadata/migrations").rglob("*.py")}
     migrations.add("services/metadata/migrations/script.py.mako")
     assert migrations <= names
+
+
+def test_the_builder_keeps_bytecode_for_a_read_only_runtime(parser):
+    """pip writes .pyc files at install time; with PYTHONDONTWRITEBYTECODE in the builder every start would
+    compile the whole dependency tree in memory (the runtime cannot write them under readOnlyRootFilesystem)."""
+    assert not any("PYTHONDONTWRITEBYTECODE" in env for env in values(stages(parser)[0], "ENV"))
