@@ -83,10 +83,13 @@ LOCOMO ?= ../shared/data/locomo/locomo-dev.json
 eval: $(STAMP) ## Retrieval quality on LOCOMO: BM25, dense and hybrid search (LOCOMO=path NAME=... ARGS=...)
 	$(PY) -m cli eval locomo $(LOCOMO) $(if $(NAME),--name $(NAME)) $(ARGS)
 
+k8s-validate: $(STAMP) ## Render k8s/ (base, overlays) and validate every object offline (Kubernetes schemas, strict)
+	$(PY) -m tools.k8s_validate
+
 lint: $(STAMP) ## Lint with ruff
 	$(VENV)/bin/ruff check .
 
 clean: ## Remove the venvs and local data
 	rm -rf $(VENV) $(SDK_VENV) $(MILVUS_VENV) .venv-mem0 .npm-compat .memgrid .pytest_cache
 
-.PHONY: help install run test test-milvus-server bench-milvus-server proto proto-check fuzz bench bench-quick bench-add-infer eval lint clean
+.PHONY: help install run test test-milvus-server bench-milvus-server proto proto-check fuzz bench bench-quick bench-add-infer eval k8s-validate lint clean

@@ -9,8 +9,12 @@ import sqlalchemy as sa
 import structlog
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from libs.errors import FailedPrecondition
 
 log = structlog.get_logger()
 
@@ -64,3 +68,17 @@ def _upgrade(connection: sa.Connection, revision: str) -> None:
         # Released when the migration transaction ends.
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_ID)))
     command.upgrade(alembic_config(connection), revision)
+
+
+async def require_head(engine: AsyncEngine) -> None:
+    """FailedPrecondition unless the schema is at head: a service that does not migrate itself (Kubernetes
+    runs `python -m services.metadata migrate` as a Job first) refuses to serve an older or newer schema."""
+    async with engine.connect() as connection:
+        current = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_heads())
+    head = ScriptDirectory.from_config(alembic_config()).get_heads()
+    if set(current) != set(head):
+        raise FailedPrecondition(
+            f"database schema is at {list(current) or 'no revision'}, expected {head}: "
+            "run `python -m services.metadata migrate` (or set MEMGRID_AUTO_MIGRATE=true)",
+            field="database_url",
+        )

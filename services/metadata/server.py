@@ -6,7 +6,7 @@ import structlog
 
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.metadata.v1 import metadata_service_pb2, metadata_service_pb2_grpc
-from services.metadata.database import create_engine, run_migrations
+from services.metadata.database import create_engine, require_head, run_migrations
 from services.metadata.request_guard import RequestGuardInterceptor
 from services.metadata.servicer import MetadataServicer
 from services.metadata.settings import MetadataSettings
@@ -19,11 +19,15 @@ BOOTSTRAP_KEY_NAME = "bootstrap"
 
 
 async def start_service(settings: MetadataSettings) -> StartedService:
-    """Migrate the database to head, upsert the bootstrap keys, then serve on host:metadata_port."""
+    """Migrate the database to head (or check it is there), upsert the bootstrap keys, then serve on
+    host:metadata_port."""
     bootstrap = settings.bootstrap_keys()
     engine = create_engine(settings.resolved_database_url())
     try:
-        await run_migrations(engine)
+        if settings.auto_migrate:
+            await run_migrations(engine)
+        else:
+            await require_head(engine)
         store = SqlMetadataStore(engine)
         for key in bootstrap:
             await store.create_api_key(key.tenant, BOOTSTRAP_KEY_NAME, key.api_key)
@@ -50,3 +54,12 @@ async def start_service(settings: MetadataSettings) -> StartedService:
 async def serve(settings: MetadataSettings) -> None:
     service = await start_service(settings)
     await serve_until_signalled(service, settings.shutdown_grace_seconds, settings.shutdown_drain_delay_seconds)
+
+
+async def migrate(settings: MetadataSettings) -> None:
+    """Bring the database to head and return (the Kubernetes migrations Job): no keys, no server."""
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await run_migrations(engine)
+    finally:
+        await engine.dispose()

@@ -10,6 +10,10 @@ from libs.config import DEFAULT_METADATA_PORT, BaseServiceSettings
 from libs.domain import Tenant
 
 DATABASE_FILE = "memgrid.db"
+# Plain PostgreSQL URLs (as CloudNativePG writes them into its <cluster>-app Secret) are served by psycopg,
+# the async driver memgrid ships; SQLAlchemy would otherwise pick psycopg2.
+PLAIN_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+ASYNC_POSTGRES_SCHEME = "postgresql+psycopg://"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +28,20 @@ class MetadataSettings(BaseServiceSettings):
     metadata_port: int = DEFAULT_METADATA_PORT
     # SQLAlchemy async URL; None means an SQLite file in data_dir.
     database_url: str | None = None
+    # Migrate the schema to head at start-up. False (Kubernetes: a migrations Job runs first) only checks
+    # that the schema is at head and refuses to start otherwise.
+    auto_migrate: bool = True
     # MEMGRID_API_KEYS: "key1=org1/projA,key2=org1/projB", upserted (hashed) at start-up. Checked by
     # bootstrap_keys() (called first thing by start_service), not by a pydantic validator, because pydantic
     # errors echo the input value, i.e. the keys.
     api_keys: str = Field(default="", repr=False)
 
     def resolved_database_url(self) -> str:
-        """The database URL; creates data_dir when the default SQLite file is used."""
+        """The database URL (postgresql:// served by psycopg); creates data_dir for the default SQLite file."""
         if self.database_url:
+            for scheme in PLAIN_POSTGRES_SCHEMES:
+                if self.database_url.startswith(scheme):
+                    return ASYNC_POSTGRES_SCHEME + self.database_url.removeprefix(scheme)
             return self.database_url
         directory = self.data_dir.expanduser().resolve()
         directory.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Deployment artefacts: the Dockerfile and the k8s/ manifests, checked offline."""
