@@ -396,3 +396,23 @@ async def test_pending_deliveries_survive_a_restart(tmp_path: Path, receiver: We
             assert log[0]["delivery_id"] == receiver.at("/restart")[0].headers["X-Memgrid-Delivery"]
     finally:
         await second.stop()
+
+
+async def test_private_addresses_are_refused_when_not_allowed(tmp_path: Path, receiver: WebhookReceiver) -> None:
+    strict = WebhookSettings(
+        poll_interval_seconds=0.05, backoff_base_seconds=0.05, max_attempts=MAX_ATTEMPTS, allow_private_addresses=False
+    )
+    stack = await start_stack(tmp_path, f"{KEY_A}=acme/app1", embedder="hashing", webhook_settings=strict)
+    try:
+        async with httpx.AsyncClient(base_url=stack.rest_url, timeout=30) as client:
+            hook = await create_webhook(client, receiver.url("/internal"), ["memory_add"])
+            await add_verbatim(client, "alice visits Rome")
+            log = await wait_for_log(
+                client, hook["webhook_id"], lambda rows: bool(rows) and rows[0]["status"] != "PENDING"
+            )
+    finally:
+        await stack.stop()
+    assert log[0]["status"] == "FAILED"
+    assert len(log[0]["attempts"]) == 1, "a refused address is not retried"
+    assert log[0]["attempts"][0]["error"].startswith("refused") and "127.0.0.1" in log[0]["attempts"][0]["error"]
+    assert receiver.at("/internal") == []
