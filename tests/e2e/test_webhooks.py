@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -416,3 +417,66 @@ async def test_private_addresses_are_refused_when_not_allowed(tmp_path: Path, re
     assert len(log[0]["attempts"]) == 1, "a refused address is not retried"
     assert log[0]["attempts"][0]["error"].startswith("refused") and "127.0.0.1" in log[0]["attempts"][0]["error"]
     assert receiver.at("/internal") == []
+
+
+# --- the official Mem0 SDK ------------------------------------------------------------------------------
+
+SDK_SCRIPT = """
+import json, os, sys
+os.environ.setdefault("MEM0_TELEMETRY", "False")
+from mem0 import MemoryClient
+
+host, key, step, arg = sys.argv[1:5]
+client = MemoryClient(api_key=key, host=host)
+if step == "create":
+    created = client.create_webhook(url=arg, name="sdk hook", project_id="app1", event_types=["memory_add"])
+    listed = client.get_webhooks(project_id="app1")
+    updated = client.update_webhook(created["webhook_id"], name="sdk hook renamed")
+    client.add([{"role": "user", "content": "alice learns the cello"}], user_id="sdk-user", infer=False)
+    print(json.dumps({"created": created, "listed": listed, "updated": updated}))
+else:
+    print(json.dumps({"deleted": client.delete_webhook(arg)}))
+"""
+
+
+async def _sdk(python: str, running: InProcessStack, tmp_path: Path, step: str, arg: str) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        python,
+        "-c",
+        SDK_SCRIPT,
+        running.rest_url,
+        KEY_A,
+        step,
+        arg,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "MEM0_TELEMETRY": "False", "MEM0_DIR": str(tmp_path)},
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, stderr.decode()[-3000:]
+    return json.loads(stdout.decode().strip().splitlines()[-1])
+
+
+@pytest.fixture
+def sdk_python() -> str:
+    python = os.environ.get("MEM0_SDK_PYTHON")
+    if not python or not Path(python).exists():
+        pytest.skip("MEM0_SDK_PYTHON is not set to a python with mem0ai installed (make test sets it)")
+    return python
+
+
+async def test_the_official_sdk_manages_webhooks_unchanged(
+    running: InProcessStack, receiver: WebhookReceiver, tmp_path: Path, sdk_python: str
+) -> None:
+    python = sdk_python
+    observed = await _sdk(python, running, tmp_path, "create", receiver.url("/sdk"))
+    created = observed["created"]
+    assert created["url"] == receiver.url("/sdk") and created["event_types"] == ["memory_add"]
+    assert created["webhook_id"] in {hook["webhook_id"] for hook in observed["listed"]}
+    assert observed["updated"]["webhook"]["name"] == "sdk hook renamed"
+    await receiver.wait_for(lambda: bool(receiver.at("/sdk")))
+    delivery = receiver.at("/sdk")[0]
+    assert readme_verify()(created["secret"], delivery.headers, delivery.body)
+    assert json.loads(delivery.body)["memory"]["memory"] == "alice learns the cello"
+    deleted = await _sdk(python, running, tmp_path, "delete", created["webhook_id"])
+    assert deleted["deleted"]["message"]
