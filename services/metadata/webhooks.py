@@ -292,6 +292,9 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_seco
             )
             .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id)
             .limit(limit)
+            # PostgreSQL: gateways claiming at the same time skip each other's rows instead of both taking them
+            # (SQLite has one writer at a time, and no such clause).
+            .with_for_update(of=WebhookDeliveryRow, skip_locked=True)
         )
     ).all()
     leased_until = now + timedelta(seconds=lease_seconds)

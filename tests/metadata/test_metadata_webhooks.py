@@ -3,6 +3,7 @@ writes themselves (same transaction), the dispatcher's claim (leased) and record
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -210,3 +211,13 @@ async def test_bad_claims_and_records_are_refused(stub) -> None:
     for record, field in ((no_retry_time, "next_attempt_at"), (no_status, "status")):
         request = pb.RecordWebhookAttemptsRequest(records=[record])
         await expect_error(stub.RecordWebhookAttempts(request), grpc.StatusCode.INVALID_ARGUMENT, field)
+
+
+async def test_concurrent_claims_never_hand_out_a_delivery_twice(stub, tenant) -> None:
+    await _hook(stub, tenant, [ADD])
+    memories = [new_memory(f"fact {index}", user_id="u") for index in range(40)]
+    await stub.CreateMemories(pb.CreateMemoriesRequest(tenant=tenant, memories=memories))
+    request = pb.ClaimWebhookDeliveriesRequest(limit=15, lease_seconds=60)
+    claims = await asyncio.gather(*(stub.ClaimWebhookDeliveries(request) for _ in range(4)))
+    claimed = [due.delivery_id for claim in claims for due in claim.deliveries]
+    assert len(claimed) == len(set(claimed)) == 40

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    # time.perf_counter() when the request had been read.
+    at: float
 
 
 class WebhookReceiver:
@@ -33,12 +36,13 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                at = time.perf_counter()
                 hold = receiver._holds.get(self.path)
                 if hold is not None:
                     hold.wait(timeout=60)
                 status = receiver._next_status(self.path)
                 with receiver._lock:
-                    receiver.received.append(Received(self.path, dict(self.headers.items()), body, status))
+                    receiver.received.append(Received(self.path, dict(self.headers.items()), body, status, at))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
