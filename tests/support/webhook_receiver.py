@@ -24,6 +24,12 @@ class Received:
     at: float
 
 
+class _Server(ThreadingHTTPServer):
+    # The dispatcher POSTs up to MEMGRID_WEBHOOKS__BATCH_SIZE (50) deliveries at once; http.server's default
+    # backlog of 5 refuses connections beyond it.
+    request_queue_size = 128
+
+
 class WebhookReceiver:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -50,7 +56,7 @@ class WebhookReceiver:
             def log_message(self, *_: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
