@@ -51,3 +51,8 @@ class Authenticator:
         caller = await self._orchestrator.authenticate(key)
         self._cache[digest] = (now + self._cache_seconds, caller)
         return caller
+
+
+def owner_of(caller: domain.Caller) -> str:
+    """Who a created object belongs to: the member the key was made for, else the key itself."""
+    return caller.member_email or caller.key_id

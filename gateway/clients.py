@@ -16,7 +16,11 @@ from libs.mappers import (
     PROTO_TO_EVENT,
     PROTO_TO_MEMBER_ROLE,
     STATUS_TO_PROTO,
+    WEBHOOK_EVENT_TO_PROTO,
+    attempt_record_to_proto,
     categories_to_proto,
+    delivery_from_proto,
+    due_delivery_from_proto,
     entity_from_proto,
     event_from_proto,
     event_to_proto,
@@ -34,6 +38,7 @@ from libs.mappers import (
     timestamp_to_proto,
     vector_sync_from_proto,
     vector_sync_to_proto,
+    webhook_from_proto,
 )
 from libs.rpc.client import call
 from libs.rpc.deadline import timeout_within
@@ -65,6 +70,10 @@ METADATA_IDEMPOTENT = tuple(
         "ListApiKeys",
         "ListPendingVectorSyncs",
         "AckVectorSyncs",
+        "ListWebhooks",
+        "ListWebhookDeliveries",
+        # A repeat records nothing: an attempt is recorded only once per attempt number.
+        "RecordWebhookAttempts",
         "FinishIdempotentRequest",
     )
 )
@@ -361,6 +370,72 @@ class MetadataClient:
         request = md_pb2.CreateApiKeyRequest(tenant=tenant_to_proto(tenant), name=name, api_key=api_key)
         response = await call(self._stub.CreateApiKey(request, timeout=timeout_within(self._timeout)))
         return response.key.key_id, response.api_key
+
+    # --- webhooks ---
+
+    async def create_webhook(
+        self,
+        tenant: domain.Tenant,
+        *,
+        name: str,
+        url: str,
+        event_types: Sequence[domain.WebhookEventType],
+        owner: str | None,
+    ) -> domain.Webhook:
+        request = md_pb2.CreateWebhookRequest(
+            tenant=tenant_to_proto(tenant),
+            name=name,
+            url=url,
+            event_types=[WEBHOOK_EVENT_TO_PROTO[event] for event in event_types],
+            owner=owner or "",
+        )
+        response = await call(self._stub.CreateWebhook(request, timeout=timeout_within(self._timeout)))
+        return webhook_from_proto(response.webhook)
+
+    async def list_webhooks(self, tenant: domain.Tenant) -> list[domain.Webhook]:
+        request = md_pb2.ListWebhooksRequest(tenant=tenant_to_proto(tenant))
+        response = await call(self._stub.ListWebhooks(request, timeout=timeout_within(self._timeout)))
+        return [webhook_from_proto(webhook) for webhook in response.webhooks]
+
+    async def update_webhook(
+        self, tenant: domain.Tenant, webhook_id: str, changes: domain.WebhookChanges
+    ) -> domain.Webhook:
+        request = md_pb2.UpdateWebhookRequest(
+            tenant=tenant_to_proto(tenant),
+            webhook_id=webhook_id,
+            name=changes.name,
+            url=changes.url,
+            is_active=changes.is_active,
+        )
+        if changes.event_types is not None:
+            request.event_types.values.extend(WEBHOOK_EVENT_TO_PROTO[event] for event in changes.event_types)
+            request.event_types.SetInParent()
+        response = await call(self._stub.UpdateWebhook(request, timeout=timeout_within(self._timeout)))
+        return webhook_from_proto(response.webhook)
+
+    async def delete_webhook(self, tenant: domain.Tenant, webhook_id: str) -> domain.Webhook:
+        request = md_pb2.DeleteWebhookRequest(tenant=tenant_to_proto(tenant), webhook_id=webhook_id)
+        response = await call(self._stub.DeleteWebhook(request, timeout=timeout_within(self._timeout)))
+        return webhook_from_proto(response.webhook)
+
+    async def list_webhook_deliveries(
+        self, tenant: domain.Tenant, webhook_id: str, page: int, page_size: int
+    ) -> tuple[list[domain.WebhookDelivery], int]:
+        request = md_pb2.ListWebhookDeliveriesRequest(
+            tenant=tenant_to_proto(tenant), webhook_id=webhook_id, page=page, page_size=page_size
+        )
+        response = await call(self._stub.ListWebhookDeliveries(request, timeout=timeout_within(self._timeout)))
+        return [delivery_from_proto(item) for item in response.deliveries], response.total_count
+
+    async def claim_webhook_deliveries(self, limit: int, lease_seconds: float) -> list[domain.DueDelivery]:
+        request = md_pb2.ClaimWebhookDeliveriesRequest(limit=limit, lease_seconds=lease_seconds)
+        response = await call(self._stub.ClaimWebhookDeliveries(request, timeout=timeout_within(self._timeout)))
+        return [due_delivery_from_proto(item) for item in response.deliveries]
+
+    async def record_webhook_attempts(self, records: Sequence[domain.AttemptRecord]) -> int:
+        request = md_pb2.RecordWebhookAttemptsRequest(records=[attempt_record_to_proto(item) for item in records])
+        response = await call(self._stub.RecordWebhookAttempts(request, timeout=timeout_within(self._timeout)))
+        return response.recorded
 
 
 class VectorSearchClient:

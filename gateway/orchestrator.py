@@ -608,6 +608,36 @@ class Orchestrator:
         self._limits.page(page, page_size)
         return await self._metadata.list_events(tenant, status, page, page_size)
 
+    # --- webhooks (deliveries are queued by the memory writes themselves; gateway/webhooks.py sends them) -----
+
+    async def list_webhooks(self, tenant: domain.Tenant) -> list[domain.Webhook]:
+        return await self._metadata.list_webhooks(tenant)
+
+    async def create_webhook(
+        self,
+        tenant: domain.Tenant,
+        *,
+        name: str,
+        url: str,
+        event_types: Sequence[domain.WebhookEventType],
+        owner: str | None,
+    ) -> domain.Webhook:
+        return await self._metadata.create_webhook(tenant, name=name, url=url, event_types=event_types, owner=owner)
+
+    async def update_webhook(
+        self, tenant: domain.Tenant, webhook_id: str, changes: domain.WebhookChanges
+    ) -> domain.Webhook:
+        return await self._metadata.update_webhook(tenant, webhook_id, changes)
+
+    async def delete_webhook(self, tenant: domain.Tenant, webhook_id: str) -> domain.Webhook:
+        return await self._metadata.delete_webhook(tenant, webhook_id)
+
+    async def list_webhook_deliveries(
+        self, tenant: domain.Tenant, webhook_id: str, page: int, page_size: int
+    ) -> tuple[list[domain.WebhookDelivery], int]:
+        self._limits.page(page, page_size)
+        return await self._metadata.list_webhook_deliveries(tenant, webhook_id, page, page_size)
+
 
 def _vector_fetch(wanted: int) -> int:
     """Hits to ask the vector store for: `wanted` plus the over-fetch, within what it serves per query."""

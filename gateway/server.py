@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 
+import httpx
 import structlog
 import uvicorn
 
@@ -23,6 +24,7 @@ from gateway.orchestrator import Orchestrator
 from gateway.rest.app import create_app
 from gateway.settings import GatewaySettings
 from gateway.vector_sync import VectorSyncReconciler
+from gateway.webhooks import WebhookDispatcher
 from libs.rpc.client import open_channel
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.memory.v1 import memory_service_pb2, memory_service_pb2_grpc
@@ -102,10 +104,22 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         )
     )
 
-    async def stop_reconciler() -> None:
-        reconciler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reconciler
+    # Redirects are not followed: a receiver must answer at the URL it was given (and a redirect could lead
+    # past the address policy).
+    webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+    dispatcher = (
+        asyncio.create_task(WebhookDispatcher(metadata, webhook_http, settings.webhooks).run_forever())
+        if settings.webhooks.enabled
+        else None
+    )
+
+    async def stop_background_tasks() -> None:
+        for task in (reconciler, dispatcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await webhook_http.aclose()
 
     async def stop_http() -> None:
         http_server.should_exit = True
@@ -116,7 +130,7 @@ async def start_service(settings: GatewaySettings) -> StartedService:
             await channel.close()
 
     return StartedService(
-        running=running, closers=[close_channels, stop_reconciler, stop_http], extra_ports={"http": http_port}
+        running=running, closers=[close_channels, stop_background_tasks, stop_http], extra_ports={"http": http_port}
     )
 
 

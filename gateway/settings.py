@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from gateway.limits import InputLimits
+from gateway.webhooks import WebhookSettings
 from libs.config import (
     DEFAULT_EXTRACTION_PORT,
     DEFAULT_GRPC_PORT,
@@ -39,6 +40,8 @@ class GatewaySettings(BaseServiceSettings):
     vector_sync_min_age_seconds: float = 30.0
     # Input limits of the public API (MEMGRID_LIMITS__MAX_TOP_K=..., see gateway/limits.py).
     limits: InputLimits = InputLimits()
+    # Webhook deliveries: timeout, retries and backoff, address policy (MEMGRID_WEBHOOKS__..., gateway/webhooks.py).
+    webhooks: WebhookSettings = WebhookSettings()
 
     @model_validator(mode="after")
     def _lease_outlives_requests(self) -> GatewaySettings:

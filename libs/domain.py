@@ -368,3 +368,91 @@ class IdempotencyClaim:
     state: IdempotencyState
     claim_id: str
     result: str | None = None
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+
+class WebhookEventType(enum.StrEnum):
+    MEMORY_ADD = "memory_add"
+    MEMORY_UPDATE = "memory_update"
+    MEMORY_DELETE = "memory_delete"
+    # A memory was stored with categories (categories are assigned when a memory is added).
+    MEMORY_CATEGORIZE = "memory_categorize"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    id: str
+    project_id: str
+    name: str
+    url: str
+    event_types: list[WebhookEventType]
+    owner: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    # The signing secret: only set in the answer to create (it is never shown again).
+    secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookChanges:
+    """What an update changes; None leaves a field as it is."""
+
+    name: str | None = None
+    url: str | None = None
+    event_types: list[WebhookEventType] | None = None
+    is_active: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    attempt: int
+    at: datetime
+    # The receiver's HTTP status, None when no response came (error says why).
+    status_code: int | None
+    error: str | None
+    latency_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    id: str
+    webhook_id: str
+    event_type: WebhookEventType
+    memory_id: str
+    status: DeliveryStatus
+    attempts: list[DeliveryAttempt]
+    created_at: datetime
+    # When the next attempt is due; None once the delivery succeeded or failed for good.
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A delivery claimed by a dispatcher: where to POST what, and how many attempts were made before."""
+
+    id: str
+    tenant: Tenant
+    webhook_id: str
+    url: str
+    secret: str
+    body: str
+    attempts_made: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """A dispatcher's report of one attempt: the attempt itself, and the delivery's state after it."""
+
+    delivery_id: str
+    attempt: DeliveryAttempt
+    status: DeliveryStatus
+    next_attempt_at: datetime | None

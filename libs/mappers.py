@@ -361,3 +361,161 @@ def member_from_proto(message: common_pb2.ProjectMember) -> domain.ProjectMember
         created_at=message.created_at.ToDatetime(tzinfo=UTC),
         updated_at=message.updated_at.ToDatetime(tzinfo=UTC),
     )
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+WEBHOOK_EVENT_TO_PROTO = {
+    event: getattr(common_pb2, f"WEBHOOK_EVENT_TYPE_{event.name}") for event in domain.WebhookEventType
+}
+PROTO_TO_WEBHOOK_EVENT = {value: event for event, value in WEBHOOK_EVENT_TO_PROTO.items()}
+DELIVERY_STATUS_TO_PROTO = {
+    status: getattr(common_pb2, f"WEBHOOK_DELIVERY_STATUS_{status.name}") for status in domain.DeliveryStatus
+}
+PROTO_TO_DELIVERY_STATUS = {value: status for status, value in DELIVERY_STATUS_TO_PROTO.items()}
+
+
+def webhook_events_from_proto(values: Any, field: str = "event_types") -> list[domain.WebhookEventType]:
+    events = []
+    for value in values:
+        event = PROTO_TO_WEBHOOK_EVENT.get(value)
+        if event is None:
+            raise InvalidArgument(
+                f"{field}: must be among {', '.join(domain.WebhookEventType)}, got enum value {value}", field=field
+            )
+        events.append(event)
+    return events
+
+
+def webhook_to_proto(webhook: domain.Webhook) -> common_pb2.Webhook:
+    return common_pb2.Webhook(
+        webhook_id=webhook.id,
+        project_id=webhook.project_id,
+        name=webhook.name,
+        url=webhook.url,
+        event_types=[WEBHOOK_EVENT_TO_PROTO[event] for event in webhook.event_types],
+        owner=webhook.owner or "",
+        is_active=webhook.is_active,
+        created_at=timestamp_to_proto(webhook.created_at),
+        updated_at=timestamp_to_proto(webhook.updated_at),
+        secret=webhook.secret or "",
+    )
+
+
+def webhook_from_proto(message: common_pb2.Webhook) -> domain.Webhook:
+    return domain.Webhook(
+        id=message.webhook_id,
+        project_id=message.project_id,
+        name=message.name,
+        url=message.url,
+        event_types=[PROTO_TO_WEBHOOK_EVENT[value] for value in message.event_types],
+        owner=message.owner or None,
+        is_active=message.is_active,
+        created_at=message.created_at.ToDatetime(tzinfo=UTC),
+        updated_at=message.updated_at.ToDatetime(tzinfo=UTC),
+        secret=message.secret or None,
+    )
+
+
+def delivery_attempt_to_proto(attempt: domain.DeliveryAttempt) -> common_pb2.WebhookDeliveryAttempt:
+    return common_pb2.WebhookDeliveryAttempt(
+        attempt=attempt.attempt,
+        at=timestamp_to_proto(attempt.at),
+        status_code=attempt.status_code or 0,
+        error=attempt.error or "",
+        latency_ms=attempt.latency_ms,
+    )
+
+
+def delivery_attempt_from_proto(message: common_pb2.WebhookDeliveryAttempt, field: str) -> domain.DeliveryAttempt:
+    if message.attempt < 1:
+        raise InvalidArgument(f"{field}.attempt: must be 1 or more", field=f"{field}.attempt")
+    at = timestamp_from_proto(message.at, present=message.HasField("at"), field=f"{field}.at")
+    if at is None:
+        raise InvalidArgument(f"{field}.at: is required", field=f"{field}.at")
+    return domain.DeliveryAttempt(
+        attempt=message.attempt,
+        at=at,
+        status_code=message.status_code or None,
+        error=message.error or None,
+        latency_ms=message.latency_ms,
+    )
+
+
+def delivery_to_proto(delivery: domain.WebhookDelivery) -> common_pb2.WebhookDelivery:
+    return common_pb2.WebhookDelivery(
+        delivery_id=delivery.id,
+        webhook_id=delivery.webhook_id,
+        event_type=WEBHOOK_EVENT_TO_PROTO[delivery.event_type],
+        memory_id=delivery.memory_id,
+        status=DELIVERY_STATUS_TO_PROTO[delivery.status],
+        attempts=[delivery_attempt_to_proto(attempt) for attempt in delivery.attempts],
+        created_at=timestamp_to_proto(delivery.created_at),
+        next_attempt_at=timestamp_to_proto(delivery.next_attempt_at),
+    )
+
+
+def delivery_from_proto(message: common_pb2.WebhookDelivery) -> domain.WebhookDelivery:
+    return domain.WebhookDelivery(
+        id=message.delivery_id,
+        webhook_id=message.webhook_id,
+        event_type=PROTO_TO_WEBHOOK_EVENT[message.event_type],
+        memory_id=message.memory_id,
+        status=PROTO_TO_DELIVERY_STATUS[message.status],
+        attempts=[delivery_attempt_from_proto(item, "attempts") for item in message.attempts],
+        created_at=message.created_at.ToDatetime(tzinfo=UTC),
+        next_attempt_at=timestamp_from_proto(message.next_attempt_at, present=message.HasField("next_attempt_at")),
+    )
+
+
+def due_delivery_to_proto(due: domain.DueDelivery) -> metadata_pb2.DueWebhookDelivery:
+    return metadata_pb2.DueWebhookDelivery(
+        delivery_id=due.id,
+        tenant=tenant_to_proto(due.tenant),
+        webhook_id=due.webhook_id,
+        url=due.url,
+        secret=due.secret,
+        body=due.body,
+        attempts_made=due.attempts_made,
+    )
+
+
+def due_delivery_from_proto(message: metadata_pb2.DueWebhookDelivery) -> domain.DueDelivery:
+    return domain.DueDelivery(
+        id=message.delivery_id,
+        tenant=tenant_from_proto(message.tenant),
+        webhook_id=message.webhook_id,
+        url=message.url,
+        secret=message.secret,
+        body=message.body,
+        attempts_made=message.attempts_made,
+    )
+
+
+def attempt_record_to_proto(item: domain.AttemptRecord) -> metadata_pb2.WebhookAttemptRecord:
+    return metadata_pb2.WebhookAttemptRecord(
+        delivery_id=item.delivery_id,
+        attempt=delivery_attempt_to_proto(item.attempt),
+        status=DELIVERY_STATUS_TO_PROTO[item.status],
+        next_attempt_at=timestamp_to_proto(item.next_attempt_at),
+    )
+
+
+def attempt_record_from_proto(message: metadata_pb2.WebhookAttemptRecord, index: int) -> domain.AttemptRecord:
+    field = f"records[{index}]"
+    if not message.delivery_id:
+        raise InvalidArgument(f"{field}.delivery_id: must not be empty", field=f"{field}.delivery_id")
+    status = PROTO_TO_DELIVERY_STATUS.get(message.status)
+    if status is None:
+        raise InvalidArgument(f"{field}.status: must be PENDING, SUCCEEDED or FAILED", field=f"{field}.status")
+    next_at = timestamp_from_proto(
+        message.next_attempt_at, present=message.HasField("next_attempt_at"), field=f"{field}.next_attempt_at"
+    )
+    if status is domain.DeliveryStatus.PENDING and next_at is None:
+        raise InvalidArgument(f"{field}.next_attempt_at: is required for PENDING", field=f"{field}.next_attempt_at")
+    return domain.AttemptRecord(
+        delivery_id=message.delivery_id,
+        attempt=delivery_attempt_from_proto(message.attempt, f"{field}.attempt"),
+        status=status,
+        next_attempt_at=next_at,
+    )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import grpc
 
-from gateway.auth import Authenticator, writer_tenant
+from gateway.auth import Authenticator, owner_of, writer_tenant
 from gateway.commands import (
     DEFAULT_KEYWORD_SEARCH,
     DEFAULT_PAGE_SIZE,
@@ -31,6 +31,7 @@ from libs.mappers import (
     categories_from_proto,
     change_to_proto,
     date_from_text,
+    delivery_to_proto,
     entity_to_proto,
     event_to_proto,
     history_to_proto,
@@ -41,6 +42,8 @@ from libs.mappers import (
     project_to_proto,
     scope_from_proto,
     struct_from_proto,
+    webhook_events_from_proto,
+    webhook_to_proto,
 )
 from memgrid.common.v1 import common_pb2
 from memgrid.memory.v1 import memory_service_pb2 as pb2
@@ -382,6 +385,62 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         tenant = await self._writer(context)
         member = await self._orchestrator.remove_member(tenant, _required(request.email, "email"))
         return pb2.RemoveMemberResponse(member=member_to_proto(member))
+
+    # --- webhooks ---------------------------------------------------------------------------
+
+    async def ListWebhooks(
+        self, request: pb2.ListWebhooksRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.ListWebhooksResponse:
+        webhooks = await self._orchestrator.list_webhooks(await self._tenant(context))
+        return pb2.ListWebhooksResponse(webhooks=[webhook_to_proto(webhook) for webhook in webhooks])
+
+    async def CreateWebhook(
+        self, request: pb2.CreateWebhookRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.CreateWebhookResponse:
+        caller = await self._caller(context)
+        tenant = writer_tenant(caller)
+        webhook = await self._orchestrator.create_webhook(
+            tenant,
+            name=_required(request.name, "name"),
+            url=_required(request.url, "url"),
+            event_types=webhook_events_from_proto(request.event_types),
+            owner=owner_of(caller),
+        )
+        return pb2.CreateWebhookResponse(webhook=webhook_to_proto(webhook))
+
+    async def UpdateWebhook(
+        self, request: pb2.UpdateWebhookRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.UpdateWebhookResponse:
+        tenant = await self._writer(context)
+        changes = domain.WebhookChanges(
+            name=request.name if request.HasField("name") else None,
+            url=request.url if request.HasField("url") else None,
+            event_types=webhook_events_from_proto(request.event_types.values)
+            if request.HasField("event_types")
+            else None,
+            is_active=request.is_active if request.HasField("is_active") else None,
+        )
+        webhook = await self._orchestrator.update_webhook(tenant, _required(request.webhook_id, "webhook_id"), changes)
+        return pb2.UpdateWebhookResponse(webhook=webhook_to_proto(webhook))
+
+    async def DeleteWebhook(
+        self, request: pb2.DeleteWebhookRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.DeleteWebhookResponse:
+        tenant = await self._writer(context)
+        webhook = await self._orchestrator.delete_webhook(tenant, _required(request.webhook_id, "webhook_id"))
+        return pb2.DeleteWebhookResponse(webhook=webhook_to_proto(webhook))
+
+    async def ListWebhookDeliveries(
+        self, request: pb2.ListWebhookDeliveriesRequest, context: grpc.aio.ServicerContext
+    ) -> pb2.ListWebhookDeliveriesResponse:
+        tenant = await self._tenant(context)
+        page, page_size = _page(request.page, request.page_size)
+        deliveries, total = await self._orchestrator.list_webhook_deliveries(
+            tenant, _required(request.webhook_id, "webhook_id"), page, page_size
+        )
+        return pb2.ListWebhookDeliveriesResponse(
+            deliveries=[delivery_to_proto(delivery) for delivery in deliveries], total_count=total
+        )
 
 
 def _required(value: str, field: str) -> str:

@@ -15,7 +15,7 @@ from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.auth import Authenticator, writer_tenant
+from gateway.auth import Authenticator, owner_of, writer_tenant
 from gateway.limits import InputLimits
 from gateway.orchestrator import Orchestrator
 from gateway.rest import openapi, parse, render
@@ -30,7 +30,9 @@ from gateway.rest.schemas import (
     ProjectBody,
     SearchBody,
     UpdateBody,
+    WebhookBody,
 )
+from gateway.webhooks import event_types_from_names
 from libs import domain
 from libs.domain import MemoryPatch
 from libs.errors import InvalidArgument, MemgridError, NotFound, NotImplementedYet
@@ -212,10 +214,6 @@ NOT_YET_AVAILABLE = [
     ("POST", "/v2/profiles/settings/", "profiles"),
     ("POST", "/api/v1/orgs/organizations/{org_id}/projects/", "creating projects over REST (use memgrid keys create)"),
     ("DELETE", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/", "deleting projects"),
-    ("GET", "/api/v1/webhooks/projects/{project_id}/", "webhooks"),
-    ("POST", "/api/v1/webhooks/projects/{project_id}/", "webhooks"),
-    ("PUT", "/api/v1/webhooks/{webhook_id}/", "webhooks"),
-    ("DELETE", "/api/v1/webhooks/{webhook_id}/", "webhooks"),
 ]
 
 
@@ -522,6 +520,56 @@ def create_app(
         number, size = parse.page_numbers(page, page_size)
         events, total = await orchestrator.list_events(t, None, number, size)
         return {"count": total, "results": [render.event_json(event) for event in events]}
+
+    # --- webhooks ---------------------------------------------------------------------------
+
+    webhooks_path = "/api/v1/webhooks/projects/{project_id}/"
+
+    def _own_project_id(t: domain.Tenant, project_id: str) -> None:
+        if project_id != t.project_id:
+            raise NotFound(f"project {project_id} not found", field="project_id")
+
+    @app.get(webhooks_path)
+    async def list_webhooks(t: Tenant, project_id: str) -> list[dict[str, Any]]:
+        _own_project_id(t, _segment(project_id))
+        return [render.webhook_json(webhook) for webhook in await orchestrator.list_webhooks(t)]
+
+    @app.post(webhooks_path, status_code=201)
+    async def create_webhook(caller: Caller, project_id: str, body: WebhookBody) -> dict[str, Any]:
+        t = writer_tenant(caller)
+        _own_project_id(t, _segment(project_id))
+        webhook = await orchestrator.create_webhook(
+            t,
+            name=parse.required_text(body.name, "name"),
+            url=parse.required_text(body.url, "url"),
+            event_types=event_types_from_names(body.event_types or []),
+            owner=owner_of(caller),
+        )
+        return render.webhook_json(webhook)
+
+    @app.put("/api/v1/webhooks/{webhook_id}/")
+    async def update_webhook(t: Writer, webhook_id: str, body: WebhookBody) -> dict[str, Any]:
+        changes = domain.WebhookChanges(
+            name=body.name,
+            url=body.url,
+            event_types=None if body.event_types is None else event_types_from_names(body.event_types),
+            is_active=body.is_active,
+        )
+        webhook = await orchestrator.update_webhook(t, _segment(webhook_id), changes)
+        return {"message": "Webhook updated successfully", "webhook": render.webhook_json(webhook)}
+
+    @app.delete("/api/v1/webhooks/{webhook_id}/")
+    async def delete_webhook(t: Writer, webhook_id: str) -> dict[str, Any]:
+        await orchestrator.delete_webhook(t, _segment(webhook_id))
+        return {"message": "Webhook deleted successfully"}
+
+    @app.get("/api/v1/webhooks/{webhook_id}/deliveries/")
+    async def list_webhook_deliveries(
+        t: Tenant, webhook_id: str, page: int | None = None, page_size: int | None = None
+    ) -> dict[str, Any]:
+        number, size = parse.page_numbers(page, page_size)
+        deliveries, total = await orchestrator.list_webhook_deliveries(t, _segment(webhook_id), number, size)
+        return {"count": total, "results": [render.delivery_json(delivery) for delivery in deliveries]}
 
     # --- Mem0 endpoints memgrid does not offer yet: 501 with a detail, never a bare 404 (the SDKs turn a
     # 404 into MemoryNotFoundError, which would misreport the problem).

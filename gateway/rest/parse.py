@@ -211,3 +211,9 @@ def idempotency_key(header: str | None, body_value: str | None) -> str | None:
     if header is not None and body_value is not None and header != body_value:
         raise InvalidArgument("request_id: differs from the Idempotency-Key header; give one key", field="request_id")
     return header if header is not None else body_value
+
+
+def required_text(value: str | None, field: str) -> str:
+    if value is None or not value.strip():
+        raise InvalidArgument(f"{field}: is required", field=field)
+    return value

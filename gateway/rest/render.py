@@ -136,3 +136,43 @@ def member_json(member: domain.ProjectMember) -> dict[str, Any]:
         "created_at": member.created_at.isoformat(),
         "updated_at": member.updated_at.isoformat(),
     }
+
+
+def webhook_json(webhook: domain.Webhook) -> dict[str, Any]:
+    """A webhook as Mem0 returns it; `secret` only in the answer to create."""
+    data: dict[str, Any] = {
+        "webhook_id": webhook.id,
+        "name": webhook.name,
+        "url": webhook.url,
+        "event_types": [str(event) for event in webhook.event_types],
+        "owner": webhook.owner,
+        "is_active": webhook.is_active,
+        "project": webhook.project_id,
+        "created_at": webhook.created_at.isoformat(),
+        "updated_at": webhook.updated_at.isoformat(),
+    }
+    if webhook.secret:
+        data["secret"] = webhook.secret
+    return data
+
+
+def delivery_json(delivery: domain.WebhookDelivery) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery.id,
+        "webhook_id": delivery.webhook_id,
+        "event_type": str(delivery.event_type),
+        "memory_id": delivery.memory_id,
+        "status": str(delivery.status),
+        "attempts": [
+            {
+                "attempt": attempt.attempt,
+                "at": attempt.at.isoformat(),
+                "status_code": attempt.status_code,
+                "error": attempt.error,
+                "latency_ms": attempt.latency_ms,
+            }
+            for attempt in delivery.attempts
+        ],
+        "created_at": delivery.created_at.isoformat(),
+        "next_attempt_at": _iso(delivery.next_attempt_at),
+    }

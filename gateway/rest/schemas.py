@@ -201,3 +201,17 @@ class MemberBody(BaseModel):
         if not isinstance(value, str) or value.upper() not in MemberRole.__members__:
             raise ValueError("must be READER or OWNER")
         return value.upper()
+
+
+class WebhookBody(BaseModel):
+    """`POST /api/v1/webhooks/projects/{project_id}/` (`url`, `name`, `event_types` required) and
+    `PUT /api/v1/webhooks/{webhook_id}/` (any of them, plus `is_active`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    url: str | None = Field(None, description="The http(s) URL events are POSTed to")
+    name: str | None = Field(None, description="Display name")
+    event_types: list[str] | None = Field(
+        None, description="memory_add, memory_update, memory_delete and/or memory_categorize"
+    )
+    is_active: bool | None = Field(None, description="Turn deliveries on or off (update only)")

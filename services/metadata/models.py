@@ -286,3 +286,52 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     # When the claim was taken or renewed; a running claim older than its lease is abandoned.
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class WebhookRow(Base):
+    """A project's webhook: where memory events are POSTed, signed with its secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    name: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    url: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    # Event type names (memory_add, ...).
+    event_types: Mapped[list[str]] = mapped_column(JsonValue, nullable=False)
+    owner: Mapped[str | None] = mapped_column(sa.String(NAME_LENGTH), nullable=True)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    # The HMAC signing key. Kept in the clear: signing needs it (unlike API keys, which are only compared).
+    secret: Mapped[str] = mapped_column(sa.String(NAME_LENGTH), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (sa.Index("ix_webhooks_org_id_project_id", "org_id", "project_id"),)
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one webhook: written in the same transaction as the memory change, then POSTed (and
+    retried) by the gateway's dispatcher; kept afterwards as the delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    webhook_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), nullable=False)
+    event_type: Mapped[str] = mapped_column(sa.String(EVENT_TYPE_LENGTH), nullable=False)
+    memory_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), nullable=False)
+    # The exact JSON body POSTed on every attempt (the signature covers it).
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    # One object per attempt: attempt, at, status_code, error, latency_ms.
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JsonValue, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # When a dispatcher may (next) take it; pushed forward by a lease while one is POSTing. NULL when done.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (
+        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        sa.Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from libs import mappers
-from libs.domain import ProjectChanges
+from libs.domain import ProjectChanges, WebhookChanges
 from libs.errors import InvalidArgument
 from libs.filters.proto import filter_from_proto
 from memgrid.common.v1 import common_pb2
@@ -271,3 +271,59 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
     async def RemoveMember(self, request: pb.RemoveMemberRequest, context: Context) -> pb.RemoveMemberResponse:
         member = await self._store.remove_member(mappers.tenant_from_proto(request.tenant), request.email)
         return pb.RemoveMemberResponse(member=mappers.member_to_proto(member))
+
+    # --- webhooks -------------------------------------------------------------------------------
+
+    async def CreateWebhook(self, request: pb.CreateWebhookRequest, context: Context) -> pb.CreateWebhookResponse:
+        webhook = await self._store.create_webhook(
+            mappers.tenant_from_proto(request.tenant),
+            name=request.name,
+            url=request.url,
+            event_types=mappers.webhook_events_from_proto(request.event_types),
+            owner=request.owner or None,
+        )
+        return pb.CreateWebhookResponse(webhook=mappers.webhook_to_proto(webhook))
+
+    async def ListWebhooks(self, request: pb.ListWebhooksRequest, context: Context) -> pb.ListWebhooksResponse:
+        found = await self._store.list_webhooks(mappers.tenant_from_proto(request.tenant))
+        return pb.ListWebhooksResponse(webhooks=[mappers.webhook_to_proto(webhook) for webhook in found])
+
+    async def UpdateWebhook(self, request: pb.UpdateWebhookRequest, context: Context) -> pb.UpdateWebhookResponse:
+        changes = WebhookChanges(
+            name=request.name if request.HasField("name") else None,
+            url=request.url if request.HasField("url") else None,
+            event_types=mappers.webhook_events_from_proto(request.event_types.values)
+            if request.HasField("event_types")
+            else None,
+            is_active=request.is_active if request.HasField("is_active") else None,
+        )
+        webhook = await self._store.update_webhook(
+            mappers.tenant_from_proto(request.tenant), request.webhook_id, changes
+        )
+        return pb.UpdateWebhookResponse(webhook=mappers.webhook_to_proto(webhook))
+
+    async def DeleteWebhook(self, request: pb.DeleteWebhookRequest, context: Context) -> pb.DeleteWebhookResponse:
+        webhook = await self._store.delete_webhook(mappers.tenant_from_proto(request.tenant), request.webhook_id)
+        return pb.DeleteWebhookResponse(webhook=mappers.webhook_to_proto(webhook))
+
+    async def ListWebhookDeliveries(
+        self, request: pb.ListWebhookDeliveriesRequest, context: Context
+    ) -> pb.ListWebhookDeliveriesResponse:
+        deliveries, total = await self._store.list_webhook_deliveries(
+            mappers.tenant_from_proto(request.tenant), request.webhook_id, request.page, request.page_size
+        )
+        return pb.ListWebhookDeliveriesResponse(
+            deliveries=[mappers.delivery_to_proto(delivery) for delivery in deliveries], total_count=total
+        )
+
+    async def ClaimWebhookDeliveries(
+        self, request: pb.ClaimWebhookDeliveriesRequest, context: Context
+    ) -> pb.ClaimWebhookDeliveriesResponse:
+        claimed = await self._store.claim_webhook_deliveries(request.limit, request.lease_seconds)
+        return pb.ClaimWebhookDeliveriesResponse(deliveries=[mappers.due_delivery_to_proto(due) for due in claimed])
+
+    async def RecordWebhookAttempts(
+        self, request: pb.RecordWebhookAttemptsRequest, context: Context
+    ) -> pb.RecordWebhookAttemptsResponse:
+        records = [mappers.attempt_record_from_proto(item, index) for index, item in enumerate(request.records)]
+        return pb.RecordWebhookAttemptsResponse(recorded=await self._store.record_webhook_attempts(records))

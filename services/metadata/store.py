@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from libs.domain import (
     FEEDBACK_VALUES,
     ApiKeyInfo,
+    AttemptRecord,
     Caller,
+    DueDelivery,
     Entity,
     EntityPage,
     EntityType,
@@ -49,10 +51,14 @@ from libs.domain import (
     Tenant,
     UpdatedMemory,
     VectorSync,
+    Webhook,
+    WebhookChanges,
+    WebhookDelivery,
+    WebhookEventType,
 )
 from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from libs.filters.ast import FilterNode
-from services.metadata import fulltext, idempotency, vector_outbox
+from services.metadata import fulltext, idempotency, vector_outbox, webhooks
 from services.metadata.models import (
     EMAIL_LENGTH,
     EVENT_TYPE_LENGTH,
@@ -418,6 +424,14 @@ class SqlMetadataStore:
                     for row in rows
                 )
                 await self._upsert_entities(session, tenant, [memory.scope for memory in memories], now)
+                added = [memory_from_row(row) for row in rows]
+                await webhooks.queue(
+                    session,
+                    tenant,
+                    [(WebhookEventType.MEMORY_ADD, memory, None) for memory in added]
+                    + [(WebhookEventType.MEMORY_CATEGORIZE, memory, None) for memory in added if memory.categories],
+                    now,
+                )
         except IntegrityError:
             raise AlreadyExists(
                 "memories.id: a memory with one of these ids already exists", field="memories.id"
@@ -625,6 +639,12 @@ class SqlMetadataStore:
                 )
                 vector_outbox.queue(session, tenant, [(row.id, at)], at)
                 updated.append(UpdatedMemory(memory=memory_from_row(row), previous_text=previous))
+            await webhooks.queue(
+                session,
+                tenant,
+                [(WebhookEventType.MEMORY_UPDATE, item.memory, item.previous_text) for item in updated],
+                self._clock(),
+            )
         log.info(
             "memories.updated",
             count=len(updated),
@@ -678,6 +698,9 @@ class SqlMetadataStore:
         actor = _actor_of(messages)
         deleted = [memory_from_row(row) for row in rows]
         vector_outbox.queue(session, tenant, [(row.id, row.updated_at) for row in rows], now)
+        await webhooks.queue(
+            session, tenant, [(WebhookEventType.MEMORY_DELETE, memory, None) for memory in deleted], now
+        )
         session.add_all(
             _history_row(
                 tenant, row, MemoryEvent.DELETE, old=row.text, new=None, messages=messages, actor=actor, at=now
@@ -1195,3 +1218,47 @@ class SqlMetadataStore:
         if row is None:
             raise NotFound(f"email: {address} is not a member of this project", field="email")
         return row
+
+    # --- webhooks (services/metadata/webhooks.py) -------------------------------------------------
+
+    async def create_webhook(
+        self, tenant: Tenant, *, name: str, url: str, event_types: Sequence[WebhookEventType], owner: str | None
+    ) -> Webhook:
+        async with self._write() as session:
+            await self._project_row(session, tenant)
+            webhook = await webhooks.create(
+                session, tenant, name=name, url=url, event_types=event_types, owner=owner, now=self._clock()
+            )
+        log.info("webhook.created", webhook_id=webhook.id, org_id=tenant.org_id, project_id=tenant.project_id)
+        return webhook
+
+    async def update_webhook(self, tenant: Tenant, webhook_id: str, changes: WebhookChanges) -> Webhook:
+        async with self._write() as session:
+            webhook = await webhooks.update(session, tenant, webhook_id, changes, self._clock())
+        log.info("webhook.updated", webhook_id=webhook_id, org_id=tenant.org_id, project_id=tenant.project_id)
+        return webhook
+
+    async def delete_webhook(self, tenant: Tenant, webhook_id: str) -> Webhook:
+        async with self._write() as session:
+            webhook = await webhooks.delete(session, tenant, webhook_id)
+        log.info("webhook.deleted", webhook_id=webhook_id, org_id=tenant.org_id, project_id=tenant.project_id)
+        return webhook
+
+    async def list_webhooks(self, tenant: Tenant) -> list[Webhook]:
+        async with self._read() as session:
+            return await webhooks.list_for(session, tenant)
+
+    async def list_webhook_deliveries(
+        self, tenant: Tenant, webhook_id: str, page: int, page_size: int
+    ) -> tuple[list[WebhookDelivery], int]:
+        bounds = page_of(page, page_size)
+        async with self._read() as session:
+            return await webhooks.list_deliveries(session, tenant, webhook_id, bounds.offset, bounds.size)
+
+    async def claim_webhook_deliveries(self, limit: int, lease_seconds: float) -> list[DueDelivery]:
+        async with self._write() as session:
+            return await webhooks.claim_due(session, self._clock(), limit, lease_seconds)
+
+    async def record_webhook_attempts(self, records: Sequence[AttemptRecord]) -> int:
+        async with self._write() as session:
+            return sum([await webhooks.record(session, item) for item in records])

@@ -25,13 +25,17 @@ SERVICES: dict[str, ServiceDescriptor] = {
 # Key administration: the key is the credential itself (AuthenticateApiKey) or an operator action across
 # projects (`memgrid keys list|revoke`); none of them returns or changes memory data. The vector-sync outbox
 # is the gateway's crash recovery across projects: its entries (and acknowledgements) carry each memory's
-# own tenant, and only ids and versions travel, never memory data.
+# own tenant, and only ids and versions travel, never memory data. The webhook dispatcher's claim and record
+# work across projects too: each claimed delivery carries its own tenant (the gateway POSTs it to that
+# project's webhook), and a record names a delivery by its id.
 TENANTLESS = {
     "MetadataService.AuthenticateApiKey",
     "MetadataService.ListApiKeys",
     "MetadataService.RevokeApiKey",
     "MetadataService.ListPendingVectorSyncs",
     "MetadataService.AckVectorSyncs",
+    "MetadataService.ClaimWebhookDeliveries",
+    "MetadataService.RecordWebhookAttempts",
 }
 # Requests with a tenant that is not whole.
 INCOMPLETE_TENANTS = [None, common_pb2.Tenant(org_id="acme"), common_pb2.Tenant(project_id="app1")]

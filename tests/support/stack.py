@@ -13,6 +13,7 @@ from typing import Literal
 
 from gateway.server import start_service as start_gateway
 from gateway.settings import GatewaySettings
+from gateway.webhooks import WebhookSettings
 from libs.config import TlsSettings
 from libs.rpc.server import StartedService
 from services.extraction.server import start_service as start_extraction
@@ -49,6 +50,7 @@ async def start_stack(
     client_tls: TlsSettings | None = None,
     database_url: str | None = None,
     vector_settings: VectorSearchSettings | None = None,
+    webhook_settings: WebhookSettings | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
@@ -57,7 +59,8 @@ async def start_stack(
     embedder (the fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
     turn on mutual TLS between the gateway (client) and the three internal services (servers).
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
-    `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server)."""
+    `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `webhook_settings` replaces the
+    gateway's webhook dispatcher settings (tests use a tiny backoff)."""
     internal = {"internal_tls": server_tls} if server_tls else {}
     metadata = await start_metadata(
         MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, database_url=database_url, **internal)
@@ -78,6 +81,7 @@ async def start_stack(
             vectorsearch_addr=f"127.0.0.1:{vectors.port}",
             extraction_addr=f"127.0.0.1:{extraction.port}",
             **({"internal_tls": client_tls} if client_tls else {}),
+            **({"webhooks": webhook_settings} if webhook_settings else {}),
         )
     )
     return InProcessStack(

@@ -498,3 +498,79 @@ class RemoveMemberResponse(_message.Message):
     MEMBER_FIELD_NUMBER: _ClassVar[int]
     member: _common_pb2.ProjectMember
     def __init__(self, member: _Optional[_Union[_common_pb2.ProjectMember, _Mapping]] = ...) -> None: ...
+
+class ListWebhooksRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListWebhooksResponse(_message.Message):
+    __slots__ = ("webhooks",)
+    WEBHOOKS_FIELD_NUMBER: _ClassVar[int]
+    webhooks: _containers.RepeatedCompositeFieldContainer[_common_pb2.Webhook]
+    def __init__(self, webhooks: _Optional[_Iterable[_Union[_common_pb2.Webhook, _Mapping]]] = ...) -> None: ...
+
+class CreateWebhookRequest(_message.Message):
+    __slots__ = ("name", "url", "event_types")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    url: str
+    event_types: _containers.RepeatedScalarFieldContainer[_common_pb2.WebhookEventType]
+    def __init__(self, name: _Optional[str] = ..., url: _Optional[str] = ..., event_types: _Optional[_Iterable[_Union[_common_pb2.WebhookEventType, str]]] = ...) -> None: ...
+
+class CreateWebhookResponse(_message.Message):
+    __slots__ = ("webhook",)
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    webhook: _common_pb2.Webhook
+    def __init__(self, webhook: _Optional[_Union[_common_pb2.Webhook, _Mapping]] = ...) -> None: ...
+
+class UpdateWebhookRequest(_message.Message):
+    __slots__ = ("webhook_id", "name", "url", "event_types", "is_active")
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    IS_ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    webhook_id: str
+    name: str
+    url: str
+    event_types: _common_pb2.WebhookEventTypeList
+    is_active: bool
+    def __init__(self, webhook_id: _Optional[str] = ..., name: _Optional[str] = ..., url: _Optional[str] = ..., event_types: _Optional[_Union[_common_pb2.WebhookEventTypeList, _Mapping]] = ..., is_active: _Optional[bool] = ...) -> None: ...
+
+class UpdateWebhookResponse(_message.Message):
+    __slots__ = ("webhook",)
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    webhook: _common_pb2.Webhook
+    def __init__(self, webhook: _Optional[_Union[_common_pb2.Webhook, _Mapping]] = ...) -> None: ...
+
+class DeleteWebhookRequest(_message.Message):
+    __slots__ = ("webhook_id",)
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    webhook_id: str
+    def __init__(self, webhook_id: _Optional[str] = ...) -> None: ...
+
+class DeleteWebhookResponse(_message.Message):
+    __slots__ = ("webhook",)
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    webhook: _common_pb2.Webhook
+    def __init__(self, webhook: _Optional[_Union[_common_pb2.Webhook, _Mapping]] = ...) -> None: ...
+
+class ListWebhookDeliveriesRequest(_message.Message):
+    __slots__ = ("webhook_id", "page", "page_size")
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    webhook_id: str
+    page: int
+    page_size: int
+    def __init__(self, webhook_id: _Optional[str] = ..., page: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListWebhookDeliveriesResponse(_message.Message):
+    __slots__ = ("deliveries", "total_count")
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[_common_pb2.WebhookDelivery]
+    total_count: int
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[_common_pb2.WebhookDelivery, _Mapping]]] = ..., total_count: _Optional[int] = ...) -> None: ...

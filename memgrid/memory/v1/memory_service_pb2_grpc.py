@@ -179,6 +179,31 @@ class MemoryServiceStub:
                 request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberRequest.SerializeToString,
                 response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberResponse.FromString,
                 _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/ListWebhooks',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/CreateWebhook',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.UpdateWebhook = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/UpdateWebhook',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateWebhookRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateWebhookResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/DeleteWebhook',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/memgrid.memory.v1.MemoryService/ListWebhookDeliveries',
+                request_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
 
 
 class MemoryServiceServicer:
@@ -383,6 +408,41 @@ class MemoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListWebhooks(self, request, context):
+        """Lists the project's webhooks (never their secrets).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWebhook(self, request, context):
+        """Creates a webhook; its signing secret is in the response, once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhook(self, request, context):
+        """Changes a webhook's name, URL, event types or active flag.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Deletes a webhook and its delivery log; pending deliveries are not sent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Lists a webhook's deliveries with their attempts, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MemoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -520,6 +580,31 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     servicer.RemoveMember,
                     request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberRequest.FromString,
                     response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'UpdateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhook,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateWebhookRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateWebhookResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhookDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1261,6 +1346,141 @@ class MemoryService:
             '/memgrid.memory.v1.MemoryService/RemoveMember',
             memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberRequest.SerializeToString,
             memgrid_dot_memory_dot_v1_dot_memory__service__pb2.RemoveMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/ListWebhooks',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhooksRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/CreateWebhook',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateWebhookRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/UpdateWebhook',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateWebhookRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.UpdateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/DeleteWebhook',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.DeleteWebhookRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.memory.v1.MemoryService/ListWebhookDeliveries',
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            memgrid_dot_memory_dot_v1_dot_memory__service__pb2.ListWebhookDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -602,3 +602,147 @@ class RemoveMemberResponse(_message.Message):
     MEMBER_FIELD_NUMBER: _ClassVar[int]
     member: _common_pb2.ProjectMember
     def __init__(self, member: _Optional[_Union[_common_pb2.ProjectMember, _Mapping]] = ...) -> None: ...
+
+class CreateWebhookRequest(_message.Message):
+    __slots__ = ("tenant", "name", "url", "event_types", "owner")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    name: str
+    url: str
+    event_types: _containers.RepeatedScalarFieldContainer[_common_pb2.WebhookEventType]
+    owner: str
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., name: _Optional[str] = ..., url: _Optional[str] = ..., event_types: _Optional[_Iterable[_Union[_common_pb2.WebhookEventType, str]]] = ..., owner: _Optional[str] = ...) -> None: ...
+
+class CreateWebhookResponse(_message.Message):
+    __slots__ = ("webhook",)
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    webhook: _common_pb2.Webhook
+    def __init__(self, webhook: _Optional[_Union[_common_pb2.Webhook, _Mapping]] = ...) -> None: ...
+
+class ListWebhooksRequest(_message.Message):
+    __slots__ = ("tenant",)
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ...) -> None: ...
+
+class ListWebhooksResponse(_message.Message):
+    __slots__ = ("webhooks",)
+    WEBHOOKS_FIELD_NUMBER: _ClassVar[int]
+    webhooks: _containers.RepeatedCompositeFieldContainer[_common_pb2.Webhook]
+    def __init__(self, webhooks: _Optional[_Iterable[_Union[_common_pb2.Webhook, _Mapping]]] = ...) -> None: ...
+
+class UpdateWebhookRequest(_message.Message):
+    __slots__ = ("tenant", "webhook_id", "name", "url", "event_types", "is_active")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    IS_ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    webhook_id: str
+    name: str
+    url: str
+    event_types: _common_pb2.WebhookEventTypeList
+    is_active: bool
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., webhook_id: _Optional[str] = ..., name: _Optional[str] = ..., url: _Optional[str] = ..., event_types: _Optional[_Union[_common_pb2.WebhookEventTypeList, _Mapping]] = ..., is_active: _Optional[bool] = ...) -> None: ...
+
+class UpdateWebhookResponse(_message.Message):
+    __slots__ = ("webhook",)
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    webhook: _common_pb2.Webhook
+    def __init__(self, webhook: _Optional[_Union[_common_pb2.Webhook, _Mapping]] = ...) -> None: ...
+
+class DeleteWebhookRequest(_message.Message):
+    __slots__ = ("tenant", "webhook_id")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    webhook_id: str
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., webhook_id: _Optional[str] = ...) -> None: ...
+
+class DeleteWebhookResponse(_message.Message):
+    __slots__ = ("webhook",)
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    webhook: _common_pb2.Webhook
+    def __init__(self, webhook: _Optional[_Union[_common_pb2.Webhook, _Mapping]] = ...) -> None: ...
+
+class ListWebhookDeliveriesRequest(_message.Message):
+    __slots__ = ("tenant", "webhook_id", "page", "page_size")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    webhook_id: str
+    page: int
+    page_size: int
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., webhook_id: _Optional[str] = ..., page: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListWebhookDeliveriesResponse(_message.Message):
+    __slots__ = ("deliveries", "total_count")
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[_common_pb2.WebhookDelivery]
+    total_count: int
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[_common_pb2.WebhookDelivery, _Mapping]]] = ..., total_count: _Optional[int] = ...) -> None: ...
+
+class DueWebhookDelivery(_message.Message):
+    __slots__ = ("delivery_id", "tenant", "webhook_id", "url", "secret", "body", "attempts_made")
+    DELIVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_MADE_FIELD_NUMBER: _ClassVar[int]
+    delivery_id: str
+    tenant: _common_pb2.Tenant
+    webhook_id: str
+    url: str
+    secret: str
+    body: str
+    attempts_made: int
+    def __init__(self, delivery_id: _Optional[str] = ..., tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., webhook_id: _Optional[str] = ..., url: _Optional[str] = ..., secret: _Optional[str] = ..., body: _Optional[str] = ..., attempts_made: _Optional[int] = ...) -> None: ...
+
+class ClaimWebhookDeliveriesRequest(_message.Message):
+    __slots__ = ("limit", "lease_seconds")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    lease_seconds: float
+    def __init__(self, limit: _Optional[int] = ..., lease_seconds: _Optional[float] = ...) -> None: ...
+
+class ClaimWebhookDeliveriesResponse(_message.Message):
+    __slots__ = ("deliveries",)
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[DueWebhookDelivery]
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[DueWebhookDelivery, _Mapping]]] = ...) -> None: ...
+
+class WebhookAttemptRecord(_message.Message):
+    __slots__ = ("delivery_id", "attempt", "status", "next_attempt_at")
+    DELIVERY_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_ATTEMPT_AT_FIELD_NUMBER: _ClassVar[int]
+    delivery_id: str
+    attempt: _common_pb2.WebhookDeliveryAttempt
+    status: _common_pb2.WebhookDeliveryStatus
+    next_attempt_at: _timestamp_pb2.Timestamp
+    def __init__(self, delivery_id: _Optional[str] = ..., attempt: _Optional[_Union[_common_pb2.WebhookDeliveryAttempt, _Mapping]] = ..., status: _Optional[_Union[_common_pb2.WebhookDeliveryStatus, str]] = ..., next_attempt_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RecordWebhookAttemptsRequest(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[WebhookAttemptRecord]
+    def __init__(self, records: _Optional[_Iterable[_Union[WebhookAttemptRecord, _Mapping]]] = ...) -> None: ...
+
+class RecordWebhookAttemptsResponse(_message.Message):
+    __slots__ = ("recorded",)
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    recorded: int
+    def __init__(self, recorded: _Optional[int] = ...) -> None: ...

@@ -185,6 +185,41 @@ class MetadataServiceStub:
                 request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberRequest.SerializeToString,
                 response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberResponse.FromString,
                 _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/CreateWebhook',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/ListWebhooks',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.UpdateWebhook = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/UpdateWebhook',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateWebhookRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateWebhookResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/DeleteWebhook',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/ListWebhookDeliveries',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.ClaimWebhookDeliveries = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/ClaimWebhookDeliveries',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.RecordWebhookAttempts = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/RecordWebhookAttempts',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsResponse.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
@@ -400,6 +435,56 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateWebhook(self, request, context):
+        """Creates a webhook with a new signing secret (returned once).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Lists the project's webhooks, oldest first (without secrets).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhook(self, request, context):
+        """Changes a webhook.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Deletes a webhook and its deliveries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Lists a webhook's deliveries, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimWebhookDeliveries(self, request, context):
+        """Claims due webhook deliveries across tenants (each leased for a while), for the gateway's dispatcher.
+        Deliveries are queued by the memory writes themselves, in the same transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordWebhookAttempts(self, request, context):
+        """Records delivery attempts and the state each delivery is in after them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -547,6 +632,41 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.RemoveMember,
                     request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberRequest.FromString,
                     response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'UpdateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhook,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateWebhookRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateWebhookResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'ClaimWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimWebhookDeliveries,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimWebhookDeliveriesRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimWebhookDeliveriesResponse.SerializeToString,
+            ),
+            'RecordWebhookAttempts': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordWebhookAttempts,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1338,6 +1458,195 @@ class MetadataService:
             '/memgrid.metadata.v1.MetadataService/RemoveMember',
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberRequest.SerializeToString,
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RemoveMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/CreateWebhook',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateWebhookRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/ListWebhooks',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhooksRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/UpdateWebhook',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateWebhookRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.UpdateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/DeleteWebhook',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteWebhookRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/ListWebhookDeliveries',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ListWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/ClaimWebhookDeliveries',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimWebhookDeliveriesRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimWebhookDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordWebhookAttempts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/RecordWebhookAttempts',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,9 +29,9 @@ class LedgerRow:
 LEDGER = pytest.StashKey[list[LedgerRow]]()
 
 
-async def _seed(http: httpx.AsyncClient, project: Project) -> None:
+async def _seed(http: httpx.AsyncClient, project: Project) -> str:
     """A victim with memories under a shared user and agent name and a private user, history, an entity with
-    metadata, feedback, events and project settings."""
+    metadata, feedback, events, project settings and a webhook with a delivery; returns the webhook's secret."""
     auth = {"Authorization": f"Token {project.key}"}
     marker = project.marker
 
@@ -67,6 +67,17 @@ async def _seed(http: httpx.AsyncClient, project: Project) -> None:
     project_path = f"/api/v1/orgs/organizations/{project.org_id}/projects/{project.project_id}/"
     await ok("PATCH", project_path, {"custom_instructions": f"{marker} instructions"})
     await ok("POST", f"{project_path}members/", {"email": project.member_email, "role": "READER"})
+    # A webhook (its URL carries the marker; nothing listens there, so its deliveries fail and are retried),
+    # created after the memories were written; one more memory gives it a delivery.
+    hook = {"name": f"{marker} hook", "url": f"http://127.0.0.1:9/{marker}", "event_types": ["memory_add"]}
+    created = await http.post(f"/api/v1/webhooks/projects/{project.project_id}/", json=hook, headers=auth)
+    assert created.status_code == 201, created.text
+    await ok(
+        "POST",
+        "/v3/memories/add/",
+        {"messages": [{"role": "user", "content": f"{marker} webhook memory"}], "user_id": SHARED_USER, "infer": False},
+    )
+    return created.json()["secret"]
 
 
 @pytest.fixture(scope="package")
@@ -79,12 +90,12 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             grpc.aio.insecure_channel(running.metadata_target) as metadata,
             grpc.aio.insecure_channel(running.vectorsearch_target) as vectors,
         ):
-            for project in VICTIMS:
-                await _seed(http, project)
+            webhook_secrets = [await _seed(http, project) for project in VICTIMS]
             victims = [Victim(project) for project in VICTIMS]
             built = World(http, public, metadata, vectors, ATTACKER, victims)
-            for victim in victims:
+            for victim, webhook_secret in zip(victims, webhook_secrets, strict=True):
                 await built.learn_secrets(victim)
+                victim.secrets.add(webhook_secret)
             yield built
     finally:
         await running.stop()

@@ -217,6 +217,30 @@ def victims_member(name: str, build: Callable[[str], Any]) -> Case:
     return case
 
 
+async def list_webhooks(world: World) -> str:
+    response = await expect(world, "ListWebhooks", pb.ListWebhooksRequest())
+    assert not {hook.webhook_id for hook in response.webhooks} & {v.webhook_ids[0] for v in world.victims}
+    return "own webhooks only"
+
+
+async def create_webhook(world: World) -> str:
+    request = pb.CreateWebhookRequest(
+        name="pwned", url="http://127.0.0.1:9/pwned", event_types=[common_pb2.WEBHOOK_EVENT_TYPE_MEMORY_ADD]
+    )
+    response = await expect(world, "CreateWebhook", request)
+    assert response.webhook.project_id == world.attacker.project_id
+    return "own project only"
+
+
+def foreign_webhook(name: str, build: Callable[[str], Any]) -> Case:
+    async def case(world: World) -> str:
+        for victim in world.victims:
+            await expect(world, name, build(victim.webhook_ids[0]), Code.NOT_FOUND)
+        return "foreign webhook id: NOT_FOUND"
+
+    return case
+
+
 GRPC_MATRIX: dict[str, Case] = {
     "Ping": ping,
     "AddMemories": add,
@@ -249,6 +273,15 @@ GRPC_MATRIX: dict[str, Case] = {
         "UpdateMember", lambda e: pb.UpdateMemberRequest(email=e, role=common_pb2.MEMBER_ROLE_OWNER)
     ),
     "RemoveMember": victims_member("RemoveMember", lambda e: pb.RemoveMemberRequest(email=e)),
+    "ListWebhooks": list_webhooks,
+    "CreateWebhook": create_webhook,
+    "UpdateWebhook": foreign_webhook(
+        "UpdateWebhook", lambda i: pb.UpdateWebhookRequest(webhook_id=i, url="http://127.0.0.1:9/pwned")
+    ),
+    "DeleteWebhook": foreign_webhook("DeleteWebhook", lambda i: pb.DeleteWebhookRequest(webhook_id=i)),
+    "ListWebhookDeliveries": foreign_webhook(
+        "ListWebhookDeliveries", lambda i: pb.ListWebhookDeliveriesRequest(webhook_id=i)
+    ),
 }
 
 

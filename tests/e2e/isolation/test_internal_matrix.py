@@ -29,9 +29,16 @@ SERVICES = {
     "metadata": md.DESCRIPTOR.services_by_name["MetadataService"],
     "vectorsearch": vs.DESCRIPTOR.services_by_name["VectorSearchService"],
 }
-# Key administration and the vector-sync outbox listing have no tenant to scope by (see
-# test_internal_tenant_required.py).
-TENANTLESS = {"AuthenticateApiKey", "ListApiKeys", "RevokeApiKey", "ListPendingVectorSyncs"}
+# Key administration, the vector-sync outbox listing and the webhook dispatcher's claim/record have no tenant
+# to scope by (see test_internal_tenant_required.py).
+TENANTLESS = {
+    "AuthenticateApiKey",
+    "ListApiKeys",
+    "RevokeApiKey",
+    "ListPendingVectorSyncs",
+    "ClaimWebhookDeliveries",
+    "RecordWebhookAttempts",
+}
 
 
 def mine(world: World) -> common_pb2.Tenant:
@@ -258,6 +265,33 @@ def victims_member(name: str, build: Callable[[common_pb2.Tenant, str], Any]) ->
     return case
 
 
+async def create_webhook(world: World) -> str:
+    request = md.CreateWebhookRequest(
+        tenant=mine(world),
+        name="pwned",
+        url="http://127.0.0.1:9/pwned",
+        event_types=[common_pb2.WEBHOOK_EVENT_TYPE_MEMORY_ADD],
+    )
+    response = await expect(world, "metadata", "CreateWebhook", request)
+    assert response.webhook.project_id == world.attacker.project_id
+    return "own project only"
+
+
+async def list_webhooks(world: World) -> str:
+    response = await expect(world, "metadata", "ListWebhooks", md.ListWebhooksRequest(tenant=mine(world)))
+    assert not {hook.webhook_id for hook in response.webhooks} & {v.webhook_ids[0] for v in world.victims}
+    return "own webhooks only"
+
+
+def foreign_webhook(name: str, build: Callable[[common_pb2.Tenant, str], Any]) -> Case:
+    async def case(world: World) -> str:
+        for victim in world.victims:
+            await expect(world, "metadata", name, build(mine(world), victim.webhook_ids[0]), Code.NOT_FOUND)
+        return "foreign webhook id: NOT_FOUND"
+
+    return case
+
+
 # --- vectorsearch -------------------------------------------------------------------------------------
 
 
@@ -330,6 +364,17 @@ INTERNAL_MATRIX: dict[str, Case] = {
     ),
     "MetadataService.RemoveMember": victims_member(
         "RemoveMember", lambda t, e: md.RemoveMemberRequest(tenant=t, email=e)
+    ),
+    "MetadataService.CreateWebhook": create_webhook,
+    "MetadataService.ListWebhooks": list_webhooks,
+    "MetadataService.UpdateWebhook": foreign_webhook(
+        "UpdateWebhook", lambda t, i: md.UpdateWebhookRequest(tenant=t, webhook_id=i, is_active=False)
+    ),
+    "MetadataService.DeleteWebhook": foreign_webhook(
+        "DeleteWebhook", lambda t, i: md.DeleteWebhookRequest(tenant=t, webhook_id=i)
+    ),
+    "MetadataService.ListWebhookDeliveries": foreign_webhook(
+        "ListWebhookDeliveries", lambda t, i: md.ListWebhookDeliveriesRequest(tenant=t, webhook_id=i)
     ),
     "VectorSearchService.UpsertVectors": upsert_vectors,
     "VectorSearchService.DeleteVectors": delete_vectors,

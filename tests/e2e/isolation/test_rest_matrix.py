@@ -249,6 +249,43 @@ def members(method: str) -> Case:
     return case
 
 
+WEBHOOKS = "/api/v1/webhooks/projects/{project_id}/"
+WEBHOOK = "/api/v1/webhooks/{webhook_id}/"
+WEBHOOK_DELIVERIES = "/api/v1/webhooks/{webhook_id}/deliveries/"
+
+
+def project_webhooks(method: str) -> Case:
+    """A victim's project id in the path: 404, unless it is also the attacker's own id (globex/app1 and
+    acme/app1 share `app1`), where the attacker gets (or adds to) its own webhooks only."""
+
+    async def case(world: World) -> str:
+        body = {"name": "pwned", "url": "http://127.0.0.1:9/pwned", "event_types": ["memory_add", "memory_delete"]}
+        for victim in world.victims:
+            own = victim.project.project_id == world.attacker.project_id
+            response = await world.rest(
+                method,
+                WEBHOOKS.format(project_id=victim.project.project_id),
+                json_body=body if method == "POST" else None,
+            )
+            expect(response, (201 if method == "POST" else 200) if own else 404)
+            if own and method == "GET":
+                assert victim.webhook_ids[0] not in {hook["webhook_id"] for hook in response.json()}
+        return "victims' project ids: 404 (a shared project id: own webhooks only)"
+
+    return case
+
+
+def foreign_webhook(method: str, template: str) -> Case:
+    async def case(world: World) -> str:
+        body = {"url": "http://127.0.0.1:9/pwned", "event_types": ["memory_add"], "is_active": False}
+        for victim in world.victims:
+            path = template.format(webhook_id=victim.webhook_ids[0])
+            expect(await world.rest(method, path, json_body=body if method == "PUT" else None), 404)
+        return "foreign webhook id: 404"
+
+    return case
+
+
 def not_yet(method: str, template: str) -> Case:
     """Endpoints memgrid does not serve yet: with a victim's identifiers they answer an error, never data."""
 
@@ -298,6 +335,11 @@ REST_MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/events/"): list_events,
     **{("GET", MEMBERS): members("GET"), ("POST", MEMBERS): members("POST")},
     **{("PUT", MEMBERS): members("PUT"), ("DELETE", MEMBERS): members("DELETE")},
+    ("GET", WEBHOOKS): project_webhooks("GET"),
+    ("POST", WEBHOOKS): project_webhooks("POST"),
+    ("PUT", WEBHOOK): foreign_webhook("PUT", WEBHOOK),
+    ("DELETE", WEBHOOK): foreign_webhook("DELETE", WEBHOOK),
+    ("GET", WEBHOOK_DELIVERIES): foreign_webhook("GET", WEBHOOK_DELIVERIES),
     **{(method, path): not_yet(method, path) for method, path, _ in NOT_YET_AVAILABLE},
 }
 
@@ -338,3 +380,14 @@ async def test_the_matrix_sees_a_read_and_a_write(world: World) -> None:
         await world.rest("PUT", f"/v1/memories/{victim.memory_ids[1]}/", json_body=body, key=victim.project.key), 200
     )
     assert {"memories", f"history {victim.memory_ids[1]}"} <= set(changed_parts(before, await world.snapshot(victim)))
+    # Webhooks and their deliveries are in the snapshot too.
+    before = await world.snapshot(victim)
+    world.leaks.clear()
+    hook = await world.rest("GET", f"/api/v1/webhooks/projects/{victim.project.project_id}/", key=victim.project.key)
+    assert world.leaks, "a victim's webhook in a response must count as a read"
+    webhook_id = expect(hook, 200).json()[0]["webhook_id"]
+    body = {"name": f"{victim.project.marker} renamed"}
+    expect(await world.rest("PUT", f"/api/v1/webhooks/{webhook_id}/", json_body=body, key=victim.project.key), 200)
+    add = {"messages": [{"role": "user", "content": "victim note"}], "user_id": "victim-x", "infer": False}
+    expect(await world.rest("POST", "/v3/memories/add/", json_body=add, key=victim.project.key), 200)
+    assert {"webhooks", "webhook deliveries"} <= set(changed_parts(before, await world.snapshot(victim)))

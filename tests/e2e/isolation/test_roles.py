@@ -35,6 +35,8 @@ READ_ROUTES = {
     ("GET", MEMBERS),
     ("GET", "/v1/event/{event_id}/"),
     ("GET", "/v1/events/"),
+    ("GET", "/api/v1/webhooks/projects/{project_id}/"),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries/"),
 }
 # Routes memgrid does not serve yet (501 for every key): neither reads nor writes today.
 NOT_SERVED = {
@@ -48,10 +50,6 @@ NOT_SERVED = {
     ("POST", "/v2/profiles/settings/"),
     ("POST", "/api/v1/orgs/organizations/{org_id}/projects/"),
     ("DELETE", "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/"),
-    ("GET", "/api/v1/webhooks/projects/{project_id}/"),
-    ("POST", "/api/v1/webhooks/projects/{project_id}/"),
-    ("PUT", "/api/v1/webhooks/{webhook_id}/"),
-    ("DELETE", "/api/v1/webhooks/{webhook_id}/"),
 }
 WRITE_ROUTES = set(REST_MATRIX) - READ_ROUTES - NOT_SERVED
 READ_RPCS = {
@@ -66,6 +64,8 @@ READ_RPCS = {
     "ListEvents",
     "WatchEvent",
     "ListMembers",
+    "ListWebhooks",
+    "ListWebhookDeliveries",
 }
 NOT_SERVED_RPCS = {"CreateExport", "GetExport"}
 WRITE_RPCS = set(GRPC_MATRIX) - READ_RPCS - NOT_SERVED_RPCS
@@ -81,6 +81,8 @@ async def seeded(world: World) -> dict[str, str]:
     """Path values that exist in the attacker's own project, so a READER's refusal is about the role."""
     memory_id = (await world.own_memories(1))[0]
     events = (await world.rest("GET", "/v1/events/")).json()["results"]
+    body = {"name": "own", "url": "http://127.0.0.1:9/own", "event_types": ["memory_add"]}
+    hook = (await world.rest("POST", f"/api/v1/webhooks/projects/{world.attacker.project_id}/", json_body=body)).json()
     return {
         "org_id": world.attacker.org_id,
         "project_id": world.attacker.project_id,
@@ -89,7 +91,7 @@ async def seeded(world: World) -> dict[str, str]:
         "entity_type": "user",
         "entity_id": "alice",
         "job_id": "job",
-        "webhook_id": "1",
+        "webhook_id": hook["webhook_id"],
     }
 
 
@@ -129,7 +131,7 @@ async def test_reader_key_can_read_over_rest(
     assert response.status_code == 200, response.text
 
 
-def _write_request(name: str, memory_id: str) -> Any:
+def _write_request(name: str, memory_id: str, webhook_id: str) -> Any:
     """A request to each writing RPC that an OWNER key could make."""
     user = common_pb2.Scope(user_id="alice")
     user_message = common_pb2.Message(role=common_pb2.ROLE_USER, content="I like tea")
@@ -148,6 +150,11 @@ def _write_request(name: str, memory_id: str) -> Any:
         "AddMember": pb.AddMemberRequest(email="a@b.co"),
         "UpdateMember": pb.UpdateMemberRequest(email="a@b.co", role=common_pb2.MEMBER_ROLE_OWNER),
         "RemoveMember": pb.RemoveMemberRequest(email="a@b.co"),
+        "CreateWebhook": pb.CreateWebhookRequest(
+            name="x", url="http://127.0.0.1:9/x", event_types=[common_pb2.WEBHOOK_EVENT_TYPE_MEMORY_ADD]
+        ),
+        "UpdateWebhook": pb.UpdateWebhookRequest(webhook_id=webhook_id, is_active=False),
+        "DeleteWebhook": pb.DeleteWebhookRequest(webhook_id=webhook_id),
     }
     return requests[name]
 
@@ -156,7 +163,7 @@ def _write_request(name: str, memory_id: str) -> Any:
 async def test_reader_key_cannot_write_over_grpc(name: str, world: World, reader: str, seeded: dict[str, str]) -> None:
     own = Victim(world.attacker)
     before = await world.snapshot(own)
-    _, code = await world.rpc(name, _write_request(name, seeded["memory_id"]), key=reader)
+    _, code = await world.rpc(name, _write_request(name, seeded["memory_id"], seeded["webhook_id"]), key=reader)
     assert code == grpc.StatusCode.PERMISSION_DENIED
     assert changed_parts(before, await world.snapshot(own)) == []
 
@@ -178,6 +185,8 @@ async def test_reader_key_can_read_over_grpc(name: str, world: World, reader: st
         "ListEvents": pb.ListEventsRequest(),
         "WatchEvent": pb.WatchEventRequest(event_id=event_id),
         "ListMembers": pb.ListMembersRequest(),
+        "ListWebhooks": pb.ListWebhooksRequest(),
+        "ListWebhookDeliveries": pb.ListWebhookDeliveriesRequest(webhook_id=seeded["webhook_id"]),
     }
     response, code = await world.rpc(name, requests[name], key=reader)
     assert code == grpc.StatusCode.OK

@@ -7,8 +7,9 @@
   `helper`). Any victim id, marker or private name in an attacker response that the attacker did not send
   itself counts as a cross-tenant read.
 - A victim snapshot is read straight from the metadata and vectorsearch services with the victim's tenant and
-  serialised deterministically: memories, every history row, entities, events, the project, members and the
-  vectors' ids and scores for fixed queries. Any byte that differs after a case counts as a cross-tenant write.
+  serialised deterministically: memories, every history row, entities, events, the project, members,
+  webhooks and which deliveries they have, and the vectors' ids and scores for fixed queries. Any byte that
+  differs after a case counts as a cross-tenant write.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Victim:
     project: Project
     memory_ids: list[str] = field(default_factory=list)
     event_ids: list[str] = field(default_factory=list)
+    webhook_ids: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
 
 
@@ -217,6 +219,18 @@ class World:
         parts["events"] = _serialise(events)
         parts["project"] = _serialise(await call(self._metadata.GetProject(md.GetProjectRequest(tenant=tenant))))
         parts["members"] = _serialise(await call(self._metadata.ListMembers(md.ListMembersRequest(tenant=tenant))))
+        webhooks = await call(self._metadata.ListWebhooks(md.ListWebhooksRequest(tenant=tenant)))
+        parts["webhooks"] = _serialise(webhooks)
+        # Which deliveries exist (not their attempts: the dispatcher keeps retrying them while the matrix runs).
+        queued = []
+        for webhook in sorted(webhooks.webhooks, key=lambda w: w.webhook_id):
+            log = await call(
+                self._metadata.ListWebhookDeliveries(
+                    md.ListWebhookDeliveriesRequest(tenant=tenant, webhook_id=webhook.webhook_id, page_size=1000)
+                )
+            )
+            queued += sorted((d.webhook_id, d.delivery_id, d.event_type, d.memory_id) for d in log.deliveries)
+        parts["webhook deliveries"] = json.dumps(queued).encode()
         hits = await call(
             self._vectors.SearchVectors(vs.SearchVectorsRequest(tenant=tenant, queries=SNAPSHOT_QUERIES, top_k=1000))
         )
@@ -242,6 +256,16 @@ class World:
         events = await call(self._metadata.ListEvents(md.ListEventsRequest(tenant=tenant, page_size=1000)))
         victim.event_ids = [event.id for event in events.events]
         secrets.update(victim.event_ids)
+        webhooks = await call(self._metadata.ListWebhooks(md.ListWebhooksRequest(tenant=tenant)))
+        victim.webhook_ids = [webhook.webhook_id for webhook in webhooks.webhooks]
+        secrets.update(victim.webhook_ids)
+        for webhook_id in victim.webhook_ids:
+            log = await call(
+                self._metadata.ListWebhookDeliveries(
+                    md.ListWebhookDeliveriesRequest(tenant=tenant, webhook_id=webhook_id, page_size=1000)
+                )
+            )
+            secrets.update(delivery.delivery_id for delivery in log.deliveries)
         victim.secrets = secrets
 
 
