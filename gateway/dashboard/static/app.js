@@ -292,8 +292,9 @@ function lineChart(points) {
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height + 16}`, width, height: height + 16, role: "img" });
   if (points.length) {
     const top = Math.max(1, ...points.map((p) => p.y));
-    const step = points.length > 1 ? width / (points.length - 1) : 0;
-    const coords = points.map((p, i) => `${(i * step).toFixed(1)},${(height - (p.y / top) * height).toFixed(1)}`);
+    const pad = 4, step = points.length > 1 ? (width - 2 * pad) / (points.length - 1) : 0;
+    const y = (value) => (pad + (1 - value / top) * (height - pad)).toFixed(1);
+    const coords = points.map((p, i) => `${(pad + i * step).toFixed(1)},${y(p.y)}`);
     chart.append(svg("polyline", { points: coords.join(" "), fill: "none", stroke: "#d8663b", "stroke-width": 2 }));
     for (const c of coords) {
       const [x, y] = c.split(",");
