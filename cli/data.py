@@ -88,6 +88,9 @@ def add(
     app_id: AppId = None,
     run_id: RunId = None,
     metadata: Annotated[str | None, typer.Option(help="Metadata JSON object")] = None,
+    category: Annotated[
+        list[str] | None, typer.Option(help="A category of the memory (with --no-infer; repeatable)")
+    ] = None,
     infer: Annotated[bool, typer.Option(help="Extract facts (default) or store the text verbatim")] = True,
     as_json: AsJson = False,
 ) -> None:
@@ -96,6 +99,8 @@ def add(
     body.update({k: v for k, v in dict(user_id=user_id, agent_id=agent_id, app_id=app_id, run_id=run_id).items() if v})
     if metadata is not None:
         body["metadata"] = _json_option(metadata, "metadata")
+    if category:
+        body["categories"] = category
     try:
         with RestClient(url, api_key) as rest:
             result = rest.add(body)

@@ -62,6 +62,8 @@ def add_body(record: dict[str, Any]) -> dict[str, Any]:
     for name in ("metadata", "expiration_date"):
         if record.get(name):
             body[name] = record[name]
+    if record.get("categories"):
+        body["categories"] = list(record["categories"])
     if record.get("immutable"):
         body["immutable"] = True
     if record.get("created_at"):

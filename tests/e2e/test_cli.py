@@ -122,7 +122,18 @@ async def test_export_then_import_into_another_project_gives_the_same_memories(s
     user = f"cli-x-{uuid.uuid4().hex[:8]}"
     texts = ["Ivo speaks Croatian and German", "Ivo's daughter is called Mila", 'Ivo wrote "<b>hi</b>" & left']
     for text in texts:
-        run = await memgrid("add", text, "--user-id", user, "--no-infer", "--metadata", '{"src": "cli"}', *_rest(stack))
+        run = await memgrid(
+            "add",
+            text,
+            "--user-id",
+            user,
+            "--no-infer",
+            "--metadata",
+            '{"src": "cli"}',
+            "--category",
+            "bio",
+            *_rest(stack),
+        )
         assert run.code == 0, run.stderr
     source = (await memgrid("list", "--user-id", user, "--json", *_rest(stack))).json()["results"]
 
@@ -145,7 +156,7 @@ async def test_export_then_import_into_another_project_gives_the_same_memories(s
     assert copied["count"] == 3
 
     def essence(memory: dict[str, Any]) -> tuple[Any, ...]:
-        return (memory["memory"], memory["user_id"], memory["metadata"], memory["created_at"])
+        return tuple(memory.get(name) for name in ("memory", "user_id", "metadata", "categories", "created_at", "role"))
 
     assert sorted(map(essence, copied["results"])) == sorted(map(essence, source))
 
