@@ -11,6 +11,7 @@ from cli.health import is_serving
 from gateway.clients import MetadataClient, VectorSearchClient
 from gateway.settings import GatewaySettings
 from libs import domain
+from libs.config import TlsSettings
 from libs.errors import MemgridError
 from libs.rpc.client import open_channel
 from services.extraction.settings import ExtractionSettings
@@ -46,8 +47,8 @@ def load_settings() -> tuple[list[Check], GatewaySettings | None, ExtractionSett
     return [Check("config", True, detail)], gateway, extraction
 
 
-async def _serving(name: str, target: str, settings: GatewaySettings) -> Check:
-    if await is_serving(target, rpc_seconds=RPC_SECONDS, tls=settings.internal_tls):
+async def _serving(name: str, target: str, tls: TlsSettings | None) -> Check:
+    if await is_serving(target, rpc_seconds=RPC_SECONDS, tls=tls):
         return Check(name, True, f"{target} SERVING")
     return Check(name, False, f"{target} not SERVING (not running, wrong address, or unhealthy)")
 
@@ -109,13 +110,14 @@ async def run_checks(targets: DoctorTargets) -> list[Check]:
     if gateway is None or extraction is None:
         return checks
     grpc_target = f"{gateway.host}:{gateway.grpc_port}"
-    for name, target in (
-        ("metadata", gateway.metadata_addr),
-        ("vectorsearch", gateway.vectorsearch_addr),
-        ("extraction", gateway.extraction_addr),
-        ("gateway grpc", grpc_target),
+    # The internal hops may use mutual TLS; the gateway's public gRPC port does not.
+    for name, target, tls in (
+        ("metadata", gateway.metadata_addr, gateway.internal_tls),
+        ("vectorsearch", gateway.vectorsearch_addr, gateway.internal_tls),
+        ("extraction", gateway.extraction_addr, gateway.internal_tls),
+        ("gateway grpc", grpc_target, None),
     ):
-        checks.append(await _serving(name, target, gateway))
+        checks.append(await _serving(name, target, tls))
     serving = {check.name for check in checks if check.ok}
     if "metadata" in serving:
         checks.append(await _database(gateway))

@@ -91,6 +91,10 @@ async def test_add_search_list_history(stack: Stack) -> None:
     assert found.code == 0, found.stderr
     assert found.json()[0]["id"] == change["id"]
 
+    everyone = await memgrid("search", "Noor restores old sailing boats", "--top-k", "50", "--json", *_rest(stack))
+    assert everyone.code == 0, everyone.stderr  # no entity given: every entity's memories
+    assert change["id"] in [hit["id"] for hit in everyone.json()]
+
     listed = await memgrid("list", "--user-id", user, "--json", *_rest(stack))
     assert listed.code == 0, listed.stderr
     assert listed.json()["count"] == 2

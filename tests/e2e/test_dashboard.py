@@ -161,6 +161,12 @@ async def test_dashboard_in_chromium(stack: Stack, client: httpx.AsyncClient, br
     shot = await page.locator("#memory-list").screenshot()
     assert _non_background_share(shot) > 0.02
 
+    # A reload in the same tab keeps the key: no second login.
+    await page.reload()
+    await page.wait_for_selector("#app:not([hidden])")
+    assert await page.is_hidden("#login")
+    await expect(page.locator("#whoami")).to_have_text("acme / app1")
+
     # Entities: the user with its memory count.
     await page.click('.tab[data-view="entities"]')
     row = page.locator("#entity-rows tr", has_text=user)
