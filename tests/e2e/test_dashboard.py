@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -96,7 +97,7 @@ async def browser_page() -> AsyncIterator[object]:
 async def _add(client: httpx.AsyncClient, user: str, text: str, categories: list[str] | None = None) -> str:
     body: dict[str, object] = {"messages": [{"role": "user", "content": text}], "user_id": user, "infer": False}
     if categories:
-        body["metadata"] = {"topic": categories[0]}
+        body["categories"] = categories
     response = await client.post("/v3/memories/add/", json=body)
     assert response.status_code == 200, response.text
     return response.json()["results"][0]["id"]
@@ -114,7 +115,7 @@ async def test_dashboard_in_chromium(stack: Stack, client: httpx.AsyncClient, br
 
     page = browser_page
     user = f"dash-{uuid.uuid4().hex[:8]}"
-    await _add(client, user, "Ana keeps bees on the roof of her flat in Lisbon")
+    await _add(client, user, "Ana keeps bees on the roof of her flat in Lisbon", ["hobbies"])
     await _add(client, user, "Ana is allergic to peanuts")
     hostile = '<img src=x onerror="window.__xss=1">Ana <b>bold</b> & <script>window.__xss=2</script>'
     await _add(client, user, hostile)
@@ -148,6 +149,21 @@ async def test_dashboard_in_chromium(stack: Stack, client: httpx.AsyncClient, br
     assert hostile in texts
     assert await page.locator("#memory-list img, #memory-list script, #memory-list b").count() == 0
     assert await page.evaluate("window.__xss === undefined")
+
+    # The v2 filters the form builds: categories (any of) and a created_at range.
+    await page.fill("#f-categories", "sports, hobbies")
+    await page.click("#list-button")
+    await expect(page.locator("#memory-summary")).to_have_text("1 memory")
+    assert "keeps bees" in (await page.locator("#memory-list .memory-text").first.text_content() or "")
+    await page.fill("#f-categories", "")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    await page.fill("#f-from", tomorrow)
+    await page.click("#list-button")
+    await expect(page.locator("#memory-summary")).to_have_text("0 memories")
+    await page.fill("#f-from", "")
+    await page.fill("#f-to", tomorrow)
+    await page.click("#list-button")
+    await expect(page.locator("#memory-summary")).to_have_text("3 memories")
 
     # A memory's history timeline.
     card = page.locator("#memory-list li.memory", has_text="allergic to peanuts")

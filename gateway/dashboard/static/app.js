@@ -155,7 +155,7 @@ function loadMemories(page) {
     const size = memoryState.pageSize;
     const data = await api(`/v3/memories/?page=${page}&page_size=${size}`, body);
     const pages = Math.max(1, Math.ceil(data.count / size));
-    showMemories(data.results, `${data.count} memories`);
+    showMemories(data.results, `${data.count} ${data.count === 1 ? "memory" : "memories"}`);
     $("page-label").textContent = `page ${page} of ${pages}`;
     $("prev-page").disabled = !data.previous;
     $("next-page").disabled = !data.next;
