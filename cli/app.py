@@ -1,13 +1,19 @@
-"""`memgrid` command line: `memgrid up` runs the embedded stack."""
+"""`memgrid` command line: `memgrid up` runs the embedded stack; data commands talk to its REST API."""
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
+from cli import data
+from cli.doctor import DoctorTargets, run_checks
 from cli.eval import app as eval_app
 from cli.keys import KeyRow, create_key, list_keys, revoke_key
 from cli.supervisor import run_stack
@@ -87,6 +93,45 @@ def keys_revoke(key_id: str) -> None:
     """Revoke a key by id."""
     settings = GatewaySettings()
     _print_keys([asyncio.run(revoke_key(settings.metadata_addr, key_id, settings.internal_tls))])
+
+
+app.command("add")(data.add)
+app.command("search")(data.search)
+app.command("list")(data.list_memories)
+app.command("history")(data.history)
+app.command("export")(data.export)
+app.command("import")(data.import_memories)
+
+
+@app.command()
+def doctor(
+    url: data.Url = data.DEFAULT_URL,
+    api_key: Annotated[str | None, typer.Option(envvar="MEMGRID_API_KEY", help="Also check this key")] = None,
+) -> None:
+    """Check the configuration, each service's health, the database, Milvus, the REST API and the LLM (when
+    configured). Addresses come from the same MEMGRID_* variables the services read; exits 1 on any FAIL."""
+    checks = asyncio.run(run_checks(DoctorTargets(rest_url=url, api_key=api_key)))
+    table = Table(title="memgrid doctor")
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("detail", overflow="fold")
+    for check in checks:
+        status = {True: "[green]OK[/green]", False: "[red]FAIL[/red]", None: "[dim]SKIP[/dim]"}[check.ok]
+        table.add_row(check.name, status, check.detail)
+    Console(highlight=False).print(table)
+    if any(check.ok is False for check in checks):
+        raise typer.Exit(1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+def bench(ctx: typer.Context) -> None:
+    """Run the benchmark harness: `memgrid bench run --quick` is `python -m bench run --quick` (from a checkout)."""
+    raise typer.Exit(subprocess.call(bench_argv(ctx.args)))
+
+
+def bench_argv(args: list[str]) -> list[str]:
+    """The harness's command line: this Python, so a checkout's venv runs it."""
+    return [sys.executable, "-m", "bench", *args]
 
 
 @app.command()

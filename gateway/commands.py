@@ -30,6 +30,8 @@ class AddCommand:
     custom_categories: dict[str, str] = field(default_factory=dict)
     includes: str = ""
     excludes: str = ""
+    # infer=false only: the stored memories' categories (e.g. restored by `memgrid import`).
+    categories: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

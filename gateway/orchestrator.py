@@ -103,6 +103,29 @@ def similar_memories_filter(scope: domain.Scope) -> FilterNode | None:
     return conjoin(owners, scope_filter(dataclasses.replace(scope, user_id=None, agent_id=None)))
 
 
+# Categories one add may give its (verbatim) memories, and characters in one category name.
+MAX_GIVEN_CATEGORIES = 100
+MAX_CATEGORY_CHARS = 200
+
+
+def _check_given_categories(command: AddCommand) -> None:
+    if not command.categories:
+        return
+    if command.infer:
+        raise InvalidArgument(
+            "categories: only with infer=false (extraction chooses the categories)", field="categories"
+        )
+    if len(command.categories) > MAX_GIVEN_CATEGORIES:
+        raise InvalidArgument(
+            f"categories: at most {MAX_GIVEN_CATEGORIES}, got {len(command.categories)}", field="categories"
+        )
+    for index, name in enumerate(command.categories):
+        if not name.strip() or len(name) > MAX_CATEGORY_CHARS:
+            raise InvalidArgument(
+                f"categories[{index}]: a non-empty name of at most {MAX_CATEGORY_CHARS} characters", field="categories"
+            )
+
+
 def require_entity_filter(node: FilterNode | None, field: str = "filters") -> None:
     if not fields_of(node) & SCOPE_FILTER_FIELDS:
         raise InvalidArgument(f"{field}: at least one of user_id, agent_id, app_id, run_id is required", field=field)
@@ -147,6 +170,7 @@ class Orchestrator:
             )
         self._limits.messages(command.messages)
         self._limits.metadata(command.metadata)
+        _check_given_categories(command)
         # With a key, ids derive from its claim: a run that takes over the key of a run that died mid-way finds
         # the records that run wrote instead of writing them twice.
         return await self._idempotency.run(
@@ -194,7 +218,7 @@ class Orchestrator:
                 ids.memory_id(index),
                 attributed_scope(command.scope, message.role),
                 message.content,
-                [],
+                list(command.categories),
                 message.name,
                 message.role,
             )

@@ -115,6 +115,7 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
             custom_categories=dict(request.custom_categories),
             includes=request.includes,
             excludes=request.excludes,
+            categories=list(request.categories),
         )
         outcome = await self._orchestrator.add(tenant, command, idempotency_key=request.request_id or None)
         return pb2.AddMemoriesResponse(

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Authenticator, owner_of, writer_tenant
+from gateway.dashboard.routes import install_dashboard
 from gateway.limits import InputLimits
 from gateway.orchestrator import Orchestrator
 from gateway.rest import openapi, parse, render
@@ -576,6 +577,7 @@ def create_app(
     for method, path, feature in NOT_YET_AVAILABLE:
         _not_yet(app, method, path, feature)
 
+    install_dashboard(app)
     app.add_middleware(NormalisePathMiddleware)
     app.add_middleware(RequestContextMiddleware, request_timeout_seconds=request_timeout_seconds)
     return app

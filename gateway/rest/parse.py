@@ -87,6 +87,7 @@ def add_command(body: AddBody) -> AddCommand:
         custom_categories=custom_categories(body.custom_categories),
         includes=body.includes or "",
         excludes=body.excludes or "",
+        categories=list(body.categories or []),
     )
 
 

@@ -66,6 +66,9 @@ class AddBody(ScopeIds):
     custom_instructions: str | None = None
     includes: str | None = None
     excludes: str | None = None
+    categories: list[str] | None = Field(
+        None, description="memgrid: with infer=false, the stored memories' categories (e.g. from an export)"
+    )
     request_id: str | None = Field(
         None, description="Idempotency key (also the Idempotency-Key header): a repeat within 24 h replays the result"
     )

@@ -39,7 +39,7 @@ class PingResponse(_message.Message):
     def __init__(self, status: _Optional[str] = ..., org_id: _Optional[str] = ..., project_id: _Optional[str] = ..., user_email: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.MemberRole, str]] = ...) -> None: ...
 
 class AddMemoriesRequest(_message.Message):
-    __slots__ = ("messages", "scope", "metadata", "infer", "async_mode", "custom_categories", "custom_instructions", "includes", "excludes", "immutable", "expiration_date", "timestamp", "request_id")
+    __slots__ = ("messages", "scope", "metadata", "infer", "async_mode", "custom_categories", "custom_instructions", "includes", "excludes", "immutable", "expiration_date", "timestamp", "request_id", "categories")
     class CustomCategoriesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,7 @@ class AddMemoriesRequest(_message.Message):
     EXPIRATION_DATE_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
     scope: _common_pb2.Scope
     metadata: _struct_pb2.Struct
@@ -73,7 +74,8 @@ class AddMemoriesRequest(_message.Message):
     expiration_date: str
     timestamp: int
     request_id: str
-    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., scope: _Optional[_Union[_common_pb2.Scope, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., infer: _Optional[bool] = ..., async_mode: _Optional[bool] = ..., custom_categories: _Optional[_Mapping[str, str]] = ..., custom_instructions: _Optional[str] = ..., includes: _Optional[str] = ..., excludes: _Optional[str] = ..., immutable: _Optional[bool] = ..., expiration_date: _Optional[str] = ..., timestamp: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., scope: _Optional[_Union[_common_pb2.Scope, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., infer: _Optional[bool] = ..., async_mode: _Optional[bool] = ..., custom_categories: _Optional[_Mapping[str, str]] = ..., custom_instructions: _Optional[str] = ..., includes: _Optional[str] = ..., excludes: _Optional[str] = ..., immutable: _Optional[bool] = ..., expiration_date: _Optional[str] = ..., timestamp: _Optional[int] = ..., request_id: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AddMemoriesResponse(_message.Message):
     __slots__ = ("status", "event_id", "results")

@@ -18,7 +18,15 @@ from tests.e2e.isolation.world import SHARED_USER, World, changed_parts
 
 Case = Callable[[World], Awaitable[str]]
 # FastAPI's own documentation routes: no authentication, no tenant data.
-DOCUMENTATION_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# The dashboard's static files likewise (tests/e2e/test_dashboard.py): the page calls the routes below itself.
+DOCUMENTATION_ROUTES = {
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/dashboard/",
+    "/dashboard/{name}/",
+}
 
 
 def expect(response: httpx.Response, *codes: int) -> httpx.Response:
