@@ -12,6 +12,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import TracerProvider
 
+from cli.supervisor import child_env
 from libs.logging import add_trace_id
 from libs.observability.settings import MetricsSettings, TracingSettings
 from libs.observability.telemetry import start_telemetry
@@ -139,3 +140,12 @@ def test_spans_are_exported_over_otlp_http(collector: tuple[str, list[tuple[str,
     attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
     assert attributes["service.name"] == "memgrid-gateway"
     assert [span.name for scope in resource_spans.scope_spans for span in scope.spans] == ["POST /v3/memories/add/"]
+
+
+def test_memgrid_up_gives_each_backend_its_own_metrics_port() -> None:
+    env = {"MEMGRID_METRICS__PORT": "9464", "MEMGRID_DATA_DIR": "/tmp/x"}
+    ports = {name: child_env(env, name)["MEMGRID_METRICS__PORT"] for name in ("metadata", "vectorsearch", "extraction")}
+    assert ports == {"metadata": "9464", "vectorsearch": "9465", "extraction": "9466"}
+    assert child_env(env, "gateway") is env
+    assert child_env({"MEMGRID_METRICS__PORT": "0"}, "metadata") == {"MEMGRID_METRICS__PORT": "0"}
+    assert "MEMGRID_METRICS__PORT" not in child_env({}, "metadata")
