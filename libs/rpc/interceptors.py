@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -119,16 +120,14 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         return wrapped
 
 
+@dataclass(frozen=True, slots=True)
 class _Scope:
     """What one RPC's scope needs from its call details."""
 
-    __slots__ = ("invocation_metadata", "method", "request_id", "telemetry")
-
-    def __init__(self, method: str, request_id: str, telemetry: Telemetry, invocation_metadata: Any) -> None:
-        self.method = method
-        self.request_id = request_id
-        self.telemetry = telemetry
-        self.invocation_metadata = invocation_metadata
+    method: str
+    request_id: str
+    telemetry: Telemetry
+    invocation_metadata: Any
 
 
 @contextlib.asynccontextmanager
@@ -165,9 +164,11 @@ async def _rpc_scope(scope: _Scope, context: grpc.aio.ServicerContext) -> AsyncI
         except asyncio.CancelledError:
             code = "CANCELLED"
             raise
-        except Exception:
+        except Exception as error:
             code = "INTERNAL"
             log.exception("rpc.failed", method=method)
+            if span is not None:
+                span.record_exception(error)
             await _abort_with(context, InternalError(_INTERNAL_MESSAGE))
         finally:
             seconds = time.perf_counter() - started

@@ -262,3 +262,28 @@ async def test_metrics_listeners_close_with_their_services(tmp_path: Path) -> No
         for url in urls:
             with pytest.raises(httpx.ConnectError):
                 await http.get(url)
+
+
+async def test_a_streaming_call_is_one_server_span_with_its_hops_inside(observed: Observed) -> None:
+    auth = [("authorization", f"Token {API_KEY}")]
+    async with grpc.aio.insecure_channel(observed.stack.grpc_target) as channel:
+        stub = pb2_grpc.MemoryServiceStub(channel)
+        added = await stub.AddMemories(
+            pb2.AddMemoriesRequest(
+                messages=[common_pb2.Message(role=common_pb2.ROLE_USER, content="I play the cello.")],
+                scope=common_pb2.Scope(user_id="stream-user"),
+            ),
+            metadata=auth,
+        )
+        observed.spans.clear()
+        states = [
+            item.event.status
+            async for item in stub.WatchEvent(pb2.WatchEventRequest(event_id=added.event_id), metadata=auth)
+        ]
+    assert states and states[-1] == common_pb2.EVENT_STATUS_SUCCEEDED
+    watch = await wait_for_span(observed.spans, "memgrid.memory.v1.MemoryService/WatchEvent")
+    assert watch.kind == SpanKind.SERVER and watch.status.is_ok
+    spans = observed.spans.get_finished_spans()
+    hops = [s for s in spans if s.parent is not None and s.parent.span_id == watch.context.span_id]
+    assert hops and all(s.kind == SpanKind.CLIENT for s in hops)
+    assert all(s.context.trace_id == watch.context.trace_id for s in hops)

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from gateway.server import start_service as start_gateway
 from gateway.settings import GatewaySettings
 from libs.config import TlsSettings
-from libs.observability.settings import MetricsSettings
+from libs.observability.settings import MetricsSettings, TracingSettings
 from libs.rpc.server import StartedService
 from services.extraction.server import start_service as start_extraction
 from services.extraction.settings import ExtractionSettings
@@ -56,6 +56,8 @@ async def start_stack(
     database_url: str | None = None,
     vector_settings: VectorSearchSettings | None = None,
     span_exporter: SpanExporter | None = None,
+    metrics: MetricsSettings | None = None,
+    tracing: TracingSettings | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
@@ -64,28 +66,27 @@ async def start_stack(
     embedder (the fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
     turn on mutual TLS between the gateway (client) and the three internal services (servers).
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
-    `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). The backends built here serve
-    their metrics on a free port each (`metrics_urls`). `span_exporter` turns tracing on in all four services,
-    every span going to it."""
-    internal = {"internal_tls": server_tls} if server_tls else {}
-    metrics = MetricsSettings(port=0)
+    `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `metrics` and `tracing` are the
+    settings of the services built here; by default the backends serve their metrics on a free port each
+    (`metrics_urls`). `span_exporter` turns tracing on in all four services, every span going to it."""
+    observability = {"metrics": metrics or MetricsSettings(port=0), "tracing": tracing or TracingSettings()}
+    internal = {**observability, **({"internal_tls": server_tls} if server_tls else {})}
     metadata = await start_metadata(
         MetadataSettings(
             data_dir=data_dir,
             metadata_port=0,
             api_keys=api_keys,
             database_url=database_url,
-            metrics=metrics,
             **internal,
         ),
         span_exporter=span_exporter,
     )
     vector_settings = vector_settings or VectorSearchSettings(
-        data_dir=data_dir, vectorsearch_port=0, embedder=embedder, metrics=metrics, **internal
+        data_dir=data_dir, vectorsearch_port=0, embedder=embedder, **internal
     )
     vectors = await start_vectorsearch(vector_settings, span_exporter=span_exporter)
     extraction = await start_extraction(
-        extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0, metrics=metrics, **internal),
+        extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0, **internal),
         span_exporter=span_exporter,
     )
     gateway = await start_gateway(
@@ -96,6 +97,7 @@ async def start_stack(
             metadata_addr=f"127.0.0.1:{metadata.port}",
             vectorsearch_addr=f"127.0.0.1:{vectors.port}",
             extraction_addr=f"127.0.0.1:{extraction.port}",
+            **observability,
             **({"internal_tls": client_tls} if client_tls else {}),
         ),
         span_exporter=span_exporter,
