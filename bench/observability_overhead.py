@@ -3,7 +3,8 @@
 Starts the in-process stack (hashing embedder, so the model does not drown the difference) once per setting —
 telemetry off, metrics on (the default), metrics + tracing with spans made but not exported — loads a few
 memories, then times N sequential REST searches and N sequential gRPC searches, R rounds, settings interleaved.
-Prints p50/p95 per setting and surface in milliseconds.
+Prints p50/p95 per setting and surface in milliseconds. First it prints the cost of the recording itself: the
+metrics of one RPC, and one client + server span pair with the traceparent going through metadata.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ import asyncio
 import statistics
 import tempfile
 import time
+import timeit
 from pathlib import Path
 
 import grpc
 import httpx
 from google.protobuf import struct_pb2
+from opentelemetry.trace import SpanKind
 
+from libs.observability.metrics import ServiceMetrics
 from libs.observability.settings import MetricsSettings, TracingSettings
+from libs.observability.tracing import extract_metadata, inject_metadata, tracer_provider
 from memgrid.common.v1 import common_pb2
 from memgrid.memory.v1 import memory_service_pb2 as pb2
 from memgrid.memory.v1 import memory_service_pb2_grpc as pb2_grpc
@@ -68,11 +73,33 @@ async def measure(name: str, requests: int, data_dir: Path) -> tuple[list[float]
         await stack.stop()
 
 
+def micro(calls: int = 20_000) -> None:
+    metrics = ServiceMetrics()
+    method = "/memgrid.metadata.v1.MetadataService/GetMemories"
+
+    def record_rpc() -> None:
+        metrics.rpc_server_handled.labels(method, "OK").inc()
+        metrics.rpc_server_duration.labels(method).observe(0.001)
+
+    tracer = tracer_provider(TracingSettings(enabled=True, exporter="none"), "bench").get_tracer("bench")
+
+    def span_pair() -> None:
+        metadata: list[tuple[str, str]] = []
+        with tracer.start_as_current_span(method, kind=SpanKind.CLIENT):
+            inject_metadata(metadata)
+        with tracer.start_as_current_span(method, context=extract_metadata(metadata), kind=SpanKind.SERVER):
+            pass
+
+    for name, function in (("metrics of one RPC", record_rpc), ("client+server span pair", span_pair)):
+        print(f"{name:<24} {timeit.timeit(function, number=calls) / calls * 1e6:8.1f} µs")
+
+
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
 async def main(requests: int, rounds: int) -> None:
+    micro()
     samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in SETTINGS}
     for _ in range(rounds):
         for name in SETTINGS:
