@@ -63,6 +63,7 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        # Queues set their depth under their own label: queue_depth.labels("<queue>").set(n).
         self.queue_depth = Gauge(
             "memgrid_queue_depth", "Entries waiting in a work queue, by queue", ["queue"], registry=r
         )

@@ -29,18 +29,19 @@ def time_statements(engine: AsyncEngine, metrics: ServiceMetrics) -> None:
     """Observe the duration of every statement `engine` executes."""
     histogram = metrics.dependency_duration
 
+    # One statement runs at a time on a connection, so one start time per connection is enough.
     def before(conn: sa.Connection, cursor: Any, statement: str, *_: Any) -> None:
-        conn.info.setdefault(_STARTED, []).append(time.perf_counter())
+        conn.info[_STARTED] = time.perf_counter()
 
     def after(conn: sa.Connection, cursor: Any, statement: str, *_: Any) -> None:
-        stack = conn.info.get(_STARTED)
-        if stack:
-            histogram.labels("db", statement_verb(statement), "ok").observe(time.perf_counter() - stack.pop())
+        started = conn.info.pop(_STARTED, None)
+        if started is not None:
+            histogram.labels("db", statement_verb(statement), "ok").observe(time.perf_counter() - started)
 
     def failed(context: sa.engine.ExceptionContext) -> None:
-        stack = context.connection.info.get(_STARTED) if context.connection is not None else None
-        if stack and context.statement is not None:
-            seconds = time.perf_counter() - stack.pop()
+        started = context.connection.info.pop(_STARTED, None) if context.connection is not None else None
+        if started is not None and context.statement is not None:
+            seconds = time.perf_counter() - started
             histogram.labels("db", statement_verb(context.statement), "error").observe(seconds)
 
     sa.event.listen(engine.sync_engine, "before_cursor_execute", before)

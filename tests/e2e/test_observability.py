@@ -177,6 +177,14 @@ async def test_every_service_serves_its_metrics_and_they_move_with_traffic(obser
         assert moved(*metadata, count, dependency="db", operation=verb, outcome="ok") >= 1, verb
 
 
+async def test_metrics_are_not_part_of_the_api_document(observed: Observed) -> None:
+    async with httpx.AsyncClient(base_url=observed.stack.rest_url) as http:
+        paths = (await http.get("/openapi.json")).json()["paths"]
+        assert "/v3/memories/add/" in paths and "/metrics" not in paths
+        # No key needed: scrapers have none.
+        assert (await http.get("/metrics")).status_code == 200
+
+
 async def test_metrics_carry_no_tenant_data(observed: Observed) -> None:
     user = f"obs-user-{uuid.uuid4().hex[:8]}"
     await rest_traffic(observed.stack, user)

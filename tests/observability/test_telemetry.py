@@ -6,18 +6,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from cli.supervisor import child_env
 from libs.logging import add_trace_id
+from libs.observability.metrics import ServiceMetrics
 from libs.observability.settings import MetricsSettings, TracingSettings
 from libs.observability.telemetry import start_telemetry
 from libs.observability.tracing import extract_metadata, inject_metadata, tracer_provider
-from services.metadata.db_timing import statement_verb
+from services.metadata.db_timing import statement_verb, time_statements
 from services.vectorsearch.settings import VectorSearchSettings
 
 
@@ -149,3 +153,24 @@ def test_memgrid_up_gives_each_backend_its_own_metrics_port() -> None:
     assert child_env(env, "gateway") is env
     assert child_env({"MEMGRID_METRICS__PORT": "0"}, "metadata") == {"MEMGRID_METRICS__PORT": "0"}
     assert "MEMGRID_METRICS__PORT" not in child_env({}, "metadata")
+
+
+async def test_sql_statements_are_timed_with_their_outcome(tmp_path: Path) -> None:
+    metrics = ServiceMetrics()
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'timed.db'}")
+    time_statements(engine, metrics)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+            with pytest.raises(sa.exc.OperationalError):
+                await connection.execute(sa.text("SELECT * FROM no_such_table"))
+    finally:
+        await engine.dispose()
+
+    def count(outcome: str) -> float | None:
+        return metrics.registry.get_sample_value(
+            "memgrid_dependency_duration_seconds_count", {"dependency": "db", "operation": "select", "outcome": outcome}
+        )
+
+    assert count("ok") == 1
+    assert count("error") == 1
