@@ -22,6 +22,16 @@ log = structlog.get_logger()
 DEFAULT_TENANT = domain.Tenant(org_id="default", project_id="default")
 START_DEADLINE_SECONDS = 120.0
 STOP_DEADLINE_SECONDS = 15.0
+# The backends share one host here, so MEMGRID_METRICS__PORT=P gives metadata P, vectorsearch P+1, extraction P+2.
+METRICS_PORT_OFFSETS = {"metadata": 0, "vectorsearch": 1, "extraction": 2}
+
+
+def child_env(env: dict[str, str], name: str) -> dict[str, str]:
+    """The environment of child `name`: `env`, with the backend's own metrics port when one is configured."""
+    base = env.get("MEMGRID_METRICS__PORT", "").strip()
+    if name not in METRICS_PORT_OFFSETS or not base.isdigit() or int(base) == 0:
+        return env
+    return {**env, "MEMGRID_METRICS__PORT": str(int(base) + METRICS_PORT_OFFSETS[name])}
 
 
 @dataclass(slots=True)
@@ -78,7 +88,7 @@ class Stack:
 
     async def _spawn(self, name: str, module: str, target: str) -> Child:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module, env=self._env, start_new_session=True
+            sys.executable, "-m", module, env=child_env(self._env, name), start_new_session=True
         )
         child = Child(name, target, process)
         self.children.append(child)

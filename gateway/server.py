@@ -9,6 +9,7 @@ import socket
 import httpx
 import structlog
 import uvicorn
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from gateway.auth import Authenticator
 from gateway.clients import (
@@ -25,6 +26,7 @@ from gateway.rest.app import create_app
 from gateway.settings import GatewaySettings
 from gateway.vector_sync import VectorSyncReconciler
 from gateway.webhooks import WebhookDispatcher
+from libs.observability.telemetry import start_telemetry
 from libs.rpc.client import open_channel
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.memory.v1 import memory_service_pb2, memory_service_pb2_grpc
@@ -61,12 +63,19 @@ async def _start_http(app: object, host: str, port: int) -> tuple[_EmbeddedUvico
     return server, task, bound_port
 
 
-async def start_service(settings: GatewaySettings) -> StartedService:
+async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporter | None = None) -> StartedService:
+    """Serve the gRPC API on host:grpc_port and REST (with GET /metrics) on host:http_port. `span_exporter`
+    (tests) receives the spans, tracing settings aside."""
+    # The gateway's metrics are served by its REST app, so no listener of their own.
+    observed = start_telemetry(
+        "gateway", settings.host, settings.metrics, settings.tracing, listen=False, span_exporter=span_exporter
+    )
+    telemetry = observed.telemetry
     channels = [
-        open_channel(settings.metadata_addr, settings.internal_tls, METADATA_IDEMPOTENT),
-        open_channel(settings.vectorsearch_addr, settings.internal_tls, VECTORSEARCH_IDEMPOTENT),
+        open_channel(settings.metadata_addr, settings.internal_tls, METADATA_IDEMPOTENT, telemetry),
+        open_channel(settings.vectorsearch_addr, settings.internal_tls, VECTORSEARCH_IDEMPOTENT, telemetry),
         # Not retried here: extraction retries the LLM itself, and its UNAVAILABLE usually means the LLM is down.
-        open_channel(settings.extraction_addr, settings.internal_tls),
+        open_channel(settings.extraction_addr, settings.internal_tls, telemetry=telemetry),
     ]
     timeout = settings.rpc_timeout_seconds
     metadata = MetadataClient(channels[0], timeout)
@@ -89,16 +98,21 @@ async def start_service(settings: GatewaySettings) -> StartedService:
                 memory_service_pb2.DESCRIPTOR.services_by_name["MemoryService"].full_name,
             )
         ],
+        telemetry=telemetry,
     )
     http_server, http_task, http_port = await _start_http(
         create_app(
-            orchestrator, authenticator, settings.limits, request_timeout_seconds=settings.request_timeout_seconds
+            orchestrator,
+            authenticator,
+            settings.limits,
+            request_timeout_seconds=settings.request_timeout_seconds,
+            telemetry=telemetry,
         ),
         settings.host,
         settings.http_port,
     )
     reconciler = asyncio.create_task(
-        VectorSyncReconciler(metadata, vectors).run_forever(
+        VectorSyncReconciler(metadata, vectors, telemetry.metrics).run_forever(
             interval_seconds=settings.vector_sync_interval_seconds,
             min_age_seconds=settings.vector_sync_min_age_seconds,
         )
@@ -130,7 +144,9 @@ async def start_service(settings: GatewaySettings) -> StartedService:
             await channel.close()
 
     return StartedService(
-        running=running, closers=[close_channels, stop_background_tasks, stop_http], extra_ports={"http": http_port}
+        running=running,
+        closers=[observed.close, close_channels, stop_background_tasks, stop_http],
+        extra_ports={"http": http_port},
     )
 
 

@@ -21,12 +21,15 @@ from gateway.clients import MetadataClient, VectorSearchClient
 from libs import domain
 from libs.domain import VectorRecord, VectorSync
 from libs.errors import MemgridError
+from libs.observability.metrics import ServiceMetrics
 
 log = structlog.get_logger()
 
 SYNC_BATCH = 500
 # One pass stops after this many batches; the next pass goes on.
 MAX_BATCHES_PER_PASS = 200
+# The memgrid_queue_depth label of the entries a pass found overdue (older than its min age).
+OVERDUE_QUEUE = "vector_sync_overdue"
 
 
 def vector_record(memory: domain.Memory) -> VectorRecord:
@@ -59,28 +62,39 @@ async def acknowledge(metadata: MetadataClient, tenant: domain.Tenant, memories:
 
 
 class VectorSyncReconciler:
-    def __init__(self, metadata: MetadataClient, vectors: VectorSearchClient) -> None:
+    def __init__(
+        self, metadata: MetadataClient, vectors: VectorSearchClient, metrics: ServiceMetrics | None = None
+    ) -> None:
         self._metadata = metadata
         self._vectors = vectors
+        self._metrics = metrics
 
     async def run_once(self, min_age_seconds: float) -> SyncReport:
-        """Bring every pending outbox entry at least `min_age_seconds` old in line, then acknowledge it."""
+        """Bring every pending outbox entry at least `min_age_seconds` old in line, then acknowledge it. The
+        number of entries the pass found is the gauge memgrid_queue_depth{queue="vector_sync_overdue"}: above
+        zero, vector writes are failing or a crash left work behind."""
         report = SyncReport()
-        for _ in range(MAX_BATCHES_PER_PASS):
-            syncs = await self._metadata.list_pending_vector_syncs(min_age_seconds, SYNC_BATCH)
-            if not syncs:
-                break
-            by_tenant: dict[domain.Tenant, list[str]] = defaultdict(list)
-            for sync in syncs:
-                by_tenant[sync.tenant].append(sync.memory_id)
-            for tenant, ids in by_tenant.items():
-                upserted, deleted = await self._sync_tenant(tenant, list(dict.fromkeys(ids)))
-                report.upserted += upserted
-                report.deleted += deleted
-            report.acknowledged += len(syncs)
-            await self._metadata.ack_vector_syncs(syncs)
-            if len(syncs) < SYNC_BATCH:
-                break
+        found = 0
+        try:
+            for _ in range(MAX_BATCHES_PER_PASS):
+                syncs = await self._metadata.list_pending_vector_syncs(min_age_seconds, SYNC_BATCH)
+                found += len(syncs)
+                if not syncs:
+                    break
+                by_tenant: dict[domain.Tenant, list[str]] = defaultdict(list)
+                for sync in syncs:
+                    by_tenant[sync.tenant].append(sync.memory_id)
+                for tenant, ids in by_tenant.items():
+                    upserted, deleted = await self._sync_tenant(tenant, list(dict.fromkeys(ids)))
+                    report.upserted += upserted
+                    report.deleted += deleted
+                report.acknowledged += len(syncs)
+                await self._metadata.ack_vector_syncs(syncs)
+                if len(syncs) < SYNC_BATCH:
+                    break
+        finally:
+            if self._metrics is not None:
+                self._metrics.queue_depth.labels(OVERDUE_QUEUE).set(found)
         if report.acknowledged:
             log.info("vector_sync.reconciled", upserted=report.upserted, deleted=report.deleted)
         return report

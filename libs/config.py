@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from libs.observability.settings import MetricsSettings, TracingSettings
+
 DEFAULT_EXTRACTION_PORT = 50061
 DEFAULT_VECTORSEARCH_PORT = 50062
 DEFAULT_METADATA_PORT = 50063
@@ -62,3 +64,7 @@ class BaseServiceSettings(BaseSettings):
     shutdown_drain_delay_seconds: float = 0.0
     # Optional mutual TLS between the gateway (and CLI) and the internal services.
     internal_tls: TlsSettings = TlsSettings()
+    # Prometheus metrics (MEMGRID_METRICS__ENABLED, MEMGRID_METRICS__PORT): see libs/observability/settings.py.
+    metrics: MetricsSettings = MetricsSettings()
+    # OpenTelemetry tracing (MEMGRID_TRACING__ENABLED, __EXPORTER, __OTLP_ENDPOINT, __SERVICE_NAME).
+    tracing: TracingSettings = TracingSettings()

@@ -7,6 +7,7 @@ import sys
 import uuid
 
 import structlog
+from opentelemetry import trace
 
 REQUEST_ID_KEY = "request_id"
 REQUEST_ID_HEADER = "x-request-id"
@@ -20,6 +21,7 @@ def configure_logging(*, service: str, log_format: str = "console", level: str =
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.dict_tracebacks if log_format == "json" else structlog.dev.set_exc_info,
@@ -43,3 +45,11 @@ def current_request_id() -> str | None:
 
 def bind_request_id(request_id: str) -> None:
     structlog.contextvars.bind_contextvars(**{REQUEST_ID_KEY: request_id})
+
+
+def add_trace_id(_logger: object, _method: str, event: structlog.typing.EventDict) -> structlog.typing.EventDict:
+    """structlog processor: the current span's trace id as `trace_id` (only while tracing records a span)."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", trace.format_trace_id(context.trace_id))
+    return event

@@ -20,6 +20,7 @@ from gateway.dashboard.routes import install_dashboard
 from gateway.limits import InputLimits
 from gateway.orchestrator import Orchestrator
 from gateway.rest import openapi, parse, render
+from gateway.rest import telemetry as rest_telemetry
 from gateway.rest.schemas import (
     AddBody,
     BatchDeleteBody,
@@ -38,6 +39,7 @@ from libs import domain
 from libs.domain import MemoryPatch
 from libs.errors import InvalidArgument, MemgridError, NotFound, NotImplementedYet
 from libs.logging import REQUEST_ID_HEADER, bind_request_id, new_request_id
+from libs.observability.telemetry import Telemetry
 from libs.rpc.deadline import deadline_scope
 
 log = structlog.get_logger()
@@ -66,7 +68,7 @@ class NormalisePathMiddleware:
             raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             segments = _SLASHES.sub("/", raw).split("/")
             path = "/".join(unquote(segment).replace("/", _ENCODED_SLASH) for segment in segments)
-            if not path.endswith("/") and not path.startswith(("/docs", "/openapi", "/redoc")):
+            if not path.endswith("/") and not path.startswith(("/docs", "/openapi", "/redoc", "/metrics")):
                 path += "/"
             if path != scope["path"]:
                 scope = dict(scope, path=path)
@@ -229,7 +231,12 @@ def _not_yet(app: FastAPI, method: str, path: str, feature: str) -> None:
 
 
 def create_app(
-    orchestrator: Orchestrator, authenticator: Authenticator, limits: InputLimits, *, request_timeout_seconds: float
+    orchestrator: Orchestrator,
+    authenticator: Authenticator,
+    limits: InputLimits,
+    *,
+    request_timeout_seconds: float,
+    telemetry: Telemetry | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="memgrid",
@@ -238,6 +245,7 @@ def create_app(
     )
     app.state.authenticator = authenticator
     _install_error_handlers(app)
+    rest_telemetry.install(app, telemetry or Telemetry())
     openapi.document_limits(app, limits)
     depth = limits.max_filter_depth
 

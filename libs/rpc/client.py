@@ -10,7 +10,8 @@ import grpc
 
 from libs.config import TlsSettings
 from libs.errors import MemgridError
-from libs.rpc.interceptors import RequestIdClientInterceptor
+from libs.observability.telemetry import Telemetry
+from libs.rpc.interceptors import RequestIdClientInterceptor, TelemetryClientInterceptor
 from libs.rpc.server import MAX_MESSAGE_BYTES
 from libs.rpc.status import from_rpc_error
 from libs.rpc.tls import channel_credentials, channel_options
@@ -41,17 +42,23 @@ def retry_service_config(idempotent_methods: Iterable[str]) -> str:
 
 
 def open_channel(
-    target: str, tls: TlsSettings | None = None, idempotent_methods: Iterable[str] = ()
+    target: str,
+    tls: TlsSettings | None = None,
+    idempotent_methods: Iterable[str] = (),
+    telemetry: Telemetry | None = None,
 ) -> grpc.aio.Channel:
     """A channel to an internal service: plaintext, or mutual TLS when `tls` is enabled. Calls to
-    `idempotent_methods` are retried on UNAVAILABLE, others never."""
+    `idempotent_methods` are retried on UNAVAILABLE, others never. With `telemetry`, calls are timed and traced
+    (their trace context sent along)."""
     options = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ("grpc.enable_retries", 1),
         ("grpc.service_config", retry_service_config(idempotent_methods)),
     ]
-    interceptors = [RequestIdClientInterceptor()]
+    interceptors: list[grpc.aio.ClientInterceptor] = [RequestIdClientInterceptor()]
+    if telemetry is not None:
+        interceptors.insert(0, TelemetryClientInterceptor(telemetry))
     if tls is not None and tls.enabled:
         return grpc.aio.secure_channel(
             target,

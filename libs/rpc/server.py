@@ -18,6 +18,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from libs.config import TlsSettings
+from libs.observability.telemetry import Telemetry
 from libs.rpc.interceptors import ServerInterceptor
 from libs.rpc.tls import server_credentials
 
@@ -63,10 +64,12 @@ async def create_server(
     tls: TlsSettings | None = None,
     *,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    telemetry: Telemetry | None = None,
 ) -> RunningServer:
     """Start a server on host:port (port 0 picks one); with `tls` enabled it speaks only (mutual) TLS.
-    `interceptors` run inside ours, so their typed errors become statuses too."""
-    server = grpc.aio.server(interceptors=[ServerInterceptor(), *interceptors], options=SERVER_OPTIONS)
+    `interceptors` run inside ours, so their typed errors become statuses too. `telemetry` receives every RPC's
+    metrics and spans."""
+    server = grpc.aio.server(interceptors=[ServerInterceptor(telemetry), *interceptors], options=SERVER_OPTIONS)
     for binding in bindings:
         binding.register(binding.servicer, server)
     health = HealthServicer()
@@ -105,7 +108,7 @@ class StartedService:
 
     running: RunningServer
     closers: list[Callable[[], Any]]
-    # Other listeners the service runs besides gRPC, by name (the gateway's "http").
+    # Other listeners the service runs besides gRPC, by name (the gateway's "http", a backend's "metrics").
     extra_ports: dict[str, int] = field(default_factory=dict)
 
     @property

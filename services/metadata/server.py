@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import structlog
+from opentelemetry.sdk.trace.export import SpanExporter
 
+from libs.observability.telemetry import start_telemetry
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.metadata.v1 import metadata_service_pb2, metadata_service_pb2_grpc
 from services.metadata.database import create_engine, require_head, run_migrations
+from services.metadata.db_timing import time_statements
 from services.metadata.request_guard import RequestGuardInterceptor
 from services.metadata.servicer import MetadataServicer
 from services.metadata.settings import MetadataSettings
@@ -18,12 +21,17 @@ SERVICE_NAME = metadata_service_pb2.DESCRIPTOR.services_by_name["MetadataService
 BOOTSTRAP_KEY_NAME = "bootstrap"
 
 
-async def start_service(settings: MetadataSettings) -> StartedService:
+async def start_service(settings: MetadataSettings, *, span_exporter: SpanExporter | None = None) -> StartedService:
     """Migrate the database to head (or check it is there), upsert the bootstrap keys, then serve on
-    host:metadata_port."""
+    host:metadata_port. `span_exporter` (tests) receives the spans, tracing settings aside."""
     bootstrap = settings.bootstrap_keys()
+    observed = start_telemetry(
+        "metadata", settings.host, settings.metrics, settings.tracing, listen=True, span_exporter=span_exporter
+    )
     engine = create_engine(settings.resolved_database_url())
     try:
+        if observed.telemetry.metrics is not None:
+            time_statements(engine, observed.telemetry.metrics)
         if settings.auto_migrate:
             await run_migrations(engine)
         else:
@@ -44,11 +52,13 @@ async def start_service(settings: MetadataSettings) -> StartedService:
             [binding],
             settings.internal_tls,
             interceptors=[RequestGuardInterceptor()],
+            telemetry=observed.telemetry,
         )
     except BaseException:
         await engine.dispose()
+        observed.close()
         raise
-    return StartedService(running=running, closers=[engine.dispose])
+    return StartedService(running=running, closers=[observed.close, engine.dispose], extra_ports=observed.extra_ports())
 
 
 async def serve(settings: MetadataSettings) -> None:

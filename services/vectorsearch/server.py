@@ -6,6 +6,9 @@ import asyncio
 import logging
 import traceback
 
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from libs.observability.telemetry import start_telemetry
 from libs.rpc.server import ServiceBinding, StartedService, create_server, serve_until_signalled
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as pb
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as pb_grpc
@@ -13,6 +16,7 @@ from services.vectorsearch.batching import BatchingEmbedder
 from services.vectorsearch.caching import CachingEmbedder
 from services.vectorsearch.core import VectorSearch
 from services.vectorsearch.embedder import Embedder, HashingEmbedder, MiniLMEmbedder
+from services.vectorsearch.instrumented import InstrumentedEmbedder, InstrumentedVectorStore
 from services.vectorsearch.servicer import VectorSearchServicer
 from services.vectorsearch.settings import VectorSearchSettings
 from services.vectorsearch.store import MilvusVectorStore
@@ -57,23 +61,38 @@ def open_store(settings: VectorSearchSettings, embedder: Embedder) -> MilvusVect
     )
 
 
-async def start_service(settings: VectorSearchSettings) -> StartedService:
+async def start_service(settings: VectorSearchSettings, *, span_exporter: SpanExporter | None = None) -> StartedService:
+    """Serve on host:vectorsearch_port. `span_exporter` (tests) receives the spans, tracing settings aside."""
     if settings.uses_milvus_lite():
         quiet_milvus_lite_noise()
     embedder = await asyncio.to_thread(build_embedder, settings)
     store = await asyncio.to_thread(open_store, settings, embedder)
+    observed = None
     try:
-        core = VectorSearch(CachingEmbedder(BatchingEmbedder(embedder), capacity=settings.embed_cache_size), store)
+        observed = start_telemetry(
+            "vectorsearch", settings.host, settings.metrics, settings.tracing, listen=True, span_exporter=span_exporter
+        )
+        telemetry = observed.telemetry
+        core = VectorSearch(
+            InstrumentedEmbedder(
+                CachingEmbedder(BatchingEmbedder(embedder), capacity=settings.embed_cache_size), telemetry
+            ),
+            InstrumentedVectorStore(store, telemetry),
+        )
         binding = ServiceBinding(
             servicer=VectorSearchServicer(core),
             register=pb_grpc.add_VectorSearchServiceServicer_to_server,
             full_name=SERVICE_NAME,
         )
-        running = await create_server(settings.host, settings.vectorsearch_port, [binding], settings.internal_tls)
+        running = await create_server(
+            settings.host, settings.vectorsearch_port, [binding], settings.internal_tls, telemetry=telemetry
+        )
     except BaseException:
         await store.close()
+        if observed is not None:
+            observed.close()
         raise
-    return StartedService(running=running, closers=[store.close])
+    return StartedService(running=running, closers=[observed.close, store.close], extra_ports=observed.extra_ports())
 
 
 async def serve(settings: VectorSearchSettings) -> None:

@@ -7,14 +7,17 @@ with real SQLite (or PostgreSQL, given its `database_url`), real Milvus Lite and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from gateway.server import start_service as start_gateway
 from gateway.settings import GatewaySettings
 from gateway.webhooks import WebhookSettings
 from libs.config import TlsSettings
+from libs.observability.settings import MetricsSettings, TracingSettings
 from libs.rpc.server import StartedService
 from services.extraction.server import start_service as start_extraction
 from services.extraction.settings import ExtractionSettings
@@ -33,6 +36,9 @@ class InProcessStack:
     extraction_target: str
     vector_settings: VectorSearchSettings
     services: tuple[StartedService, ...]
+    # The backends' Prometheus endpoints by service name (those whose metrics listener runs); the gateway's
+    # metrics are at rest_url + "/metrics".
+    metrics_urls: dict[str, str] = field(default_factory=dict)
 
     async def stop(self) -> None:
         """Gateway first, then the services it calls."""
@@ -51,6 +57,9 @@ async def start_stack(
     database_url: str | None = None,
     vector_settings: VectorSearchSettings | None = None,
     webhook_settings: WebhookSettings | None = None,
+    span_exporter: SpanExporter | None = None,
+    metrics: MetricsSettings | None = None,
+    tracing: TracingSettings | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
@@ -60,17 +69,28 @@ async def start_stack(
     turn on mutual TLS between the gateway (client) and the three internal services (servers).
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
     `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `webhook_settings` replaces the
-    gateway's webhook dispatcher settings (tests use a tiny backoff)."""
-    internal = {"internal_tls": server_tls} if server_tls else {}
+    gateway's webhook dispatcher settings (tests use a tiny backoff). `metrics` and `tracing` are the
+    settings of the services built here; by default the backends serve their metrics on a free port each
+    (`metrics_urls`). `span_exporter` turns tracing on in all four services, every span going to it."""
+    observability = {"metrics": metrics or MetricsSettings(port=0), "tracing": tracing or TracingSettings()}
+    internal = {**observability, **({"internal_tls": server_tls} if server_tls else {})}
     metadata = await start_metadata(
-        MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, database_url=database_url, **internal)
+        MetadataSettings(
+            data_dir=data_dir,
+            metadata_port=0,
+            api_keys=api_keys,
+            database_url=database_url,
+            **internal,
+        ),
+        span_exporter=span_exporter,
     )
     vector_settings = vector_settings or VectorSearchSettings(
         data_dir=data_dir, vectorsearch_port=0, embedder=embedder, **internal
     )
-    vectors = await start_vectorsearch(vector_settings)
+    vectors = await start_vectorsearch(vector_settings, span_exporter=span_exporter)
     extraction = await start_extraction(
-        extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0, **internal)
+        extraction_settings or ExtractionSettings(data_dir=data_dir, extraction_port=0, **internal),
+        span_exporter=span_exporter,
     )
     gateway = await start_gateway(
         GatewaySettings(
@@ -80,10 +100,13 @@ async def start_stack(
             metadata_addr=f"127.0.0.1:{metadata.port}",
             vectorsearch_addr=f"127.0.0.1:{vectors.port}",
             extraction_addr=f"127.0.0.1:{extraction.port}",
+            **observability,
             **({"internal_tls": client_tls} if client_tls else {}),
             **({"webhooks": webhook_settings} if webhook_settings else {}),
-        )
+        ),
+        span_exporter=span_exporter,
     )
+    backends = {"metadata": metadata, "vectorsearch": vectors, "extraction": extraction}
     return InProcessStack(
         rest_url=f"http://127.0.0.1:{gateway.extra_ports['http']}",
         grpc_target=f"127.0.0.1:{gateway.port}",
@@ -92,4 +115,9 @@ async def start_stack(
         extraction_target=f"127.0.0.1:{extraction.port}",
         vector_settings=vector_settings,
         services=(gateway, extraction, vectors, metadata),
+        metrics_urls={
+            name: f"http://127.0.0.1:{service.extra_ports['metrics']}/metrics"
+            for name, service in backends.items()
+            if "metrics" in service.extra_ports
+        },
     )

@@ -27,6 +27,10 @@ DOCUMENTATION_ROUTES = {
     "/dashboard/",
     "/dashboard/{name}/",
 }
+# The Prometheus scrape endpoint: no authentication (scrapers have no API key) and no tenant data: its labels are
+# method names, route templates and status codes only (tests/e2e/test_observability.py checks no key, org,
+# project, user id or memory text appears in it).
+OPERATIONAL_ROUTES = {"/metrics"}
 
 
 def expect(response: httpx.Response, *codes: int) -> httpx.Response:
@@ -357,7 +361,7 @@ def served_routes() -> set[tuple[str, str]]:
     return {
         (method, route.path)
         for route in app.routes
-        if route.path not in DOCUMENTATION_ROUTES
+        if route.path not in DOCUMENTATION_ROUTES | OPERATIONAL_ROUTES
         for method in getattr(route, "methods", set()) - {"HEAD", "OPTIONS"}
     }
 
