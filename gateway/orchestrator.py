@@ -27,6 +27,7 @@ from gateway.idempotency import ADD_OUTCOME, COUNT, IdempotentRunner
 from gateway.limits import InputLimits
 from gateway.query import without_entity_names
 from gateway.ranking import HYBRID_CANDIDATES, fuse_rrf
+from gateway.rerank import RerankCandidate, Reranker, RerankSettings, TemporalBoost, rerank_candidates
 from gateway.vector_sync import acknowledge, vector_record
 from libs import domain
 from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorHit
@@ -120,12 +121,16 @@ class Orchestrator:
         extraction: ExtractionClient,
         idempotency: IdempotentRunner,
         limits: InputLimits,
+        reranker: Reranker,
+        rerank_settings: RerankSettings,
     ) -> None:
         self._metadata = metadata
         self._vectors = vectors
         self._extraction = extraction
         self._idempotency = idempotency
         self._limits = limits
+        self._reranker = reranker
+        self._rerank_settings = rerank_settings
 
     # --- identity ---------------------------------------------------------------------------
 
@@ -406,17 +411,20 @@ class Orchestrator:
             Condition("categories", Op.IN, tuple(command.categories)) if command.categories else None,
         )
         query = without_entity_names(command.query, command.filter)
+        # A reranked search orders a wider first stage (mem0ai/mem0#6448).
+        wanted = rerank_candidates(command.top_k) if command.rerank else command.top_k
         if command.keyword_search:
-            wide = max(HYBRID_CANDIDATES, command.top_k)
+            wide = max(HYBRID_CANDIDATES, wanted)
             dense, lexical = await asyncio.gather(
                 self._dense_hits(tenant, query, node, _vector_fetch(wide), command.show_expired),
                 self._metadata.search_text(tenant, query, node, wide, command.show_expired),
             )
             hits = fuse_rrf(dense, lexical)
         else:
-            hits = await self._dense_hits(tenant, query, node, _vector_fetch(command.top_k), command.show_expired)
-        # Only what can still make the cut is hydrated (fusion returns up to 2 x HYBRID_CANDIDATES hits).
-        hits = [hit for hit in hits if hit.score >= command.threshold][: command.top_k + SEARCH_OVERFETCH]
+            hits = await self._dense_hits(tenant, query, node, _vector_fetch(wanted), command.show_expired)
+        # Only what can still make the cut is hydrated (fusion returns up to 2 x HYBRID_CANDIDATES hits). The
+        # threshold applies to the final score, which reranking and boosts only ever raise.
+        hits = hits[: wanted + SEARCH_OVERFETCH]
         records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in hits])}
         today = datetime.now(UTC).date()
         results = [
@@ -424,7 +432,24 @@ class Orchestrator:
             for hit in hits
             if hit.memory_id in records and (command.show_expired or not _is_expired(records[hit.memory_id], today))
         ]
-        return results[: command.top_k]
+        results = await self._second_stage(command, results[:wanted])
+        return [result for result in results if result.score >= command.threshold][: command.top_k]
+
+    async def _second_stage(
+        self, command: SearchCommand, results: list[domain.ScoredMemory]
+    ) -> list[domain.ScoredMemory]:
+        """The reranker (`rerank: true`), else the temporal boost when on and the query has a time in it."""
+        candidates = [RerankCandidate(r.memory.memory, r.memory.created_at, r.score) for r in results]
+        if command.rerank:
+            scores = await self._reranker.rerank(command.query, candidates, command.reference_date)
+        else:
+            boost = TemporalBoost(self._rerank_settings, command.query, command.reference_date)
+            if not boost.applies:
+                return results
+            scores = [boost(candidate, candidate.score) for candidate in candidates]
+        rescored = [domain.ScoredMemory(r.memory, score) for r, score in zip(results, scores, strict=True)]
+        # Stable: equal scores keep the first-stage order.
+        return sorted(rescored, key=lambda r: -r.score)
 
     async def _dense_hits(
         self, tenant: domain.Tenant, query: str, node: FilterNode | None, fetch: int, show_expired: bool

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from gateway.limits import InputLimits
+from gateway.rerank import RerankSettings
 from libs.config import (
     DEFAULT_EXTRACTION_PORT,
     DEFAULT_GRPC_PORT,
@@ -13,6 +14,7 @@ from libs.config import (
     DEFAULT_VECTORSEARCH_PORT,
     BaseServiceSettings,
 )
+from services.extraction.settings import LLMSettings
 
 
 class GatewaySettings(BaseServiceSettings):
@@ -39,6 +41,11 @@ class GatewaySettings(BaseServiceSettings):
     vector_sync_min_age_seconds: float = 30.0
     # Input limits of the public API (MEMGRID_LIMITS__MAX_TOP_K=..., see gateway/limits.py).
     limits: InputLimits = InputLimits()
+    # Reranking and the temporal boost of search (MEMGRID_RERANK__*, see gateway/rerank.py).
+    rerank: RerankSettings = RerankSettings()
+    # The OpenAI-compatible LLM: the same MEMGRID_LLM__* settings the extraction service reads; the gateway
+    # uses it only for MEMGRID_RERANK__PROVIDER=llm.
+    llm: LLMSettings = LLMSettings()
 
     @model_validator(mode="after")
     def _lease_outlives_requests(self) -> GatewaySettings:
