@@ -109,6 +109,19 @@ def require_entity_filter(node: FilterNode | None, field: str = "filters") -> No
         raise InvalidArgument(f"{field}: at least one of user_id, agent_id, app_id, run_id is required", field=field)
 
 
+def with_message_ids(messages: Sequence[domain.Message], event_id: str) -> list[domain.Message]:
+    """The messages, each with an id: the caller's, else `<event id>:<index>` (index in the add's messages)."""
+    return [
+        message if message.id else dataclasses.replace(message, id=f"{event_id}:{index}")
+        for index, message in enumerate(messages)
+    ]
+
+
+def source_ids(messages: Sequence[domain.Message]) -> list[str]:
+    """The ids of the messages facts can come from (system messages instruct, they are no source)."""
+    return [m.id for m in messages if m.id and m.role is not domain.Role.SYSTEM and m.content.strip()]
+
+
 def _is_expired(memory: domain.Memory, today: date) -> bool:
     return memory.expiration_date is not None and memory.expiration_date < today
 
@@ -167,6 +180,7 @@ class Orchestrator:
         started = time.perf_counter()
         created = datetime.now(UTC)
         event_id = ids.event_id()
+        command = dataclasses.replace(command, messages=with_message_ids(command.messages, event_id))
         if command.infer:
             changes = await self._add_inferred(tenant, command, ids)
         else:
@@ -202,6 +216,7 @@ class Orchestrator:
                 [],
                 message.name,
                 message.role,
+                [message.id] if message.id else [],
             )
             for index, message in enumerate(kept)
         ]
@@ -264,6 +279,8 @@ class Orchestrator:
         ids: MemoryIds,
     ) -> list[domain.MemoryChange]:
         added = [action for action in actions if action.event is domain.MemoryEvent.ADD and action.text.strip()]
+        # Facts are drawn from the whole conversation: each one's provenance is every message the add was given.
+        sources = source_ids(command.messages)
         adds = [
             self._new_memory(
                 command,
@@ -273,11 +290,14 @@ class Orchestrator:
                 facts[action.fact_index].categories,
                 None,
                 facts[action.fact_index].attributed_to,
+                sources,
             )
             for index, action in enumerate(added)
         ]
         updates = [
-            MemoryPatch(memory_id=action.memory_id, text=action.text, respect_immutable=True)
+            MemoryPatch(
+                memory_id=action.memory_id, text=action.text, respect_immutable=True, add_source_message_ids=sources
+            )
             for action in actions
             if action.event is domain.MemoryEvent.UPDATE and action.memory_id and action.text.strip()
         ]
@@ -310,6 +330,7 @@ class Orchestrator:
         categories: list[str],
         actor_id: str | None,
         role: domain.Role | None,
+        source_message_ids: list[str],
     ) -> NewMemory:
         return NewMemory(
             id=memory_id,
@@ -322,6 +343,7 @@ class Orchestrator:
             created_at=command.created_at,
             actor_id=actor_id,
             role=role,
+            source_message_ids=source_message_ids,
         )
 
     async def _store_new(

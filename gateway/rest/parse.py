@@ -80,7 +80,10 @@ def custom_categories(raw: list[dict[str, str]] | dict[str, str] | None) -> dict
 def add_command(body: AddBody) -> AddCommand:
     ids = {**_entity_ids_in_filters(body.filters), **body.given_ids()}
     return AddCommand(
-        messages=[domain.Message(role=domain.Role(m.role), content=m.content, name=m.name) for m in body.messages],
+        messages=[
+            domain.Message(role=domain.Role(m.role), content=m.content, name=m.name, id=m.id or None)
+            for m in body.messages
+        ],
         scope=scope_from_ids(ids),
         metadata=body.metadata,
         infer=body.infer,

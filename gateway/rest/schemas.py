@@ -19,6 +19,7 @@ class MessageIn(BaseModel):
     role: str = Field("user", description="user, assistant, system or tool")
     content: str = Field(..., description="The message text")
     name: str | None = Field(None, description="Author name, kept as the memory's actor_id")
+    id: str | None = Field(None, description="Message id, kept as provenance; default '<event_id>:<index>'")
 
     @field_validator("role")
     @classmethod

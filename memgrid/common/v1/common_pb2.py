@@ -26,55 +26,55 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ememgrid/common/v1/common.proto\x12\x11memgrid.common.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\",\n\x06Tenant\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\"J\n\x05Scope\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x03 \x01(\t\x12\x0e\n\x06run_id\x18\x04 \x01(\t\"O\n\x07Message\x12%\n\x04role\x18\x01 \x01(\x0e\x32\x17.memgrid.common.v1.Role\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"\xdf\x02\n\x06Memory\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06memory\x18\x02 \x01(\t\x12\x0c\n\x04hash\x18\x03 \x01(\t\x12\'\n\x05scope\x18\x04 \x01(\x0b\x32\x18.memgrid.common.v1.Scope\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\ncategories\x18\x06 \x03(\t\x12\x11\n\timmutable\x18\x07 \x01(\x08\x12\x17\n\x0f\x65xpiration_date\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x0b \x01(\t\x12%\n\x04role\x18\x0c \x01(\x0e\x32\x17.memgrid.common.v1.Role\"H\n\x0cScoredMemory\x12)\n\x06memory\x18\x01 \x01(\x0b\x32\x19.memgrid.common.v1.Memory\x12\r\n\x05score\x18\x02 \x01(\x01\"\xab\x01\n\x0cMemoryChange\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06memory\x18\x02 \x01(\t\x12-\n\x05\x65vent\x18\x03 \x01(\x0e\x32\x1e.memgrid.common.v1.MemoryEvent\x12\x17\n\x0fprevious_memory\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\x12%\n\x04role\x18\x06 \x01(\x0e\x32\x17.memgrid.common.v1.Role\"\xc4\x03\n\x0cHistoryEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tmemory_id\x18\x02 \x01(\t\x12\x12\n\nold_memory\x18\x03 \x01(\t\x12\x12\n\nnew_memory\x18\x04 \x01(\t\x12-\n\x05\x65vent\x18\x05 \x01(\x0e\x32\x1e.memgrid.common.v1.MemoryEvent\x12)\n\x05input\x18\x06 \x03(\x0b\x32\x1a.memgrid.common.v1.Message\x12\'\n\x05scope\x18\x07 \x01(\x0b\x32\x18.memgrid.common.v1.Scope\x12\x12\n\ncategories\x18\x08 \x03(\t\x12)\n\x08metadata\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08\x61\x63tor_id\x18\n \x01(\t\x12%\n\x04role\x18\x0b \x01(\x0e\x32\x17.memgrid.common.v1.Role\x12\x12\n\nis_deleted\x18\x0c \x01(\x08\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf0\x01\n\x06\x45ntity\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x04type\x18\x02 \x01(\x0e\x32\x1d.memgrid.common.v1.EntityType\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x14\n\x0cmemory_count\x18\x04 \x01(\x03\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x02\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12.\n\x06status\x18\x03 \x01(\x0e\x32\x1e.memgrid.common.v1.EventStatus\x12\x30\n\x07results\x18\x04 \x03(\x0b\x32\x1f.memgrid.common.v1.MemoryChange\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlatency_ms\x18\t \x01(\x01\"u\n\x0e\x46ieldCondition\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12-\n\x02op\x18\x02 \x01(\x0e\x32!.memgrid.common.v1.FilterOperator\x12%\n\x05value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"9\n\x0b\x46ilterGroup\x12*\n\x07\x66ilters\x18\x01 \x03(\x0b\x32\x19.memgrid.common.v1.Filter\"\xd6\x01\n\x06\x46ilter\x12-\n\x03\x61ll\x18\x01 \x01(\x0b\x32\x1e.memgrid.common.v1.FilterGroupH\x00\x12-\n\x03\x61ny\x18\x02 \x01(\x0b\x32\x1e.memgrid.common.v1.FilterGroupH\x00\x12.\n\x04none\x18\x03 \x01(\x0b\x32\x1e.memgrid.common.v1.FilterGroupH\x00\x12\x36\n\tcondition\x18\x04 \x01(\x0b\x32!.memgrid.common.v1.FieldConditionH\x00\x42\x06\n\x04node\"-\n\x08\x43\x61tegory\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"?\n\x0c\x43\x61tegoryList\x12/\n\ncategories\x18\x01 \x03(\x0b\x32\x1b.memgrid.common.v1.Category\"\xab\x01\n\rProjectMember\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12+\n\x04role\x18\x02 \x01(\x0e\x32\x1d.memgrid.common.v1.MemberRole\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x02\n\x07Project\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x1b\n\x13\x63ustom_instructions\x18\x05 \x01(\t\x12:\n\x11\x63ustom_categories\x18\x06 \x01(\x0b\x32\x1f.memgrid.common.v1.CategoryList\x12)\n\x08settings\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp*_\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x12\n\x0eROLE_ASSISTANT\x10\x02\x12\x0f\n\x0bROLE_SYSTEM\x10\x03\x12\r\n\tROLE_TOOL\x10\x04*\x8a\x01\n\x0bMemoryEvent\x12\x1c\n\x18MEMORY_EVENT_UNSPECIFIED\x10\x00\x12\x14\n\x10MEMORY_EVENT_ADD\x10\x01\x12\x17\n\x13MEMORY_EVENT_UPDATE\x10\x02\x12\x17\n\x13MEMORY_EVENT_DELETE\x10\x03\x12\x15\n\x11MEMORY_EVENT_NONE\x10\x04*\x80\x01\n\nEntityType\x12\x1b\n\x17\x45NTITY_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x45NTITY_TYPE_USER\x10\x01\x12\x15\n\x11\x45NTITY_TYPE_AGENT\x10\x02\x12\x13\n\x0f\x45NTITY_TYPE_APP\x10\x03\x12\x13\n\x0f\x45NTITY_TYPE_RUN\x10\x04*\x94\x01\n\x0b\x45ventStatus\x12\x1c\n\x18\x45VENT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45VENT_STATUS_PENDING\x10\x01\x12\x18\n\x14\x45VENT_STATUS_RUNNING\x10\x02\x12\x1a\n\x16\x45VENT_STATUS_SUCCEEDED\x10\x03\x12\x17\n\x13\x45VENT_STATUS_FAILED\x10\x04*\xcd\x02\n\x0e\x46ilterOperator\x12\x1f\n\x1b\x46ILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46ILTER_OPERATOR_EQ\x10\x01\x12\x16\n\x12\x46ILTER_OPERATOR_NE\x10\x02\x12\x16\n\x12\x46ILTER_OPERATOR_IN\x10\x03\x12\x17\n\x13\x46ILTER_OPERATOR_NIN\x10\x04\x12\x16\n\x12\x46ILTER_OPERATOR_GT\x10\x05\x12\x17\n\x13\x46ILTER_OPERATOR_GTE\x10\x06\x12\x16\n\x12\x46ILTER_OPERATOR_LT\x10\x07\x12\x17\n\x13\x46ILTER_OPERATOR_LTE\x10\x08\x12\x1c\n\x18\x46ILTER_OPERATOR_CONTAINS\x10\t\x12\x1d\n\x19\x46ILTER_OPERATOR_ICONTAINS\x10\n\x12\x1a\n\x16\x46ILTER_OPERATOR_EXISTS\x10\x0b*X\n\nMemberRole\x12\x1b\n\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12MEMBER_ROLE_READER\x10\x01\x12\x15\n\x11MEMBER_ROLE_OWNER\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ememgrid/common/v1/common.proto\x12\x11memgrid.common.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\",\n\x06Tenant\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\"J\n\x05Scope\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x03 \x01(\t\x12\x0e\n\x06run_id\x18\x04 \x01(\t\"[\n\x07Message\x12%\n\x04role\x18\x01 \x01(\x0e\x32\x17.memgrid.common.v1.Role\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\n\n\x02id\x18\x04 \x01(\t\"\xfb\x02\n\x06Memory\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06memory\x18\x02 \x01(\t\x12\x0c\n\x04hash\x18\x03 \x01(\t\x12\'\n\x05scope\x18\x04 \x01(\x0b\x32\x18.memgrid.common.v1.Scope\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\ncategories\x18\x06 \x03(\t\x12\x11\n\timmutable\x18\x07 \x01(\x08\x12\x17\n\x0f\x65xpiration_date\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61\x63tor_id\x18\x0b \x01(\t\x12%\n\x04role\x18\x0c \x01(\x0e\x32\x17.memgrid.common.v1.Role\x12\x1a\n\x12source_message_ids\x18\r \x03(\t\"H\n\x0cScoredMemory\x12)\n\x06memory\x18\x01 \x01(\x0b\x32\x19.memgrid.common.v1.Memory\x12\r\n\x05score\x18\x02 \x01(\x01\"\xab\x01\n\x0cMemoryChange\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06memory\x18\x02 \x01(\t\x12-\n\x05\x65vent\x18\x03 \x01(\x0e\x32\x1e.memgrid.common.v1.MemoryEvent\x12\x17\n\x0fprevious_memory\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\x12%\n\x04role\x18\x06 \x01(\x0e\x32\x17.memgrid.common.v1.Role\"\xc4\x03\n\x0cHistoryEntry\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tmemory_id\x18\x02 \x01(\t\x12\x12\n\nold_memory\x18\x03 \x01(\t\x12\x12\n\nnew_memory\x18\x04 \x01(\t\x12-\n\x05\x65vent\x18\x05 \x01(\x0e\x32\x1e.memgrid.common.v1.MemoryEvent\x12)\n\x05input\x18\x06 \x03(\x0b\x32\x1a.memgrid.common.v1.Message\x12\'\n\x05scope\x18\x07 \x01(\x0b\x32\x18.memgrid.common.v1.Scope\x12\x12\n\ncategories\x18\x08 \x03(\t\x12)\n\x08metadata\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x10\n\x08\x61\x63tor_id\x18\n \x01(\t\x12%\n\x04role\x18\x0b \x01(\x0e\x32\x17.memgrid.common.v1.Role\x12\x12\n\nis_deleted\x18\x0c \x01(\x08\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf0\x01\n\x06\x45ntity\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x04type\x18\x02 \x01(\x0e\x32\x1d.memgrid.common.v1.EntityType\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x14\n\x0cmemory_count\x18\x04 \x01(\x03\x12)\n\x08metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x02\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12.\n\x06status\x18\x03 \x01(\x0e\x32\x1e.memgrid.common.v1.EventStatus\x12\x30\n\x07results\x18\x04 \x03(\x0b\x32\x1f.memgrid.common.v1.MemoryChange\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63ompleted_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlatency_ms\x18\t \x01(\x01\"u\n\x0e\x46ieldCondition\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12-\n\x02op\x18\x02 \x01(\x0e\x32!.memgrid.common.v1.FilterOperator\x12%\n\x05value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"9\n\x0b\x46ilterGroup\x12*\n\x07\x66ilters\x18\x01 \x03(\x0b\x32\x19.memgrid.common.v1.Filter\"\xd6\x01\n\x06\x46ilter\x12-\n\x03\x61ll\x18\x01 \x01(\x0b\x32\x1e.memgrid.common.v1.FilterGroupH\x00\x12-\n\x03\x61ny\x18\x02 \x01(\x0b\x32\x1e.memgrid.common.v1.FilterGroupH\x00\x12.\n\x04none\x18\x03 \x01(\x0b\x32\x1e.memgrid.common.v1.FilterGroupH\x00\x12\x36\n\tcondition\x18\x04 \x01(\x0b\x32!.memgrid.common.v1.FieldConditionH\x00\x42\x06\n\x04node\"-\n\x08\x43\x61tegory\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"?\n\x0c\x43\x61tegoryList\x12/\n\ncategories\x18\x01 \x03(\x0b\x32\x1b.memgrid.common.v1.Category\"\xab\x01\n\rProjectMember\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12+\n\x04role\x18\x02 \x01(\x0e\x32\x1d.memgrid.common.v1.MemberRole\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb4\x02\n\x07Project\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x1b\n\x13\x63ustom_instructions\x18\x05 \x01(\t\x12:\n\x11\x63ustom_categories\x18\x06 \x01(\x0b\x32\x1f.memgrid.common.v1.CategoryList\x12)\n\x08settings\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp*_\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_USER\x10\x01\x12\x12\n\x0eROLE_ASSISTANT\x10\x02\x12\x0f\n\x0bROLE_SYSTEM\x10\x03\x12\r\n\tROLE_TOOL\x10\x04*\x8a\x01\n\x0bMemoryEvent\x12\x1c\n\x18MEMORY_EVENT_UNSPECIFIED\x10\x00\x12\x14\n\x10MEMORY_EVENT_ADD\x10\x01\x12\x17\n\x13MEMORY_EVENT_UPDATE\x10\x02\x12\x17\n\x13MEMORY_EVENT_DELETE\x10\x03\x12\x15\n\x11MEMORY_EVENT_NONE\x10\x04*\x80\x01\n\nEntityType\x12\x1b\n\x17\x45NTITY_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x45NTITY_TYPE_USER\x10\x01\x12\x15\n\x11\x45NTITY_TYPE_AGENT\x10\x02\x12\x13\n\x0f\x45NTITY_TYPE_APP\x10\x03\x12\x13\n\x0f\x45NTITY_TYPE_RUN\x10\x04*\x94\x01\n\x0b\x45ventStatus\x12\x1c\n\x18\x45VENT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45VENT_STATUS_PENDING\x10\x01\x12\x18\n\x14\x45VENT_STATUS_RUNNING\x10\x02\x12\x1a\n\x16\x45VENT_STATUS_SUCCEEDED\x10\x03\x12\x17\n\x13\x45VENT_STATUS_FAILED\x10\x04*\xcd\x02\n\x0e\x46ilterOperator\x12\x1f\n\x1b\x46ILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46ILTER_OPERATOR_EQ\x10\x01\x12\x16\n\x12\x46ILTER_OPERATOR_NE\x10\x02\x12\x16\n\x12\x46ILTER_OPERATOR_IN\x10\x03\x12\x17\n\x13\x46ILTER_OPERATOR_NIN\x10\x04\x12\x16\n\x12\x46ILTER_OPERATOR_GT\x10\x05\x12\x17\n\x13\x46ILTER_OPERATOR_GTE\x10\x06\x12\x16\n\x12\x46ILTER_OPERATOR_LT\x10\x07\x12\x17\n\x13\x46ILTER_OPERATOR_LTE\x10\x08\x12\x1c\n\x18\x46ILTER_OPERATOR_CONTAINS\x10\t\x12\x1d\n\x19\x46ILTER_OPERATOR_ICONTAINS\x10\n\x12\x1a\n\x16\x46ILTER_OPERATOR_EXISTS\x10\x0b*X\n\nMemberRole\x12\x1b\n\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12MEMBER_ROLE_READER\x10\x01\x12\x15\n\x11MEMBER_ROLE_OWNER\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'memgrid.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=2932
-  _globals['_ROLE']._serialized_end=3027
-  _globals['_MEMORYEVENT']._serialized_start=3030
-  _globals['_MEMORYEVENT']._serialized_end=3168
-  _globals['_ENTITYTYPE']._serialized_start=3171
-  _globals['_ENTITYTYPE']._serialized_end=3299
-  _globals['_EVENTSTATUS']._serialized_start=3302
-  _globals['_EVENTSTATUS']._serialized_end=3450
-  _globals['_FILTEROPERATOR']._serialized_start=3453
-  _globals['_FILTEROPERATOR']._serialized_end=3786
-  _globals['_MEMBERROLE']._serialized_start=3788
-  _globals['_MEMBERROLE']._serialized_end=3876
+  _globals['_ROLE']._serialized_start=2972
+  _globals['_ROLE']._serialized_end=3067
+  _globals['_MEMORYEVENT']._serialized_start=3070
+  _globals['_MEMORYEVENT']._serialized_end=3208
+  _globals['_ENTITYTYPE']._serialized_start=3211
+  _globals['_ENTITYTYPE']._serialized_end=3339
+  _globals['_EVENTSTATUS']._serialized_start=3342
+  _globals['_EVENTSTATUS']._serialized_end=3490
+  _globals['_FILTEROPERATOR']._serialized_start=3493
+  _globals['_FILTEROPERATOR']._serialized_end=3826
+  _globals['_MEMBERROLE']._serialized_start=3828
+  _globals['_MEMBERROLE']._serialized_end=3916
   _globals['_TENANT']._serialized_start=116
   _globals['_TENANT']._serialized_end=160
   _globals['_SCOPE']._serialized_start=162
   _globals['_SCOPE']._serialized_end=236
   _globals['_MESSAGE']._serialized_start=238
-  _globals['_MESSAGE']._serialized_end=317
-  _globals['_MEMORY']._serialized_start=320
-  _globals['_MEMORY']._serialized_end=671
-  _globals['_SCOREDMEMORY']._serialized_start=673
-  _globals['_SCOREDMEMORY']._serialized_end=745
-  _globals['_MEMORYCHANGE']._serialized_start=748
-  _globals['_MEMORYCHANGE']._serialized_end=919
-  _globals['_HISTORYENTRY']._serialized_start=922
-  _globals['_HISTORYENTRY']._serialized_end=1374
-  _globals['_ENTITY']._serialized_start=1377
-  _globals['_ENTITY']._serialized_end=1617
-  _globals['_EVENT']._serialized_start=1620
-  _globals['_EVENT']._serialized_end=1938
-  _globals['_FIELDCONDITION']._serialized_start=1940
-  _globals['_FIELDCONDITION']._serialized_end=2057
-  _globals['_FILTERGROUP']._serialized_start=2059
-  _globals['_FILTERGROUP']._serialized_end=2116
-  _globals['_FILTER']._serialized_start=2119
-  _globals['_FILTER']._serialized_end=2333
-  _globals['_CATEGORY']._serialized_start=2335
-  _globals['_CATEGORY']._serialized_end=2380
-  _globals['_CATEGORYLIST']._serialized_start=2382
-  _globals['_CATEGORYLIST']._serialized_end=2445
-  _globals['_PROJECTMEMBER']._serialized_start=2448
-  _globals['_PROJECTMEMBER']._serialized_end=2619
-  _globals['_PROJECT']._serialized_start=2622
-  _globals['_PROJECT']._serialized_end=2930
+  _globals['_MESSAGE']._serialized_end=329
+  _globals['_MEMORY']._serialized_start=332
+  _globals['_MEMORY']._serialized_end=711
+  _globals['_SCOREDMEMORY']._serialized_start=713
+  _globals['_SCOREDMEMORY']._serialized_end=785
+  _globals['_MEMORYCHANGE']._serialized_start=788
+  _globals['_MEMORYCHANGE']._serialized_end=959
+  _globals['_HISTORYENTRY']._serialized_start=962
+  _globals['_HISTORYENTRY']._serialized_end=1414
+  _globals['_ENTITY']._serialized_start=1417
+  _globals['_ENTITY']._serialized_end=1657
+  _globals['_EVENT']._serialized_start=1660
+  _globals['_EVENT']._serialized_end=1978
+  _globals['_FIELDCONDITION']._serialized_start=1980
+  _globals['_FIELDCONDITION']._serialized_end=2097
+  _globals['_FILTERGROUP']._serialized_start=2099
+  _globals['_FILTERGROUP']._serialized_end=2156
+  _globals['_FILTER']._serialized_start=2159
+  _globals['_FILTER']._serialized_end=2373
+  _globals['_CATEGORY']._serialized_start=2375
+  _globals['_CATEGORY']._serialized_end=2420
+  _globals['_CATEGORYLIST']._serialized_start=2422
+  _globals['_CATEGORYLIST']._serialized_end=2485
+  _globals['_PROJECTMEMBER']._serialized_start=2488
+  _globals['_PROJECTMEMBER']._serialized_end=2659
+  _globals['_PROJECT']._serialized_start=2662
+  _globals['_PROJECT']._serialized_end=2970
 # @@protoc_insertion_point(module_scope)
