@@ -102,20 +102,34 @@ def content_words(text: str) -> set[str]:
     return {word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS and len(word) > 1}
 
 
-def _matches(query_word: str, words: set[str]) -> bool:
-    """Whether a text's words contain the query word, up to its ending ("camping" finds "camp", "camped")."""
-    stem = query_word[:5]
-    return any(word.startswith(stem) or query_word.startswith(word[:5]) for word in words if len(word) > 2)
+@dataclass(frozen=True, slots=True)
+class _Prefixes:
+    """A text's words (longer than 2 letters) as prefixes, for matching words up to their endings."""
+
+    # Every prefix of 2 to 5 letters of every word.
+    leading: frozenset[str]
+    # Every word's first 5 letters (the whole word if shorter).
+    heads: frozenset[str]
+
+    @staticmethod
+    def of(text: str) -> _Prefixes:
+        words = [word for word in content_words(text) if len(word) > 2]
+        return _Prefixes(frozenset(w[:k] for w in words for k in range(2, 6)), frozenset(w[:5] for w in words))
+
+    def match(self, query_word: str) -> bool:
+        """Whether a word of the text starts with the query word's first 5 letters, or the query word starts
+        with a word's first 5 letters ("camping" finds "camp" and "camped")."""
+        return query_word[:5] in self.leading or any(query_word[:n] in self.heads for n in range(3, 6))
 
 
 def weighted_coverage(query: str, texts: Sequence[str]) -> list[float]:
     """Per text, the share of the query's content words it contains, each word weighted by its rarity among the
     texts (an idf over the candidate set: a word every candidate has tells them apart less)."""
     query_words = content_words(query)
-    docs = [content_words(text) for text in texts]
+    docs = [_Prefixes.of(text) for text in texts]
     if not query_words or not docs:
         return [0.0] * len(docs)
-    found = {word: [_matches(word, doc) for doc in docs] for word in query_words}
+    found = {word: [doc.match(word) for doc in docs] for word in query_words}
     idf = {word: math.log(1 + len(docs) / (1 + sum(hits))) for word, hits in found.items()}
     total = sum(idf.values())
     return [sum(idf[word] for word in query_words if found[word][index]) / total for index in range(len(docs))]

@@ -96,7 +96,10 @@ def named_period(query: str, reference: date | None = None) -> Period | None:
     if match:
         year = int(match.group(1))
         return Period(date(year, 1, 1), date(year, 12, 31))
-    return _relative_period(query, reference or datetime.now(UTC).date())
+    try:
+        return _relative_period(query, reference or datetime.now(UTC).date())
+    except OverflowError:  # a reference date near year 1: nothing before it to find
+        return None
 
 
 def _relative_period(query: str, reference: date) -> Period | None:

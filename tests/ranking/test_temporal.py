@@ -40,6 +40,10 @@ def test_no_period(query: str) -> None:
     assert named_period(query, TODAY) is None
 
 
+def test_relative_period_before_year_one_is_none() -> None:
+    assert named_period("what happened last year", date(1, 3, 1)) is None
+
+
 def test_relative_period_defaults_to_today() -> None:
     period = named_period("what did I do yesterday")
     assert period is not None and period.start == period.end
