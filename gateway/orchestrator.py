@@ -445,7 +445,7 @@ class Orchestrator:
         else:
             hits = await self._dense_hits(tenant, query, node, _vector_fetch(wanted), command.show_expired)
         # Only what can still make the cut is hydrated (fusion returns up to 2 x HYBRID_CANDIDATES hits). The
-        # threshold applies to the final score, which reranking and boosts only ever raise.
+        # threshold applies to the final score (after the temporal boost or reranking).
         hits = hits[: wanted + SEARCH_OVERFETCH]
         records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in hits])}
         today = datetime.now(UTC).date()
@@ -454,7 +454,8 @@ class Orchestrator:
             for hit in hits
             if hit.memory_id in records and (command.show_expired or not _is_expired(records[hit.memory_id], today))
         ]
-        results = await self._second_stage(command, results[:wanted])
+        # A reranker sees exactly its candidate set; the temporal boost may lift any hydrated memory into top_k.
+        results = await self._second_stage(command, results[:wanted] if command.rerank else results)
         return [result for result in results if result.score >= command.threshold][: command.top_k]
 
     async def _second_stage(
