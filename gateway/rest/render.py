@@ -61,7 +61,9 @@ def history_json(entry: domain.HistoryEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
         "memory_id": entry.memory_id,
-        "input": [{"role": m.role.value, "content": m.content, **({"id": m.id} if m.id else {})} for m in entry.input],
+        "input": [{"role": m.role.value, "content": m.content} for m in entry.input],
+        # Provenance of the change: the ids of its input messages (Mem0's `input` items keep their shape).
+        "source_message_ids": [m.id for m in entry.input if m.id],
         "old_memory": entry.old_memory,
         "new_memory": entry.new_memory,
         "event": entry.event.value,

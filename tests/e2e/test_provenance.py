@@ -79,7 +79,9 @@ async def test_manual_update_keeps_provenance_and_history_keeps_message_ids(clie
     assert memory["source_message_ids"] == ["m-bike"]
     history = (await client.get(f"/v1/memories/{memory_id}/history/")).json()
     assert history[0]["event"] == "ADD"
-    assert history[0]["input"] == [{"role": "user", "content": "Owns a blue bike", "id": "m-bike"}]
+    assert history[0]["input"] == [{"role": "user", "content": "Owns a blue bike"}]
+    assert history[0]["source_message_ids"] == ["m-bike"]
+    assert history[1]["event"] == "UPDATE" and history[1]["source_message_ids"] == []  # a manual update
 
 
 async def test_too_long_message_id_is_400(client: httpx.AsyncClient) -> None:

@@ -38,7 +38,7 @@ async def test_update_by_a_later_add_extends_source_message_ids(
     scenario_llm.reset()
     assert memory["memory"] == "Is a vegetarian"
     assert memory["source_message_ids"] == ["chat-1", f"{second.json()['event_id']}:0"]
-    assert [(h["event"], [m.get("id") for m in h["input"]]) for h in history] == [
+    assert [(h["event"], h["source_message_ids"]) for h in history] == [
         ("ADD", ["chat-1"]),
         ("UPDATE", [f"{second.json()['event_id']}:0"]),
     ]
