@@ -21,7 +21,7 @@ def locomo(
     out: Annotated[Path | None, typer.Option(help="Results directory (default bench/results)")] = None,
     url: Annotated[str | None, typer.Option(help="A running server's REST URL (default: start one)")] = None,
     api_key: Annotated[str | None, typer.Option(help="API key for --url")] = None,
-    configs: Annotated[str, typer.Option(help="Search configurations: dense, hybrid")] = "dense,hybrid",
+    configs: Annotated[str, typer.Option(help="Search configurations: dense, hybrid, hybrid-rerank")] = "dense,hybrid",
     conversations: Annotated[str, typer.Option(help="Only these sample ids, comma-separated")] = "",
     infer: Annotated[bool, typer.Option(help="Add turns with infer=true (extraction), not verbatim")] = False,
     concurrency: Annotated[int, typer.Option(help="Add calls in flight while ingesting")] = 4,

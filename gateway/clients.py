@@ -114,6 +114,7 @@ class MetadataClient:
                 expiration_date=memory.expiration_date.isoformat() if memory.expiration_date else "",
                 actor_id=memory.actor_id or "",
                 role=role_to_proto(memory.role),
+                source_message_ids=memory.source_message_ids,
             )
             if memory.metadata is not None:
                 item.metadata.CopyFrom(struct_to_proto(memory.metadata))
@@ -169,7 +170,11 @@ class MetadataClient:
             tenant=tenant_to_proto(tenant), input=[message_to_proto(m) for m in messages]
         )
         for patch in patches:
-            item = request.patches.add(memory_id=patch.memory_id, respect_immutable=patch.respect_immutable)
+            item = request.patches.add(
+                memory_id=patch.memory_id,
+                respect_immutable=patch.respect_immutable,
+                add_source_message_ids=patch.add_source_message_ids,
+            )
             if patch.text is not None:
                 item.text = patch.text
             if patch.metadata is not None:

@@ -50,6 +50,10 @@ class SearchCommand:
     show_expired: bool = False
     # Hybrid search: full-text matches fused with the dense ones (gateway/ranking.py).
     keyword_search: bool = DEFAULT_KEYWORD_SEARCH
+    # Rerank a wider candidate set before cutting to top_k (gateway/rerank.py).
+    rerank: bool = False
+    # "Today" for relative times in the query ("last week"); None: the server's date.
+    reference_date: date | None = None
     # v3 and gRPC searches must name an entity; v1/v2 may search the whole project (the Mem0 guide does).
     require_entity: bool = True
 

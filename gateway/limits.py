@@ -18,6 +18,9 @@ from libs import domain
 from libs.errors import InvalidArgument
 from libs.filters import MAX_SUPPORTED_FILTER_DEPTH
 
+# A message id (kept as provenance on the memories it produced) fits the store's name columns.
+MAX_MESSAGE_ID_CHARS = 255
+
 
 class InputLimits(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -51,6 +54,11 @@ class InputLimits(BaseModel):
             )
         for index, message in enumerate(messages):
             self.text(message.content, f"messages[{index}].content")
+            if message.id is not None and len(message.id) > MAX_MESSAGE_ID_CHARS:
+                raise InvalidArgument(
+                    f"messages[{index}].id: at most {MAX_MESSAGE_ID_CHARS} characters, got {len(message.id)}",
+                    field=f"messages[{index}].id",
+                )
 
     def top_k(self, value: int) -> None:
         if not 1 <= value <= self.max_top_k:

@@ -27,6 +27,7 @@ from gateway.idempotency import ADD_OUTCOME, COUNT, IdempotentRunner
 from gateway.limits import InputLimits
 from gateway.query import without_entity_names
 from gateway.ranking import HYBRID_CANDIDATES, fuse_rrf
+from gateway.rerank import RerankCandidate, Reranker, RerankSettings, TemporalBoost, rerank_candidates
 from gateway.vector_sync import acknowledge, vector_record
 from libs import domain
 from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorHit
@@ -131,6 +132,19 @@ def require_entity_filter(node: FilterNode | None, field: str = "filters") -> No
         raise InvalidArgument(f"{field}: at least one of user_id, agent_id, app_id, run_id is required", field=field)
 
 
+def with_message_ids(messages: Sequence[domain.Message], event_id: str) -> list[domain.Message]:
+    """The messages, each with an id: the caller's, else `<event id>:<index>` (index in the add's messages)."""
+    return [
+        message if message.id else dataclasses.replace(message, id=f"{event_id}:{index}")
+        for index, message in enumerate(messages)
+    ]
+
+
+def source_ids(messages: Sequence[domain.Message]) -> list[str]:
+    """The ids of the messages facts can come from (system messages instruct, they are no source)."""
+    return [m.id for m in messages if m.id and m.role is not domain.Role.SYSTEM and m.content.strip()]
+
+
 def _is_expired(memory: domain.Memory, today: date) -> bool:
     return memory.expiration_date is not None and memory.expiration_date < today
 
@@ -143,12 +157,16 @@ class Orchestrator:
         extraction: ExtractionClient,
         idempotency: IdempotentRunner,
         limits: InputLimits,
+        reranker: Reranker,
+        rerank_settings: RerankSettings,
     ) -> None:
         self._metadata = metadata
         self._vectors = vectors
         self._extraction = extraction
         self._idempotency = idempotency
         self._limits = limits
+        self._reranker = reranker
+        self._rerank_settings = rerank_settings
 
     # --- identity ---------------------------------------------------------------------------
 
@@ -186,6 +204,7 @@ class Orchestrator:
         started = time.perf_counter()
         created = datetime.now(UTC)
         event_id = ids.event_id()
+        command = dataclasses.replace(command, messages=with_message_ids(command.messages, event_id))
         if command.infer:
             changes = await self._add_inferred(tenant, command, ids)
         else:
@@ -221,6 +240,7 @@ class Orchestrator:
                 list(command.categories),
                 message.name,
                 message.role,
+                [message.id] if message.id else [],
             )
             for index, message in enumerate(kept)
         ]
@@ -283,6 +303,8 @@ class Orchestrator:
         ids: MemoryIds,
     ) -> list[domain.MemoryChange]:
         added = [action for action in actions if action.event is domain.MemoryEvent.ADD and action.text.strip()]
+        # Facts are drawn from the whole conversation: each one's provenance is every message the add was given.
+        sources = source_ids(command.messages)
         adds = [
             self._new_memory(
                 command,
@@ -292,11 +314,14 @@ class Orchestrator:
                 facts[action.fact_index].categories,
                 None,
                 facts[action.fact_index].attributed_to,
+                sources,
             )
             for index, action in enumerate(added)
         ]
         updates = [
-            MemoryPatch(memory_id=action.memory_id, text=action.text, respect_immutable=True)
+            MemoryPatch(
+                memory_id=action.memory_id, text=action.text, respect_immutable=True, add_source_message_ids=sources
+            )
             for action in actions
             if action.event is domain.MemoryEvent.UPDATE and action.memory_id and action.text.strip()
         ]
@@ -329,6 +354,7 @@ class Orchestrator:
         categories: list[str],
         actor_id: str | None,
         role: domain.Role | None,
+        source_message_ids: list[str],
     ) -> NewMemory:
         return NewMemory(
             id=memory_id,
@@ -341,6 +367,7 @@ class Orchestrator:
             created_at=command.created_at,
             actor_id=actor_id,
             role=role,
+            source_message_ids=source_message_ids,
         )
 
     async def _store_new(
@@ -430,17 +457,20 @@ class Orchestrator:
             Condition("categories", Op.IN, tuple(command.categories)) if command.categories else None,
         )
         query = without_entity_names(command.query, command.filter)
+        # A reranked search orders a wider first stage (mem0ai/mem0#6448).
+        wanted = rerank_candidates(command.top_k) if command.rerank else command.top_k
         if command.keyword_search:
-            wide = max(HYBRID_CANDIDATES, command.top_k)
+            wide = max(HYBRID_CANDIDATES, wanted)
             dense, lexical = await asyncio.gather(
                 self._dense_hits(tenant, query, node, _vector_fetch(wide), command.show_expired),
                 self._metadata.search_text(tenant, query, node, wide, command.show_expired),
             )
             hits = fuse_rrf(dense, lexical)
         else:
-            hits = await self._dense_hits(tenant, query, node, _vector_fetch(command.top_k), command.show_expired)
-        # Only what can still make the cut is hydrated (fusion returns up to 2 x HYBRID_CANDIDATES hits).
-        hits = [hit for hit in hits if hit.score >= command.threshold][: command.top_k + SEARCH_OVERFETCH]
+            hits = await self._dense_hits(tenant, query, node, _vector_fetch(wanted), command.show_expired)
+        # Only what can still make the cut is hydrated (fusion returns up to 2 x HYBRID_CANDIDATES hits). The
+        # threshold applies to the final score (after the temporal boost or reranking).
+        hits = hits[: wanted + SEARCH_OVERFETCH]
         records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in hits])}
         today = datetime.now(UTC).date()
         results = [
@@ -448,7 +478,25 @@ class Orchestrator:
             for hit in hits
             if hit.memory_id in records and (command.show_expired or not _is_expired(records[hit.memory_id], today))
         ]
-        return results[: command.top_k]
+        # A reranker sees exactly its candidate set; the temporal boost may lift any hydrated memory into top_k.
+        results = await self._second_stage(command, results[:wanted] if command.rerank else results)
+        return [result for result in results if result.score >= command.threshold][: command.top_k]
+
+    async def _second_stage(
+        self, command: SearchCommand, results: list[domain.ScoredMemory]
+    ) -> list[domain.ScoredMemory]:
+        """The reranker (`rerank: true`), else the temporal boost when on and the query has a time in it."""
+        candidates = [RerankCandidate(r.memory.memory, r.memory.created_at, r.score) for r in results]
+        if command.rerank:
+            scores = await self._reranker.rerank(command.query, candidates, command.reference_date)
+        else:
+            boost = TemporalBoost(self._rerank_settings, command.query, command.reference_date)
+            if not boost.applies:
+                return results
+            scores = [boost(candidate, candidate.score) for candidate in candidates]
+        rescored = [domain.ScoredMemory(r.memory, score) for r, score in zip(results, scores, strict=True)]
+        # Stable: equal scores keep the first-stage order.
+        return sorted(rescored, key=lambda r: -r.score)
 
     async def _dense_hits(
         self, tenant: domain.Tenant, query: str, node: FilterNode | None, fetch: int, show_expired: bool

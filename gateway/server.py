@@ -22,6 +22,7 @@ from gateway.clients import (
 from gateway.grpc_api.servicer import MemoryServicer
 from gateway.idempotency import IdempotentRunner
 from gateway.orchestrator import Orchestrator
+from gateway.rerank import build_reranker
 from gateway.rest.app import create_app
 from gateway.settings import GatewaySettings
 from gateway.vector_sync import VectorSyncReconciler
@@ -80,12 +81,15 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
     timeout = settings.rpc_timeout_seconds
     metadata = MetadataClient(channels[0], timeout)
     vectors = VectorSearchClient(channels[1], timeout)
+    reranker = build_reranker(settings.rerank, settings.llm)
     orchestrator = Orchestrator(
         metadata=metadata,
         vectors=vectors,
         extraction=ExtractionClient(channels[2], settings.extraction_timeout_seconds),
         idempotency=IdempotentRunner(metadata, lease_seconds=settings.idempotency_lease_seconds),
         limits=settings.limits,
+        reranker=reranker,
+        rerank_settings=settings.rerank,
     )
     authenticator = Authenticator(orchestrator, settings.auth_cache_seconds)
     running = await create_server(
@@ -145,7 +149,7 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
 
     return StartedService(
         running=running,
-        closers=[observed.close, close_channels, stop_background_tasks, stop_http],
+        closers=[observed.close, close_channels, stop_background_tasks, stop_http, reranker.aclose],
         extra_ports={"http": http_port},
     )
 

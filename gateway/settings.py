@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import model_validator
 
 from gateway.limits import InputLimits
+from gateway.rerank import RerankSettings
 from gateway.webhooks import WebhookSettings
 from libs.config import (
     DEFAULT_EXTRACTION_PORT,
@@ -14,6 +15,7 @@ from libs.config import (
     DEFAULT_VECTORSEARCH_PORT,
     BaseServiceSettings,
 )
+from services.extraction.settings import LLMSettings
 
 
 class GatewaySettings(BaseServiceSettings):
@@ -42,6 +44,11 @@ class GatewaySettings(BaseServiceSettings):
     limits: InputLimits = InputLimits()
     # Webhook deliveries: timeout, retries and backoff, address policy (MEMGRID_WEBHOOKS__..., gateway/webhooks.py).
     webhooks: WebhookSettings = WebhookSettings()
+    # Reranking and the temporal boost of search (MEMGRID_RERANK__*, see gateway/rerank.py).
+    rerank: RerankSettings = RerankSettings()
+    # The OpenAI-compatible LLM: the same MEMGRID_LLM__* settings the extraction service reads; the gateway
+    # uses it only for MEMGRID_RERANK__PROVIDER=llm.
+    llm: LLMSettings = LLMSettings()
 
     @model_validator(mode="after")
     def _lease_outlives_requests(self) -> GatewaySettings:

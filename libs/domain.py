@@ -70,6 +70,8 @@ class Message:
     role: Role
     content: str
     name: str | None = None
+    # The message's id: the caller's, or `<event id>:<index>` given by the add that received it.
+    id: str | None = None
 
 
 @dataclass(slots=True)
@@ -86,6 +88,8 @@ class Memory:
     updated_at: datetime
     actor_id: str | None = None
     role: Role | None = None
+    # Provenance: ids of the messages the memory came from (an update by a later add extends them).
+    source_message_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -213,6 +217,7 @@ class NewMemory:
     created_at: datetime | None = None
     actor_id: str | None = None
     role: Role | None = None
+    source_message_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -227,6 +232,8 @@ class MemoryPatch:
     # Mem0's `timestamp` on update moves the memory's creation time.
     created_at: datetime | None = None
     respect_immutable: bool = False
+    # Message ids appended to the memory's provenance (an add whose messages updated it).
+    add_source_message_ids: list[str] = field(default_factory=list)
 
     def changes_nothing(self) -> bool:
         return (

@@ -111,12 +111,17 @@ def role_from_proto(value: int) -> domain.Role | None:
 
 
 def message_to_proto(message: domain.Message) -> common_pb2.Message:
-    return common_pb2.Message(role=ROLE_TO_PROTO[message.role], content=message.content, name=message.name or "")
+    return common_pb2.Message(
+        role=ROLE_TO_PROTO[message.role], content=message.content, name=message.name or "", id=message.id or ""
+    )
 
 
 def message_from_proto(message: common_pb2.Message) -> domain.Message:
     return domain.Message(
-        role=PROTO_TO_ROLE.get(message.role, domain.Role.USER), content=message.content, name=message.name or None
+        role=PROTO_TO_ROLE.get(message.role, domain.Role.USER),
+        content=message.content,
+        name=message.name or None,
+        id=message.id or None,
     )
 
 
@@ -133,6 +138,7 @@ def memory_to_proto(memory: domain.Memory) -> common_pb2.Memory:
         updated_at=timestamp_to_proto(memory.updated_at),
         actor_id=memory.actor_id or "",
         role=role_to_proto(memory.role),
+        source_message_ids=memory.source_message_ids,
     )
     if memory.metadata is not None:
         message.metadata.CopyFrom(struct_to_proto(memory.metadata))
@@ -153,6 +159,7 @@ def memory_from_proto(message: common_pb2.Memory) -> domain.Memory:
         updated_at=timestamp_from_proto(message.updated_at) or datetime.now(UTC),
         actor_id=message.actor_id or None,
         role=role_from_proto(message.role),
+        source_message_ids=list(message.source_message_ids),
     )
 
 

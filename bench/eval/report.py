@@ -22,6 +22,9 @@ def markdown(report: dict[str, Any]) -> str:
         "- any@k: at least one evidence turn in the top k; all@k: every evidence turn. Latency: one search over"
         " REST, client side, one at a time, the configurations taking turns per question.",
     ]
+    if report.get("server_env"):
+        env = ", ".join(f"`{key}={value}`" for key, value in sorted(report["server_env"].items()))
+        lines.append(f"- Server environment: {env}")
     for key in ("notes",):
         if report.get(key):
             lines.append(f"- {report[key]}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -28,8 +29,12 @@ RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "dense": {"keyword_search": False, "rerank": False},
     "hybrid": {"keyword_search": True, "rerank": False},
+    # The configured reranker (MEMGRID_RERANK__PROVIDER; the local one by default) over a wider hybrid stage.
+    "hybrid-rerank": {"keyword_search": True, "rerank": True},
 }
 BASELINE = "bm25"
+# Environment variables of the in-process server recorded in a report (they change ranking).
+SERVER_ENV = ("MEMGRID_RERANK__", "MEMGRID_LLM__MODEL")
 DEFAULT_CONFIGURATIONS = ("dense", "hybrid")
 
 
@@ -87,6 +92,8 @@ async def evaluate(settings: EvalSettings) -> dict[str, Any]:
         "dropped_questions": dict(dataset.dropped),
         "infer": settings.infer,
         "server": settings.url or "in-process stack (temporary data dir)",
+        # Ranking settings of the in-process server, as far as the environment changes them.
+        "server_env": {} if settings.url else {k: v for k, v in os.environ.items() if k.startswith(SERVER_ENV)},
         "ingest_seconds": round(ingest_seconds, 1),
         "configurations": {BASELINE: {"local": True}} | {n: CONFIGURATIONS[n] for n in settings.configurations},
         "results": {name: by_category(outcomes) for name, outcomes in results.items()},

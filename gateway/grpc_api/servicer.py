@@ -23,6 +23,7 @@ from libs import domain
 from libs.domain import MemoryPatch
 from libs.errors import InvalidArgument, NotImplementedYet
 from libs.filters import FilterNode
+from libs.filters.parser import parse_datetime
 from libs.filters.proto import filter_from_proto
 from libs.mappers import (
     MEMBER_ROLE_TO_PROTO,
@@ -140,6 +141,10 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
             categories=list(request.categories),
             show_expired=request.show_expired,
             keyword_search=request.keyword_search if request.HasField("keyword_search") else DEFAULT_KEYWORD_SEARCH,
+            rerank=request.rerank,
+            reference_date=parse_datetime(request.reference_date, "reference_date").date()
+            if request.reference_date
+            else None,
         )
         hits = await self._orchestrator.search(tenant, command)
         return pb2.SearchMemoriesResponse(

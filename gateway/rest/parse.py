@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from gateway.commands import (
@@ -62,6 +62,10 @@ def _timestamp(value: float | str | None, field: str) -> datetime | None:
         raise InvalidArgument(f"{field}: not a valid unix timestamp", field=field) from None
 
 
+def _date_of(moment: datetime | None) -> date | None:
+    return None if moment is None else moment.date()
+
+
 def custom_categories(raw: list[dict[str, str]] | dict[str, str] | None) -> dict[str, str]:
     if raw is None:
         return {}
@@ -76,7 +80,10 @@ def custom_categories(raw: list[dict[str, str]] | dict[str, str] | None) -> dict
 def add_command(body: AddBody) -> AddCommand:
     ids = {**_entity_ids_in_filters(body.filters), **body.given_ids()}
     return AddCommand(
-        messages=[domain.Message(role=domain.Role(m.role), content=m.content, name=m.name) for m in body.messages],
+        messages=[
+            domain.Message(role=domain.Role(m.role), content=m.content, name=m.name, id=m.id or None)
+            for m in body.messages
+        ],
         scope=scope_from_ids(ids),
         metadata=body.metadata,
         infer=body.infer,
@@ -122,6 +129,8 @@ def search_command(body: SearchBody, *, allow_top_level_ids: bool, max_filter_de
         categories=list(body.categories or []),
         show_expired=body.show_expired,
         keyword_search=DEFAULT_KEYWORD_SEARCH if body.keyword_search is None else body.keyword_search,
+        rerank=body.rerank,
+        reference_date=_date_of(_timestamp(body.reference_date, "reference_date")),
         require_entity=not allow_top_level_ids,
     )
 

@@ -32,6 +32,7 @@ def memory_json(memory: domain.Memory, score: float | None = None, fields: list[
         data["actor_id"] = memory.actor_id
     if memory.role:
         data["role"] = memory.role.value
+    data["source_message_ids"] = memory.source_message_ids
     if score is not None:
         data["score"] = round(score, 6)
     if fields:
@@ -61,6 +62,8 @@ def history_json(entry: domain.HistoryEntry) -> dict[str, Any]:
         "id": entry.id,
         "memory_id": entry.memory_id,
         "input": [{"role": m.role.value, "content": m.content} for m in entry.input],
+        # Provenance of the change: the ids of its input messages (Mem0's `input` items keep their shape).
+        "source_message_ids": [m.id for m in entry.input if m.id],
         "old_memory": entry.old_memory,
         "new_memory": entry.new_memory,
         "event": entry.event.value,

@@ -19,6 +19,7 @@ class MessageIn(BaseModel):
     role: str = Field("user", description="user, assistant, system or tool")
     content: str = Field(..., description="The message text")
     name: str | None = Field(None, description="Author name, kept as the memory's actor_id")
+    id: str | None = Field(None, description="Message id, kept as provenance; default '<event_id>:<index>'")
 
     @field_validator("role")
     @classmethod
@@ -91,7 +92,10 @@ class SearchBody(ScopeIds):
     threshold: float | None = Field(None, description="Minimum score in [0, 1]")
     categories: list[str] | None = None
     metadata: dict[str, Any] | None = None
-    rerank: bool = False
+    rerank: bool = Field(False, description="Rerank a wider candidate set before cutting to top_k")
+    reference_date: int | float | str | None = Field(
+        None, description="'Today' for relative times in the query: unix seconds or ISO-8601; default: now"
+    )
     keyword_search: bool | None = Field(None, description="Fuse full-text matches in (hybrid); absent: the default")
     fields: list[str] | None = None
     show_expired: bool = False

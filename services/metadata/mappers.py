@@ -25,6 +25,7 @@ def new_memory_from_proto(message: pb.NewMemory, index: int) -> NewMemory:
         ),
         actor_id=message.actor_id or None,
         role=mappers.role_from_proto(message.role),
+        source_message_ids=list(message.source_message_ids),
     )
 
 
@@ -47,6 +48,7 @@ def patch_from_proto(message: pb.MemoryPatch, index: int) -> MemoryPatch:
             message.created_at, present=message.HasField("created_at"), field=f"{where}.created_at"
         ),
         respect_immutable=message.respect_immutable,
+        add_source_message_ids=list(message.add_source_message_ids),
     )
 
 

@@ -93,6 +93,8 @@ class MemoryRow(Base):
     role: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # Provenance: ids of the source messages (a JSON list); NULL for memories stored before migration 0007.
+    source_message_ids: Mapped[list[str] | None] = mapped_column(JsonValue, nullable=True)
 
     __table_args__ = (
         sa.Index("ix_memories_tenant_created", "org_id", "project_id", "created_at"),

@@ -147,12 +147,17 @@ def _role(value: str | None) -> Role | None:
 
 
 def _messages_to_json(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    return [{"role": str(m.role), "content": m.content, "name": m.name} for m in messages]
+    return [{"role": str(m.role), "content": m.content, "name": m.name, "id": m.id} for m in messages]
 
 
 def _messages_from_json(items: Sequence[dict[str, Any]] | None) -> list[Message]:
     return [
-        Message(role=Role(item.get("role") or Role.USER), content=item.get("content", ""), name=item.get("name"))
+        Message(
+            role=Role(item.get("role") or Role.USER),
+            content=item.get("content", ""),
+            name=item.get("name"),
+            id=item.get("id"),
+        )
         for item in items or ()
     ]
 
@@ -211,6 +216,7 @@ def memory_from_row(row: MemoryRow) -> Memory:
         updated_at=row.updated_at,
         actor_id=row.actor_id,
         role=_role(row.role),
+        source_message_ids=list(row.source_message_ids or []),
     )
 
 
@@ -448,6 +454,8 @@ class SqlMetadataStore:
                 raise InvalidArgument(f"{where}.id: must not be empty", field=f"{where}.id")
             check_length(memory.id, ID_LENGTH, f"{where}.id")
             check_length(memory.actor_id, NAME_LENGTH, f"{where}.actor_id")
+            for source in memory.source_message_ids:
+                check_length(source, NAME_LENGTH, f"{where}.source_message_ids")
             if memory.id in seen:
                 raise InvalidArgument(f"{where}.id: duplicate id '{memory.id}' in the request", field=f"{where}.id")
             seen.add(memory.id)
@@ -506,6 +514,7 @@ class SqlMetadataStore:
             role=str(memory.role) if memory.role else None,
             created_at=created,
             updated_at=created,
+            source_message_ids=_unique(memory.source_message_ids) or None,
         )
 
     async def _upsert_entities(
@@ -623,6 +632,8 @@ class SqlMetadataStore:
                     row.expiration_date = patch.expiration_date
                 if patch.created_at is not None:
                     row.created_at = patch.created_at
+                if patch.add_source_message_ids:
+                    row.source_message_ids = _unique([*(row.source_message_ids or []), *patch.add_source_message_ids])
                 at = self._clock()
                 row.updated_at = at
                 session.add(

@@ -88,7 +88,7 @@ class AddMemoriesResponse(_message.Message):
     def __init__(self, status: _Optional[_Union[_common_pb2.EventStatus, str]] = ..., event_id: _Optional[str] = ..., results: _Optional[_Iterable[_Union[_common_pb2.MemoryChange, _Mapping]]] = ...) -> None: ...
 
 class SearchMemoriesRequest(_message.Message):
-    __slots__ = ("query", "filter", "top_k", "threshold", "rerank", "keyword_search", "categories", "fields", "show_expired")
+    __slots__ = ("query", "filter", "top_k", "threshold", "rerank", "keyword_search", "categories", "fields", "show_expired", "reference_date")
     QUERY_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,7 @@ class SearchMemoriesRequest(_message.Message):
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
     SHOW_EXPIRED_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_DATE_FIELD_NUMBER: _ClassVar[int]
     query: str
     filter: _common_pb2.Filter
     top_k: int
@@ -107,7 +108,8 @@ class SearchMemoriesRequest(_message.Message):
     categories: _containers.RepeatedScalarFieldContainer[str]
     fields: _containers.RepeatedScalarFieldContainer[str]
     show_expired: bool
-    def __init__(self, query: _Optional[str] = ..., filter: _Optional[_Union[_common_pb2.Filter, _Mapping]] = ..., top_k: _Optional[int] = ..., threshold: _Optional[float] = ..., rerank: _Optional[bool] = ..., keyword_search: _Optional[bool] = ..., categories: _Optional[_Iterable[str]] = ..., fields: _Optional[_Iterable[str]] = ..., show_expired: _Optional[bool] = ...) -> None: ...
+    reference_date: str
+    def __init__(self, query: _Optional[str] = ..., filter: _Optional[_Union[_common_pb2.Filter, _Mapping]] = ..., top_k: _Optional[int] = ..., threshold: _Optional[float] = ..., rerank: _Optional[bool] = ..., keyword_search: _Optional[bool] = ..., categories: _Optional[_Iterable[str]] = ..., fields: _Optional[_Iterable[str]] = ..., show_expired: _Optional[bool] = ..., reference_date: _Optional[str] = ...) -> None: ...
 
 class SearchMemoriesResponse(_message.Message):
     __slots__ = ("results",)

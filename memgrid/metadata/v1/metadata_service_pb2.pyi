@@ -24,7 +24,7 @@ IDEMPOTENCY_STATE_COMPLETED: IdempotencyState
 IDEMPOTENCY_STATE_IN_PROGRESS: IdempotencyState
 
 class NewMemory(_message.Message):
-    __slots__ = ("id", "text", "scope", "metadata", "categories", "immutable", "expiration_date", "created_at", "actor_id", "role")
+    __slots__ = ("id", "text", "scope", "metadata", "categories", "immutable", "expiration_date", "created_at", "actor_id", "role", "source_message_ids")
     ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     SCOPE_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class NewMemory(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_MESSAGE_IDS_FIELD_NUMBER: _ClassVar[int]
     id: str
     text: str
     scope: _common_pb2.Scope
@@ -45,7 +46,8 @@ class NewMemory(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     actor_id: str
     role: _common_pb2.Role
-    def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., scope: _Optional[_Union[_common_pb2.Scope, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., categories: _Optional[_Iterable[str]] = ..., immutable: _Optional[bool] = ..., expiration_date: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.Role, str]] = ...) -> None: ...
+    source_message_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., scope: _Optional[_Union[_common_pb2.Scope, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., categories: _Optional[_Iterable[str]] = ..., immutable: _Optional[bool] = ..., expiration_date: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor_id: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.Role, str]] = ..., source_message_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateMemoriesRequest(_message.Message):
     __slots__ = ("tenant", "memories", "input", "skip_duplicates")
@@ -146,7 +148,7 @@ class SearchTextResponse(_message.Message):
     def __init__(self, hits: _Optional[_Iterable[_Union[TextHit, _Mapping]]] = ...) -> None: ...
 
 class MemoryPatch(_message.Message):
-    __slots__ = ("memory_id", "text", "metadata", "expiration_date", "clear_expiration_date", "respect_immutable", "created_at")
+    __slots__ = ("memory_id", "text", "metadata", "expiration_date", "clear_expiration_date", "respect_immutable", "created_at", "add_source_message_ids")
     MEMORY_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +156,7 @@ class MemoryPatch(_message.Message):
     CLEAR_EXPIRATION_DATE_FIELD_NUMBER: _ClassVar[int]
     RESPECT_IMMUTABLE_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ADD_SOURCE_MESSAGE_IDS_FIELD_NUMBER: _ClassVar[int]
     memory_id: str
     text: str
     metadata: _struct_pb2.Struct
@@ -161,7 +164,8 @@ class MemoryPatch(_message.Message):
     clear_expiration_date: bool
     respect_immutable: bool
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, memory_id: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., expiration_date: _Optional[str] = ..., clear_expiration_date: _Optional[bool] = ..., respect_immutable: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    add_source_message_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, memory_id: _Optional[str] = ..., text: _Optional[str] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., expiration_date: _Optional[str] = ..., clear_expiration_date: _Optional[bool] = ..., respect_immutable: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., add_source_message_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class UpdateMemoriesRequest(_message.Message):
     __slots__ = ("tenant", "patches", "input")
