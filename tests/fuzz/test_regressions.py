@@ -208,3 +208,14 @@ async def test_internal_writes_with_invalid_timestamp(fuzz_stack: InProcessStack
             vs_pb2.UpsertVectorsRequest(tenant=TENANT, items=[vector]),
         )
     _assert_invalid(error, "created_at")
+
+
+@pytest.mark.parametrize("age", [7e206, math.inf, math.nan, -1.0])
+async def test_pending_vector_syncs_with_an_age_out_of_range(fuzz_stack: InProcessStack, age: float) -> None:
+    """ListPendingVectorSyncs(min_age_seconds=7e206) overflowed timedelta (INTERNAL)."""
+    async with grpc.aio.insecure_channel(fuzz_stack.metadata_target) as channel:
+        error = await _rpc_error(
+            md_grpc.MetadataServiceStub(channel).ListPendingVectorSyncs,
+            md_pb2.ListPendingVectorSyncsRequest(min_age_seconds=age, limit=10),
+        )
+    _assert_invalid(error, "min_age_seconds")
