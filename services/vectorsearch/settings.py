@@ -28,7 +28,8 @@ class VectorSearchSettings(BaseServiceSettings):
     milvus: MilvusSettings = MilvusSettings()
     # "minilm" runs all-MiniLM-L6-v2 on torch, "minilm-onnx" the same model on ONNX Runtime (exported once
     # into <data_dir>/models; same vectors). "hashing" is a deterministic feature-hashing embedder for tests only.
-    embedder: Literal["minilm", "minilm-onnx", "hashing"] = "minilm"
+    # The default by measurement (bench/results/embedders.md): same vectors, 1.6-3.9x faster single queries.
+    embedder: Literal["minilm", "minilm-onnx", "hashing"] = "minilm-onnx"
     # Intra-op threads for the local embedder (torch or ONNX Runtime); 1 measured fastest on 2 cores.
     embed_threads: int = 1
     # Texts whose vectors are kept (LRU); each costs ~1.5 KB at 384 dims. 0 turns the cache off.
