@@ -43,9 +43,11 @@ class VectorSearchSettings(BaseServiceSettings):
         data_dir.mkdir(parents=True, exist_ok=True)
         return str((data_dir / MILVUS_LITE_FILE).resolve())
 
+    # Where models built locally at first start (the ONNX export) are kept; None: <data_dir>/models.
+    models_dir: Path | None = None
+
     def model_dir(self) -> Path:
-        """Where models built locally at first start (the ONNX export) are kept."""
-        return Path(self.data_dir) / "models"
+        return self.models_dir or Path(self.data_dir) / "models"
 
     def uses_milvus_lite(self) -> bool:
         return self.milvus.uri is None or self.milvus.uri.endswith(".db")
