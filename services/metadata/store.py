@@ -584,6 +584,9 @@ class SqlMetadataStore:
             return []
         where = self._memory_where(tenant, node, show_expired=show_expired)
         async with self._read() as session:
+            terms = await fulltext.discriminating_terms(session, self._dialect, terms)
+            if not terms:
+                return []
             rows = await session.execute(fulltext.ranked_ids(self._dialect, terms, where, limit))
             return [(memory_id, float(relevance)) for memory_id, relevance in rows]
 
