@@ -28,7 +28,7 @@ class VectorSearchSettings(BaseServiceSettings):
     milvus: MilvusSettings = MilvusSettings()
     # "minilm" runs all-MiniLM-L6-v2 on torch, "minilm-onnx" the same model on ONNX Runtime (exported once
     # into <data_dir>/models; same vectors). "hashing" is a deterministic feature-hashing embedder for tests only.
-    # The default by measurement (bench/results/embedders.md): same vectors, 1.6-3.9x faster single queries.
+    # The default by measurement (bench/results/embedders.md): same vectors, single queries 2.75x faster.
     embedder: Literal["minilm", "minilm-onnx", "hashing"] = "minilm-onnx"
     # Intra-op threads for the local embedder (torch or ONNX Runtime); 1 measured fastest on 2 cores.
     embed_threads: int = 1
