@@ -1,6 +1,6 @@
 """The floor under a gateway search: query embedding alone and raw pymilvus search alone.
 
-The embedder is a second MiniLMEmbedder built with the vectorsearch service's own settings. The raw
+The embedder is a second one built with the vectorsearch service's own settings and composition root. The raw
 search runs against the service's own Milvus Lite collection: a MilvusClient on the same `.db` path in
 this process reuses the in-process Milvus Lite server (the data dir is locked per process, not per
 client), so it searches exactly the rows the service stored, with the same filter expression, limit,
@@ -20,18 +20,19 @@ from bench.data import SearchCase
 from gateway.orchestrator import SEARCH_OVERFETCH
 from libs.domain import Tenant
 from services.vectorsearch import milvus_filter, store
-from services.vectorsearch.embedder import MiniLMEmbedder
+from services.vectorsearch import server as vectorsearch_server
+from services.vectorsearch.embedder import Embedder
 from services.vectorsearch.settings import VectorSearchSettings
 
 TOP_K = 10
 
 
-def build_embedder(settings: VectorSearchSettings) -> MiniLMEmbedder:
-    return MiniLMEmbedder(threads=settings.embed_threads)
+def build_embedder(settings: VectorSearchSettings) -> Embedder:
+    return vectorsearch_server.build_embedder(settings)
 
 
 def time_embeddings(
-    embedder: MiniLMEmbedder, cases: Sequence[SearchCase], tick: Callable[[], None]
+    embedder: Embedder, cases: Sequence[SearchCase], tick: Callable[[], None]
 ) -> tuple[list[float], list[list[float]]]:
     """Seconds per single-query embedding, and the vectors (reused by the raw search)."""
     seconds: list[float] = []

@@ -31,6 +31,16 @@ class Stack:
     key_b: str = KEY_B
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One ONNX export of the embedder for the whole session (stacks and `python -m bench` subprocesses read
+    MEMGRID_MODELS_DIR), instead of one per fresh data dir."""
+    models = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MEMGRID_MODELS_DIR", str(models))
+        yield models
+
+
 @pytest.fixture(scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     running = await start_stack(tmp_path_factory.mktemp("stack"), API_KEYS)

@@ -296,6 +296,12 @@ def normalise_email(email: str) -> str:
     return value
 
 
+async def _insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert history rows with one executemany (ORM objects with an autoincrement key go one INSERT each)."""
+    if rows:
+        await session.execute(sa.insert(HistoryRow), list(rows))
+
+
 def _history_row(
     tenant: Tenant,
     memory: MemoryRow,
@@ -306,8 +312,9 @@ def _history_row(
     messages: Sequence[Message],
     actor: tuple[str | None, Role | None],
     at: datetime,
-) -> HistoryRow:
-    return HistoryRow(
+) -> dict[str, Any]:
+    """The values of one history row, for `_insert_history`."""
+    return dict(
         id=str(uuid.uuid4()),
         memory_id=memory.id,
         org_id=tenant.org_id,
@@ -415,19 +422,22 @@ class SqlMetadataStore:
                     if not rows:
                         return []
                 session.add_all(rows)
-                vector_outbox.queue(session, tenant, [(row.id, row.updated_at) for row in rows], now)
-                session.add_all(
-                    _history_row(
-                        tenant,
-                        row,
-                        MemoryEvent.ADD,
-                        old=None,
-                        new=row.text,
-                        messages=messages,
-                        actor=(row.actor_id, _role(row.role)),
-                        at=row.created_at,
-                    )
-                    for row in rows
+                await vector_outbox.queue(session, tenant, [(row.id, row.updated_at) for row in rows], now)
+                await _insert_history(
+                    session,
+                    [
+                        _history_row(
+                            tenant,
+                            row,
+                            MemoryEvent.ADD,
+                            old=None,
+                            new=row.text,
+                            messages=messages,
+                            actor=(row.actor_id, _role(row.role)),
+                            at=row.created_at,
+                        )
+                        for row in rows
+                    ],
                 )
                 await self._upsert_entities(session, tenant, [memory.scope for memory in memories], now)
                 added = [memory_from_row(row) for row in rows]
@@ -597,6 +607,9 @@ class SqlMetadataStore:
             return []
         where = self._memory_where(tenant, node, show_expired=show_expired)
         async with self._read() as session:
+            terms = await fulltext.discriminating_terms(session, self._dialect, terms)
+            if not terms:
+                return []
             rows = await session.execute(fulltext.ranked_ids(self._dialect, terms, where, limit))
             return [(memory_id, float(relevance)) for memory_id, relevance in rows]
 
@@ -614,6 +627,8 @@ class SqlMetadataStore:
                 )
         actor = _actor_of(messages)
         updated: list[UpdatedMemory] = []
+        history: list[dict[str, Any]] = []
+        versions: list[tuple[str, datetime]] = []
         async with self._write() as session:
             found = await self._memories_by_id(session, tenant, [patch.memory_id for patch in patches])
             for patch in patches:
@@ -636,7 +651,7 @@ class SqlMetadataStore:
                     row.source_message_ids = _unique([*(row.source_message_ids or []), *patch.add_source_message_ids])
                 at = self._clock()
                 row.updated_at = at
-                session.add(
+                history.append(
                     _history_row(
                         tenant,
                         row,
@@ -648,8 +663,10 @@ class SqlMetadataStore:
                         at=at,
                     )
                 )
-                vector_outbox.queue(session, tenant, [(row.id, at)], at)
+                versions.append((row.id, at))
                 updated.append(UpdatedMemory(memory=memory_from_row(row), previous_text=previous))
+            await _insert_history(session, history)
+            await vector_outbox.queue(session, tenant, versions, self._clock())
             await webhooks.queue(
                 session,
                 tenant,
@@ -708,15 +725,18 @@ class SqlMetadataStore:
         now = self._clock()
         actor = _actor_of(messages)
         deleted = [memory_from_row(row) for row in rows]
-        vector_outbox.queue(session, tenant, [(row.id, row.updated_at) for row in rows], now)
+        await vector_outbox.queue(session, tenant, [(row.id, row.updated_at) for row in rows], now)
         await webhooks.queue(
             session, tenant, [(WebhookEventType.MEMORY_DELETE, memory, None) for memory in deleted], now
         )
-        session.add_all(
-            _history_row(
-                tenant, row, MemoryEvent.DELETE, old=row.text, new=None, messages=messages, actor=actor, at=now
-            )
-            for row in rows
+        await _insert_history(
+            session,
+            [
+                _history_row(
+                    tenant, row, MemoryEvent.DELETE, old=row.text, new=None, messages=messages, actor=actor, at=now
+                )
+                for row in rows
+            ],
         )
         for chunk in _chunks([row.id for row in rows]):
             await session.execute(

@@ -8,6 +8,7 @@ removes that change and older ones of the memory, never a newer change that is s
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -20,16 +21,25 @@ from services.metadata.models import VectorOutboxRow
 MAX_SYNCS_PER_CALL = 10_000
 # The oldest age a caller may ask for (a year): beyond it `now - age` would leave datetime's range.
 MAX_MIN_AGE_SECONDS = 366 * 24 * 3600
+# Memory ids per IN (...) list when acknowledging (SQLite allows 32,766 bound parameters per statement).
+ACK_CHUNK = 500
 
 
-def queue(session: AsyncSession, tenant: Tenant, versions: Iterable[tuple[str, datetime]], now: datetime) -> None:
-    """Record that these memories' vectors must follow their records; `versions` is (memory id, updated_at)."""
-    session.add_all(
-        VectorOutboxRow(
-            org_id=tenant.org_id, project_id=tenant.project_id, memory_id=memory_id, version=version, created_at=now
-        )
+async def queue(session: AsyncSession, tenant: Tenant, versions: Iterable[tuple[str, datetime]], now: datetime) -> None:
+    """Record that these memories' vectors must follow their records; `versions` is (memory id, updated_at).
+    One executemany (ORM objects with an autoincrement key would cost one INSERT each)."""
+    rows = [
+        {
+            "org_id": tenant.org_id,
+            "project_id": tenant.project_id,
+            "memory_id": memory_id,
+            "version": version,
+            "created_at": now,
+        }
         for memory_id, version in versions
-    )
+    ]
+    if rows:
+        await session.execute(sa.insert(VectorOutboxRow), rows)
 
 
 async def pending(session: AsyncSession, written_before: datetime, limit: int) -> list[VectorSync]:
@@ -43,15 +53,25 @@ async def pending(session: AsyncSession, written_before: datetime, limit: int) -
 
 
 async def acknowledge(session: AsyncSession, syncs: Sequence[VectorSync]) -> int:
-    removed = 0
+    """Remove the acknowledged versions (and older ones) of these memories: per tenant and chunk of ids, one
+    SELECT of the candidate rows and one DELETE by primary key, instead of a DELETE per memory."""
+    acked: dict[Tenant, dict[str, datetime]] = defaultdict(dict)
     for sync in syncs:
-        result = await session.execute(
-            sa.delete(VectorOutboxRow).where(
-                VectorOutboxRow.org_id == sync.tenant.org_id,
-                VectorOutboxRow.project_id == sync.tenant.project_id,
-                VectorOutboxRow.memory_id == sync.memory_id,
-                VectorOutboxRow.version <= sync.version,
+        known = acked[sync.tenant].get(sync.memory_id)
+        acked[sync.tenant][sync.memory_id] = sync.version if known is None else max(known, sync.version)
+    removed = 0
+    for tenant, versions in acked.items():
+        ids = list(versions)
+        for start in range(0, len(ids), ACK_CHUNK):
+            found = await session.execute(
+                sa.select(VectorOutboxRow.seq, VectorOutboxRow.memory_id, VectorOutboxRow.version).where(
+                    VectorOutboxRow.org_id == tenant.org_id,
+                    VectorOutboxRow.project_id == tenant.project_id,
+                    VectorOutboxRow.memory_id.in_(ids[start : start + ACK_CHUNK]),
+                )
             )
-        )
-        removed += result.rowcount or 0
+            done = [seq for seq, memory_id, version in found if version <= versions[memory_id]]
+            if done:
+                result = await session.execute(sa.delete(VectorOutboxRow).where(VectorOutboxRow.seq.in_(done)))
+                removed += result.rowcount or 0
     return removed

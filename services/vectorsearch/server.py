@@ -17,6 +17,7 @@ from services.vectorsearch.caching import CachingEmbedder
 from services.vectorsearch.core import VectorSearch
 from services.vectorsearch.embedder import Embedder, HashingEmbedder, MiniLMEmbedder
 from services.vectorsearch.instrumented import InstrumentedEmbedder, InstrumentedVectorStore
+from services.vectorsearch.onnx_embedder import OnnxMiniLMEmbedder
 from services.vectorsearch.servicer import VectorSearchServicer
 from services.vectorsearch.settings import VectorSearchSettings
 from services.vectorsearch.store import MilvusVectorStore
@@ -45,6 +46,8 @@ def quiet_milvus_lite_noise() -> None:
 def build_embedder(settings: VectorSearchSettings) -> Embedder:
     if settings.embedder == "hashing":
         return HashingEmbedder()
+    if settings.embedder == "minilm-onnx":
+        return OnnxMiniLMEmbedder(model_dir=settings.model_dir(), threads=settings.embed_threads)
     return MiniLMEmbedder(threads=settings.embed_threads)
 
 

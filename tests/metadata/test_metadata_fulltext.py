@@ -6,11 +6,13 @@ from pathlib import Path
 
 import grpc
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.domain import Tenant
+from libs.domain import NewMemory, Scope, Tenant
 from libs.rpc.client import call
 from memgrid.common.v1 import common_pb2
 from memgrid.metadata.v1 import metadata_service_pb2 as pb
+from services.metadata import fulltext
 from services.metadata.database import create_engine, run_migrations
 from services.metadata.store import SqlMetadataStore
 
@@ -114,5 +116,35 @@ async def test_migration_indexes_memories_stored_before_it(tmp_path: Path) -> No
         store = SqlMetadataStore(engine)
         hits = await store.search_text(Tenant("o", "p"), "typewriter", None, 5)
         assert [memory_id for memory_id, _ in hits] == ["m-old"] and hits[0][1] > 0
+    finally:
+        await engine.dispose()
+
+
+async def test_terms_in_most_memories_are_left_out_of_the_ranking(tmp_path: Path) -> None:
+    """A word in more than half of the indexed memories has a bm25 IDF of ~0: ranking its matches would cost a
+    pass over all of them for nothing, so above PRUNE_MIN_DOCUMENTS memories it is dropped from the query."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    try:
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine)
+        tenant = Tenant("o", "p")
+        texts = [f"likes coffee number {n}" for n in range(30)] + [f"likes tea number {n}" for n in range(10)]
+        await store.create_memories(
+            tenant,
+            [NewMemory(id=f"m{n}", text=text, scope=Scope(user_id="u")) for n, text in enumerate(texts)],
+        )
+        async with engine.connect() as connection:
+            session = AsyncSession(bind=connection)
+            # 40 memories: "likes" is in all, "coffee" in 30, "tea" in 10 (half or fewer stay).
+            kept = await fulltext.discriminating_terms(session, "sqlite", ["likes", "coffee", "tea"], min_documents=40)
+            assert kept == ["tea"]
+            # Below the threshold every term is kept.
+            every = ["likes", "coffee", "tea"]
+            assert await fulltext.discriminating_terms(session, "sqlite", every, min_documents=41) == every
+            assert await fulltext.discriminating_terms(session, "postgresql", every, min_documents=0) == every
+            await session.close()
+        # The store's default threshold (1,000) is not reached here: common words still rank.
+        hits = await store.search_text(tenant, "likes tea", None, 50)
+        assert len(hits) == 40 and {memory_id for memory_id, _ in hits[:10]} == {f"m{n}" for n in range(30, 40)}
     finally:
         await engine.dispose()

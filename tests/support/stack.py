@@ -51,7 +51,7 @@ async def start_stack(
     api_keys: str,
     *,
     extraction_settings: ExtractionSettings | None = None,
-    embedder: Literal["minilm", "hashing"] = "minilm",
+    embedder: Literal["minilm", "minilm-onnx", "hashing"] = "minilm-onnx",
     server_tls: TlsSettings | None = None,
     client_tls: TlsSettings | None = None,
     database_url: str | None = None,
@@ -64,8 +64,9 @@ async def start_stack(
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
     `extraction_settings` replaces the extraction service's default settings (offline rules on port 0), e.g. to
-    point it at an LLM; it should bind port 0. `embedder="hashing"` swaps MiniLM for the deterministic test
-    embedder (the fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
+    point it at an LLM; it should bind port 0. `embedder` is vectorsearch's (default: MiniLM on ONNX Runtime, as
+    in production); "hashing" swaps MiniLM for the deterministic test embedder (the fuzzers use it: they test
+    input handling, not search quality). `server_tls` / `client_tls`
     turn on mutual TLS between the gateway (client) and the three internal services (servers).
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
     `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `webhook_settings` replaces the

@@ -109,11 +109,18 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 def test_default_settings_use_milvus_lite_in_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("MEMGRID_MILVUS__URI", "MEMGRID_EMBEDDER", "MEMGRID_VECTORSEARCH_PORT", "MEMGRID_DATA_DIR"):
+    for name in (
+        "MEMGRID_MILVUS__URI",
+        "MEMGRID_EMBEDDER",
+        "MEMGRID_VECTORSEARCH_PORT",
+        "MEMGRID_DATA_DIR",
+        "MEMGRID_MODELS_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = VectorSearchSettings(data_dir=tmp_path / "nested" / "dir")
     assert settings.vectorsearch_port == 50062
-    assert settings.embedder == "minilm"
+    assert settings.embedder == "minilm-onnx"
+    assert settings.model_dir() == tmp_path / "nested" / "dir" / "models"
     assert settings.milvus.collection == "memgrid_memories"
     assert settings.uses_milvus_lite()
     assert settings.milvus_uri() == str((tmp_path / "nested" / "dir" / "milvus.db").resolve())
