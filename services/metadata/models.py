@@ -103,7 +103,7 @@ class MemoryRow(Base):
         sa.Index("ix_memories_tenant_app", "org_id", "project_id", "app_id", "created_at"),
         sa.Index("ix_memories_tenant_run", "org_id", "project_id", "run_id", "created_at"),
         sa.Index("ix_memories_tenant_hash", "org_id", "project_id", "hash"),
-        # Lets get_all count unexpired memories from the index alone (migration 0006).
+        # Lets get_all count unexpired memories from the index alone (migration 0008).
         sa.Index("ix_memories_tenant_expiration", "org_id", "project_id", "expiration_date"),
     )
 
