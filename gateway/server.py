@@ -19,6 +19,7 @@ from gateway.clients import (
 )
 from gateway.grpc_api.servicer import MemoryServicer
 from gateway.idempotency import IdempotentRunner
+from gateway.jobs import JobWorker
 from gateway.orchestrator import Orchestrator
 from gateway.rest.app import create_app
 from gateway.settings import GatewaySettings
@@ -69,13 +70,16 @@ async def start_service(settings: GatewaySettings) -> StartedService:
     timeout = settings.rpc_timeout_seconds
     metadata = MetadataClient(channels[0], timeout)
     vectors = VectorSearchClient(channels[1], timeout)
+    wake_workers = asyncio.Event()
     orchestrator = Orchestrator(
         metadata=metadata,
         vectors=vectors,
         extraction=ExtractionClient(channels[2], settings.extraction_timeout_seconds),
         idempotency=IdempotentRunner(metadata, lease_seconds=settings.idempotency_lease_seconds),
         limits=settings.limits,
+        on_job_queued=wake_workers.set,
     )
+    workers = JobWorker(metadata, orchestrator, settings.jobs, wake_workers)
     authenticator = Authenticator(orchestrator, settings.auth_cache_seconds)
     running = await create_server(
         settings.host,
@@ -102,6 +106,11 @@ async def start_service(settings: GatewaySettings) -> StartedService:
         )
     )
 
+    workers.start()
+
+    async def stop_workers() -> None:
+        await workers.stop(settings.shutdown_grace_seconds)
+
     async def stop_reconciler() -> None:
         reconciler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -116,7 +125,9 @@ async def start_service(settings: GatewaySettings) -> StartedService:
             await channel.close()
 
     return StartedService(
-        running=running, closers=[close_channels, stop_reconciler, stop_http], extra_ports={"http": http_port}
+        running=running,
+        closers=[close_channels, stop_reconciler, stop_workers, stop_http],
+        extra_ports={"http": http_port},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
+from gateway.jobs import JobSettings
 from gateway.limits import InputLimits
 from libs.config import (
     DEFAULT_EXTRACTION_PORT,
@@ -39,6 +40,8 @@ class GatewaySettings(BaseServiceSettings):
     vector_sync_min_age_seconds: float = 30.0
     # Input limits of the public API (MEMGRID_LIMITS__MAX_TOP_K=..., see gateway/limits.py).
     limits: InputLimits = InputLimits()
+    # The job worker of asynchronous adds (MEMGRID_JOBS__CONCURRENCY=..., see gateway/jobs.py).
+    jobs: JobSettings = JobSettings()
 
     @model_validator(mode="after")
     def _lease_outlives_requests(self) -> GatewaySettings:

@@ -201,3 +201,27 @@ class MemberBody(BaseModel):
         if not isinstance(value, str) or value.upper() not in MemberRole.__members__:
             raise ValueError("must be READER or OWNER")
         return value.upper()
+
+
+class ExportBody(BaseModel):
+    """`POST /v1/exports/`: the schema (a JSON string, as the Python SDK sends it, or an object) and filters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_: str | dict[str, Any] | None = Field(None, alias="schema")
+    filters: dict[str, Any] | None = None
+
+
+class ExportGetBody(BaseModel):
+    """`POST /v1/exports/get/`: a stored export by id, or (without an id) the memories under `filters` now."""
+
+    model_config = ConfigDict(extra="allow")
+
+    memory_export_id: str | None = None
+    filters: dict[str, Any] | None = None
+
+
+class SummaryBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    filters: dict[str, Any] | None = None
