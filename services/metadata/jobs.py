@@ -2,17 +2,18 @@
 
 A job is PENDING until claimed; a claim makes it RUNNING with a lease and a new claim token, and marks its event
 RUNNING in the same transaction. A RUNNING job whose lease has expired (its worker died, or its gateway was
-killed) is due again, so a restart loses no job. Claiming takes due jobs with one statement: on PostgreSQL the
-candidate rows are locked with FOR UPDATE SKIP LOCKED, so replicas claiming at the same moment take different
-jobs; SQLite has one writer at a time, so its UPDATE ... RETURNING is atomic as it is. Finishing requires the
-claim token: a worker whose lease expired and whose job another worker took cannot finish it.
+killed) is due again, so a restart loses no job. On PostgreSQL the due rows are first locked with SELECT ...
+FOR UPDATE SKIP LOCKED, so replicas claiming at the same moment take different jobs; SQLite has one writer at a
+time, so one UPDATE ... WHERE id IN (due ids) RETURNING is atomic. Finishing requires the claim token: a worker
+whose lease expired and whose job another worker took cannot finish it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,11 +71,18 @@ async def claim(session: AsyncSession, dialect: str, limit: int, lease_seconds: 
     )
     candidates = sa.select(JobRow.id).where(due).order_by(JobRow.due_at, JobRow.id).limit(limit)
     if dialect == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # Locked first, in a statement of their own: inside the UPDATE, PostgreSQL may run a LIMIT ... SKIP LOCKED
+        # subquery more than once and so take more rows than the limit.
+        chosen: Any = list(await session.scalars(candidates.with_for_update(skip_locked=True)))
+        if not chosen:
+            return []
+    else:
+        # One statement: SQLite runs one writer at a time, so nobody claims between its read and its write.
+        chosen = candidates.scalar_subquery()
     token = str(uuid.uuid4())
     claimed = await session.execute(
         sa.update(JobRow)
-        .where(JobRow.id.in_(candidates.scalar_subquery()), due)
+        .where(JobRow.id.in_(chosen), due)
         .values(
             status=RUNNING,
             attempts=JobRow.attempts + 1,
@@ -110,7 +118,7 @@ async def finish(
     retry_after_seconds: float,
     error: str | None,
     now: datetime,
-    record_event: Callable[[AsyncSession], object],
+    record_event: Callable[[AsyncSession], Awaitable[None]],
 ) -> bool:
     """Apply the outcome if `claim_token` still holds the job; `record_event(session)` then stores its event."""
     if not claim_token:
