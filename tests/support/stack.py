@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from gateway.jobs import JobSettings
 from gateway.server import start_service as start_gateway
 from gateway.settings import GatewaySettings
 from libs.config import TlsSettings
@@ -49,6 +50,7 @@ async def start_stack(
     client_tls: TlsSettings | None = None,
     database_url: str | None = None,
     vector_settings: VectorSearchSettings | None = None,
+    jobs: JobSettings | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
@@ -57,7 +59,8 @@ async def start_stack(
     embedder (the fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
     turn on mutual TLS between the gateway (client) and the three internal services (servers).
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
-    `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server)."""
+    `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `jobs` replaces the gateway's job
+    worker settings (asynchronous adds)."""
     internal = {"internal_tls": server_tls} if server_tls else {}
     metadata = await start_metadata(
         MetadataSettings(data_dir=data_dir, metadata_port=0, api_keys=api_keys, database_url=database_url, **internal)
@@ -78,6 +81,7 @@ async def start_stack(
             vectorsearch_addr=f"127.0.0.1:{vectors.port}",
             extraction_addr=f"127.0.0.1:{extraction.port}",
             **({"internal_tls": client_tls} if client_tls else {}),
+            **({"jobs": jobs} if jobs else {}),
         )
     )
     return InProcessStack(
