@@ -25,8 +25,10 @@ SERVICES: dict[str, ServiceDescriptor] = {
 # Key administration: the key is the credential itself (AuthenticateApiKey) or an operator action across
 # projects (`memgrid keys list|revoke`); none of them returns or changes memory data. The vector-sync outbox
 # is the gateway's crash recovery across projects: its entries (and acknowledgements) carry each memory's
-# own tenant, and only ids and versions travel, never memory data.
+# own tenant, and only ids and versions travel, never memory data. Claiming jobs is the gateway workers' queue
+# across projects: each job carries its own tenant, and finishing it (FinishJob) needs that tenant again.
 TENANTLESS = {
+    "MetadataService.ClaimJobs",
     "MetadataService.AuthenticateApiKey",
     "MetadataService.ListApiKeys",
     "MetadataService.RevokeApiKey",
