@@ -25,6 +25,7 @@ from gateway.clients import MetadataClient
 from gateway.orchestrator import Orchestrator
 from libs import domain
 from libs.errors import MemgridError
+from libs.logging import bind_request_id
 from libs.rpc.deadline import deadline_scope
 
 log = structlog.get_logger()
@@ -111,7 +112,10 @@ class JobWorker:
             if not claimed:
                 await self._idle()
                 continue
-            await self.run(claimed[0])
+            try:
+                await self.run(claimed[0])
+            except Exception:  # a bug must not stop the worker; the job is taken over after its lease
+                log.exception("job.crashed", job_id=claimed[0].id)
 
     async def _idle(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -119,7 +123,9 @@ class JobWorker:
         self._wakeup.clear()
 
     async def run(self, job: domain.Job) -> None:
-        """Run one claimed job and record its outcome."""
+        """Run one claimed job and record its outcome. Its log lines and internal calls carry the job id as
+        their request id."""
+        bind_request_id(job.id)
         started_at = datetime.now(UTC)
         started = time.perf_counter()
         try:
