@@ -34,14 +34,16 @@ const client = new MemoryClient({ apiKey, host });
 async function add(messages, options) {
   const queued = await client.add(messages, options);
   if (queued?.status !== "PENDING") return queued;
+  const eventId = queued.eventId ?? queued.event_id; // the client camel-cases response keys
   for (let attempt = 0; attempt < 1200; attempt++) {
-    const response = await fetch(`${host}/v1/event/${queued.event_id}/`, { headers: client.headers });
+    const response = await fetch(`${host}/v1/event/${eventId}/`, { headers: client.headers });
+    if (!response.ok) throw new Error(`event ${eventId}: HTTP ${response.status}`);
     const event = await response.json();
-    if (event.status === "SUCCEEDED") return { status: event.status, event_id: event.id, results: event.results };
+    if (event.status === "SUCCEEDED") return { status: event.status, eventId: event.id, results: event.results };
     if (event.status === "FAILED") throw new Error(`add failed: ${event.error}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`event ${queued.event_id} did not finish`);
+  throw new Error(`event ${eventId} did not finish`);
 }
 
 await step("init", async () => {
