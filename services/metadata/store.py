@@ -1080,8 +1080,10 @@ class SqlMetadataStore:
 
     async def list_pending_vector_syncs(self, min_age_seconds: float, limit: int) -> list[VectorSync]:
         """Outbox entries written at least `min_age_seconds` ago, oldest first, across tenants."""
-        if min_age_seconds < 0:
-            raise InvalidArgument("min_age_seconds: must not be negative", field="min_age_seconds")
+        if not 0 <= min_age_seconds <= jobs.MAX_DELAY_SECONDS:  # NaN fails too; huge ages overflowed timedelta
+            raise InvalidArgument(
+                f"min_age_seconds: must be between 0 and {jobs.MAX_DELAY_SECONDS:.0f}", field="min_age_seconds"
+            )
         if not 1 <= limit <= vector_outbox.MAX_SYNCS_PER_CALL:
             raise InvalidArgument(f"limit: must be between 1 and {vector_outbox.MAX_SYNCS_PER_CALL}", field="limit")
         async with self._read() as session:
