@@ -54,7 +54,8 @@ class RestClient:
 
     def add(self, body: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self.call("POST", "/v3/memories/add/", body=body, headers=headers)
+        # Synchronous (`async_mode: false`): the CLI shows what was stored, and import counts it.
+        return self.call("POST", "/v3/memories/add/", body={**body, "async_mode": False}, headers=headers)
 
     def search(self, query: str, filters: dict[str, Any] | None, top_k: int) -> list[dict[str, Any]]:
         body = {"query": query, "filters": filters or ANY_ENTITY, "top_k": top_k}

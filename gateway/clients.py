@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import grpc
 
 from libs import domain
 from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorHit, VectorRecord
 from libs.filters import FilterNode
-from libs.filters.proto import filter_to_proto
+from libs.filters.proto import filter_from_proto, filter_to_proto
 from libs.mappers import (
     ENTITY_TYPE_TO_PROTO,
+    JOB_OUTCOME_TO_PROTO,
     MEMBER_ROLE_TO_PROTO,
     PROTO_TO_EVENT,
     PROTO_TO_MEMBER_ROLE,
@@ -25,6 +27,7 @@ from libs.mappers import (
     event_from_proto,
     event_to_proto,
     history_from_proto,
+    job_from_proto,
     member_from_proto,
     memory_from_proto,
     message_to_proto,
@@ -35,6 +38,7 @@ from libs.mappers import (
     struct_to_proto,
     tenant_from_proto,
     tenant_to_proto,
+    timestamp_from_proto,
     timestamp_to_proto,
     vector_sync_from_proto,
     vector_sync_to_proto,
@@ -75,6 +79,7 @@ METADATA_IDEMPOTENT = tuple(
         # A repeat records nothing: an attempt is recorded only once per attempt number.
         "RecordWebhookAttempts",
         "FinishIdempotentRequest",
+        "GetExport",
     )
 )
 # Vectors are written by memory id: upserting or deleting again gives the same state.
@@ -338,6 +343,55 @@ class MetadataClient:
         )
         await call(self._stub.FinishIdempotentRequest(request, timeout=timeout_within(self._timeout)))
 
+    # --- the job queue and exports ---------------------------------------------------------------
+
+    async def enqueue_job(
+        self, tenant: domain.Tenant, job_id: str, kind: str, payload: str, event: domain.Event
+    ) -> None:
+        request = md_pb2.EnqueueJobRequest(
+            tenant=tenant_to_proto(tenant), job_id=job_id, kind=kind, payload=payload, event=event_to_proto(event)
+        )
+        await call(self._stub.EnqueueJob(request, timeout=timeout_within(self._timeout)))
+
+    async def claim_jobs(self, limit: int, lease_seconds: float) -> list[domain.Job]:
+        request = md_pb2.ClaimJobsRequest(limit=limit, lease_seconds=lease_seconds)
+        response = await call(self._stub.ClaimJobs(request, timeout=timeout_within(self._timeout)))
+        return [job_from_proto(job) for job in response.jobs]
+
+    async def finish_job(
+        self,
+        job: domain.Job,
+        outcome: domain.JobOutcome,
+        event: domain.Event,
+        *,
+        retry_after_seconds: float = 0.0,
+        error: str | None = None,
+    ) -> bool:
+        request = md_pb2.FinishJobRequest(
+            tenant=tenant_to_proto(job.tenant),
+            job_id=job.id,
+            claim_token=job.claim_token,
+            outcome=JOB_OUTCOME_TO_PROTO[outcome],
+            retry_after_seconds=retry_after_seconds,
+            error=error or "",
+            event=event_to_proto(event),
+        )
+        response = await call(self._stub.FinishJob(request, timeout=timeout_within(self._timeout)))
+        return response.finished
+
+    async def create_export(
+        self, tenant: domain.Tenant, export_id: str, schema: str, node: FilterNode | None
+    ) -> domain.MemoryExport:
+        spec = md_pb2.MemoryExport(id=export_id, schema=schema, filter=filter_to_proto(node))
+        request = md_pb2.CreateExportRequest(tenant=tenant_to_proto(tenant), export=spec)
+        response = await call(self._stub.CreateExport(request, timeout=timeout_within(self._timeout)))
+        return _export_from_proto(response.export)
+
+    async def get_export(self, tenant: domain.Tenant, export_id: str) -> domain.MemoryExport:
+        request = md_pb2.GetExportRequest(tenant=tenant_to_proto(tenant), export_id=export_id)
+        response = await call(self._stub.GetExport(request, timeout=timeout_within(self._timeout)))
+        return _export_from_proto(response.export)
+
     async def authenticate(self, api_key: str) -> domain.Caller:
         request = md_pb2.AuthenticateApiKeyRequest(api_key=api_key)
         response = await call(self._stub.AuthenticateApiKey(request, timeout=timeout_within(self._timeout)))
@@ -544,3 +598,12 @@ class ExtractionClient:
             MemoryAction(PROTO_TO_EVENT.get(a.event, domain.MemoryEvent.NONE), a.memory_id, a.text, a.fact_index)
             for a in response.actions
         ]
+
+
+def _export_from_proto(message: md_pb2.MemoryExport) -> domain.MemoryExport:
+    return domain.MemoryExport(
+        id=message.id,
+        schema=message.schema,
+        filter=filter_from_proto(message.filter, has=message.HasField("filter")),
+        created_at=timestamp_from_proto(message.created_at) or datetime.now(UTC),
+    )

@@ -72,3 +72,20 @@ class MemoryPage:
     total_count: int
     page: int
     page_size: int
+
+
+@dataclass(slots=True)
+class EntitySummary:
+    """One entity's share of the memories under a summary's filters: how many, and the newest few."""
+
+    kind: domain.EntityType
+    name: str
+    memory_count: int
+    recent: list[domain.Memory]
+
+
+@dataclass(slots=True)
+class ProjectStats:
+    total_memories: int
+    entities: dict[domain.EntityType, int]
+    events_by_status: dict[domain.EventStatus, int]

@@ -10,19 +10,23 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 import structlog
 
+from gateway import add_payload
 from gateway.clients import ExtractionClient, MetadataClient, VectorSearchClient
 from gateway.commands import (
     AddCommand,
     AddOutcome,
+    EntitySummary,
     ListCommand,
     MemoryPage,
+    ProjectStats,
     SearchCommand,
 )
+from gateway.exports import export_fields
 from gateway.idempotency import ADD_OUTCOME, COUNT, IdempotentRunner
 from gateway.limits import InputLimits
 from gateway.query import without_entity_names
@@ -58,6 +62,11 @@ SEARCH_OVERFETCH = 20
 # Bounds the entity clean-up loop of reset (RESET_PAGE_SIZE entities a round).
 MAX_RESET_ROUNDS = 1000
 RESET_PAGE_SIZE = 1000
+# Most memories one export (or summary) reads, and the page it reads them by.
+MAX_EXPORT_MEMORIES = 10_000
+EXPORT_PAGE_SIZE = 1000
+# Newest memories a summary shows per entity.
+SUMMARY_RECENT_MEMORIES = 5
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -159,6 +168,7 @@ class Orchestrator:
         limits: InputLimits,
         reranker: Reranker,
         rerank_settings: RerankSettings,
+        on_job_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self._metadata = metadata
         self._vectors = vectors
@@ -167,6 +177,8 @@ class Orchestrator:
         self._limits = limits
         self._reranker = reranker
         self._rerank_settings = rerank_settings
+        # Wakes this gateway's job workers at once (others find the job when they next poll).
+        self._on_job_queued = on_job_queued
 
     # --- identity ---------------------------------------------------------------------------
 
@@ -179,16 +191,7 @@ class Orchestrator:
         self, tenant: domain.Tenant, command: AddCommand, *, idempotency_key: str | None = None
     ) -> AddOutcome:
         """Add memories; with an idempotency key, a repeat within 24 h returns the first outcome."""
-        if not command.messages:
-            raise InvalidArgument("messages: at least one message is required", field="messages")
-        if command.scope.is_empty():
-            raise InvalidArgument(
-                "user_id, agent_id, app_id or run_id: at least one is required to add memories",
-                field="user_id",
-            )
-        self._limits.messages(command.messages)
-        self._limits.metadata(command.metadata)
-        _check_given_categories(command)
+        self._check_add(command)
         # With a key, ids derive from its claim: a run that takes over the key of a run that died mid-way finds
         # the records that run wrote instead of writing them twice.
         return await self._idempotency.run(
@@ -200,15 +203,66 @@ class Orchestrator:
             ADD_OUTCOME,
         )
 
+    async def add_async(self, tenant: domain.Tenant, command: AddCommand, *, idempotency_key: str | None = None) -> str:
+        """Validate the add and queue it as a job (gateway/jobs.py runs it); the event id (= job id) to follow.
+        With an idempotency key, a repeat within 24 h returns the first event id and queues nothing."""
+        self._check_add(command)
+        outcome = await self._idempotency.run(
+            tenant,
+            idempotency_key,
+            "add_async",
+            command,
+            lambda _claim: self._enqueue_add(tenant, command),
+            ADD_OUTCOME,
+        )
+        return outcome.event_id
+
+    async def _enqueue_add(self, tenant: domain.Tenant, command: AddCommand) -> AddOutcome:
+        job_id = str(uuid.uuid4())
+        event = domain.Event(
+            id=job_id,
+            event_type="ADD",
+            status=domain.EventStatus.PENDING,
+            results=[],
+            error=None,
+            created_at=datetime.now(UTC),
+        )
+        await self._metadata.enqueue_job(tenant, job_id, "ADD", add_payload.encode(command), event)
+        self._on_job_queued()
+        log.info("memories.add_queued", event_id=job_id)
+        return AddOutcome(event_id=job_id, changes=[])
+
+    async def run_add_job(self, tenant: domain.Tenant, job_id: str, command: AddCommand) -> list[domain.MemoryChange]:
+        """The changes of a queued add. Ids derive from the job id, so a run after one that died mid-way finds
+        the records that run wrote instead of writing them twice. The caller records the event."""
+        return await self._changes(tenant, command, MemoryIds(f"job:{job_id}"), job_id)
+
+    def _check_add(self, command: AddCommand) -> None:
+        if not command.messages:
+            raise InvalidArgument("messages: at least one message is required", field="messages")
+        if command.scope.is_empty():
+            raise InvalidArgument(
+                "user_id, agent_id, app_id or run_id: at least one is required to add memories",
+                field="user_id",
+            )
+        self._limits.messages(command.messages)
+        self._limits.metadata(command.metadata)
+        _check_given_categories(command)
+
+    async def _changes(
+        self, tenant: domain.Tenant, command: AddCommand, ids: MemoryIds, event_id: str
+    ) -> list[domain.MemoryChange]:
+        """The changes of an add; messages without an id of their own are named `<event_id>:<index>`."""
+        command = dataclasses.replace(command, messages=with_message_ids(command.messages, event_id))
+        if command.infer:
+            return await self._add_inferred(tenant, command, ids)
+        return await self._add_verbatim(tenant, command, ids)
+
     async def _add(self, tenant: domain.Tenant, command: AddCommand, ids: MemoryIds) -> AddOutcome:
         started = time.perf_counter()
         created = datetime.now(UTC)
         event_id = ids.event_id()
-        command = dataclasses.replace(command, messages=with_message_ids(command.messages, event_id))
-        if command.infer:
-            changes = await self._add_inferred(tenant, command, ids)
-        else:
-            changes = await self._add_verbatim(tenant, command, ids)
+        changes = await self._changes(tenant, command, ids, event_id)
         latency_ms = (time.perf_counter() - started) * 1000
         await self._metadata.record_event(
             tenant,
@@ -709,6 +763,58 @@ class Orchestrator:
     ) -> tuple[list[domain.WebhookDelivery], int]:
         self._limits.page(page, page_size)
         return await self._metadata.list_webhook_deliveries(tenant, webhook_id, page, page_size)
+
+    # --- exports, summary, stats -----------------------------------------------------------------
+
+    async def create_export(self, tenant: domain.Tenant, schema: str, node: FilterNode | None) -> domain.MemoryExport:
+        export_fields(schema)  # refused here (400 naming `schema`) rather than when the export is fetched
+        return await self._metadata.create_export(tenant, str(uuid.uuid4()), schema, node)
+
+    async def get_export(
+        self, tenant: domain.Tenant, export_id: str
+    ) -> tuple[domain.MemoryExport, list[domain.Memory]]:
+        """The stored export and the memories its filter matches now (at most MAX_EXPORT_MEMORIES)."""
+        if not export_id:
+            raise InvalidArgument("memory_export_id: must not be empty", field="memory_export_id")
+        export = await self._metadata.get_export(tenant, export_id)
+        return export, await self.memories_under(tenant, export.filter)
+
+    async def memories_under(self, tenant: domain.Tenant, node: FilterNode | None) -> list[domain.Memory]:
+        """Every memory under the filter, newest first, at most MAX_EXPORT_MEMORIES."""
+        found: list[domain.Memory] = []
+        for page in range(1, MAX_EXPORT_MEMORIES // EXPORT_PAGE_SIZE + 1):
+            memories, total = await self._metadata.list_memories(tenant, node, page, EXPORT_PAGE_SIZE, True)
+            found += memories
+            if len(memories) < EXPORT_PAGE_SIZE or len(found) >= total:
+                break
+        return found[:MAX_EXPORT_MEMORIES]
+
+    async def summary(self, tenant: domain.Tenant, node: FilterNode | None) -> list[EntitySummary]:
+        """Per entity (user, agent, app, run) under the filters: its memory count and newest memories; most
+        memories first."""
+        memories = await self.memories_under(tenant, node)
+        groups: dict[tuple[domain.EntityType, str], list[domain.Memory]] = {}
+        for memory in memories:
+            for kind in domain.EntityType:
+                name = getattr(memory.scope, f"{kind.value}_id")
+                if name:
+                    groups.setdefault((kind, name), []).append(memory)
+        ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0][0].value, item[0][1]))
+        return [
+            EntitySummary(kind, name, len(items), items[:SUMMARY_RECENT_MEMORIES]) for (kind, name), items in ordered
+        ]
+
+    async def stats(self, tenant: domain.Tenant) -> ProjectStats:
+        (_, total), entities, *by_status = await asyncio.gather(
+            self._metadata.list_memories(tenant, None, 1, 1, True),
+            self._metadata.list_entities(tenant, None, 1, 1),
+            *(self._metadata.list_events(tenant, status, 1, 1) for status in domain.EventStatus),
+        )
+        return ProjectStats(
+            total_memories=total,
+            entities={kind: entities.totals.get(kind, 0) for kind in domain.EntityType},
+            events_by_status={status: count for status, (_, count) in zip(domain.EventStatus, by_status, strict=True)},
+        )
 
 
 def _vector_fetch(wanted: int) -> int:

@@ -21,6 +21,7 @@ from gateway.clients import (
 )
 from gateway.grpc_api.servicer import MemoryServicer
 from gateway.idempotency import IdempotentRunner
+from gateway.jobs import JobWorker
 from gateway.orchestrator import Orchestrator
 from gateway.rerank import build_reranker
 from gateway.rest.app import create_app
@@ -82,6 +83,7 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
     metadata = MetadataClient(channels[0], timeout)
     vectors = VectorSearchClient(channels[1], timeout)
     reranker = build_reranker(settings.rerank, settings.llm)
+    wake_workers = asyncio.Event()
     orchestrator = Orchestrator(
         metadata=metadata,
         vectors=vectors,
@@ -90,7 +92,9 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
         limits=settings.limits,
         reranker=reranker,
         rerank_settings=settings.rerank,
+        on_job_queued=wake_workers.set,
     )
+    workers = JobWorker(metadata, orchestrator, settings.jobs, wake_workers)
     authenticator = Authenticator(orchestrator, settings.auth_cache_seconds)
     running = await create_server(
         settings.host,
@@ -122,6 +126,7 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
         )
     )
 
+    workers.start()
     # Redirects are not followed: a receiver must answer at the URL it was given (and a redirect could lead
     # past the address policy).
     webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
@@ -130,6 +135,9 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
         if settings.webhooks.enabled
         else None
     )
+
+    async def stop_workers() -> None:
+        await workers.stop(settings.shutdown_grace_seconds)
 
     async def stop_background_tasks() -> None:
         for task in (reconciler, dispatcher):
@@ -149,7 +157,7 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
 
     return StartedService(
         running=running,
-        closers=[observed.close, close_channels, stop_background_tasks, stop_http, reranker.aclose],
+        closers=[observed.close, close_channels, stop_background_tasks, stop_workers, stop_http, reranker.aclose],
         extra_ports={"http": http_port},
     )
 

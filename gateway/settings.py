@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import model_validator
 
+from gateway.jobs import JobSettings
 from gateway.limits import InputLimits
 from gateway.rerank import RerankSettings
 from gateway.webhooks import WebhookSettings
@@ -49,6 +50,8 @@ class GatewaySettings(BaseServiceSettings):
     # The OpenAI-compatible LLM: the same MEMGRID_LLM__* settings the extraction service reads; the gateway
     # uses it only for MEMGRID_RERANK__PROVIDER=llm.
     llm: LLMSettings = LLMSettings()
+    # The job worker of asynchronous adds (MEMGRID_JOBS__CONCURRENCY=..., see gateway/jobs.py).
+    jobs: JobSettings = JobSettings()
 
     @model_validator(mode="after")
     def _lease_outlives_requests(self) -> GatewaySettings:

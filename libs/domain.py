@@ -463,3 +463,35 @@ class AttemptRecord:
     attempt: DeliveryAttempt
     status: DeliveryStatus
     next_attempt_at: datetime | None
+
+
+# --- the job queue (asynchronous adds) and exports -------------------------------------------------
+
+
+class JobOutcome(enum.StrEnum):
+    SUCCEEDED = "SUCCEEDED"
+    RETRY = "RETRY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed job: its id is also its event's id; `payload` is the command (JSON, the gateway's format)."""
+
+    id: str
+    tenant: Tenant
+    kind: str
+    payload: str
+    attempts: int
+    claim_token: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryExport:
+    """An export's specification: the JSON schema text naming the fields, and the filter (a v2 filter AST)."""
+
+    id: str
+    schema: str
+    filter: Any
+    created_at: datetime

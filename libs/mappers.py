@@ -526,3 +526,42 @@ def attempt_record_from_proto(message: metadata_pb2.WebhookAttemptRecord, index:
         status=status,
         next_attempt_at=next_at,
     )
+
+
+# --- the job queue and exports ----------------------------------------------------------------------
+
+JOB_OUTCOME_TO_PROTO = {
+    outcome: metadata_pb2.JobOutcome.Value(f"JOB_OUTCOME_{outcome.value}") for outcome in domain.JobOutcome
+}
+PROTO_TO_JOB_OUTCOME = {value: outcome for outcome, value in JOB_OUTCOME_TO_PROTO.items()}
+
+
+def job_outcome_from_proto(value: int) -> domain.JobOutcome:
+    outcome = PROTO_TO_JOB_OUTCOME.get(value)
+    if outcome is None:
+        raise InvalidArgument("outcome: must be SUCCEEDED, RETRY or FAILED", field="outcome")
+    return outcome
+
+
+def job_to_proto(job: domain.Job) -> metadata_pb2.Job:
+    return metadata_pb2.Job(
+        id=job.id,
+        tenant=tenant_to_proto(job.tenant),
+        kind=job.kind,
+        payload=job.payload,
+        attempts=job.attempts,
+        claim_token=job.claim_token,
+        created_at=timestamp_to_proto(job.created_at),
+    )
+
+
+def job_from_proto(message: metadata_pb2.Job) -> domain.Job:
+    return domain.Job(
+        id=message.id,
+        tenant=tenant_from_proto(message.tenant),
+        kind=message.kind,
+        payload=message.payload,
+        attempts=message.attempts,
+        claim_token=message.claim_token,
+        created_at=timestamp_from_proto(message.created_at) or datetime.now(UTC),
+    )

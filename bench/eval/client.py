@@ -20,6 +20,7 @@ class MemgridRest:
         response = await self._client.post(
             "/v3/memories/add/",
             json={
+                "async_mode": False,
                 "messages": [{"role": "user", "content": turn.content, "name": turn.speaker}],
                 "user_id": user_id,
                 "run_id": run_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -17,11 +18,13 @@ from gateway.commands import (
     ListCommand,
     SearchCommand,
 )
+from gateway.exports import export_fields
 from gateway.limits import InputLimits
 from gateway.orchestrator import Orchestrator
+from gateway.rest import render
 from libs import domain
 from libs.domain import MemoryPatch
-from libs.errors import InvalidArgument, NotImplementedYet
+from libs.errors import InvalidArgument
 from libs.filters import FilterNode
 from libs.filters.parser import parse_datetime
 from libs.filters.proto import filter_from_proto
@@ -43,12 +46,17 @@ from libs.mappers import (
     project_to_proto,
     scope_from_proto,
     struct_from_proto,
+    struct_to_proto,
     webhook_events_from_proto,
     webhook_to_proto,
 )
 from memgrid.common.v1 import common_pb2
 from memgrid.memory.v1 import memory_service_pb2 as pb2
 from memgrid.memory.v1 import memory_service_pb2_grpc as pb2_grpc
+
+# How often WatchEvent looks at the event, and the statuses that end the stream.
+WATCH_POLL_SECONDS = 0.1
+FINAL_EVENT_STATUSES = (common_pb2.EVENT_STATUS_SUCCEEDED, common_pb2.EVENT_STATUS_FAILED)
 
 
 def _page(page: int, page_size: int) -> tuple[int, int]:
@@ -100,10 +108,6 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
         self, request: pb2.AddMemoriesRequest, context: grpc.aio.ServicerContext
     ) -> pb2.AddMemoriesResponse:
         tenant = await self._writer(context)
-        if request.async_mode:
-            raise NotImplementedYet(
-                "async_mode: asynchronous adds are not available yet; omit async_mode", field="async_mode"
-            )
         command = AddCommand(
             messages=[message_from_proto(m) for m in request.messages],
             scope=scope_from_proto(request.scope),
@@ -118,6 +122,9 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
             excludes=request.excludes,
             categories=list(request.categories),
         )
+        if request.async_mode:
+            event_id = await self._orchestrator.add_async(tenant, command, idempotency_key=request.request_id or None)
+            return pb2.AddMemoriesResponse(status=common_pb2.EVENT_STATUS_PENDING, event_id=event_id)
         outcome = await self._orchestrator.add(tenant, command, idempotency_key=request.request_id or None)
         return pb2.AddMemoriesResponse(
             status=common_pb2.EVENT_STATUS_SUCCEEDED,
@@ -295,10 +302,18 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def WatchEvent(
         self, request: pb2.WatchEventRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb2.WatchEventResponse]:
-        # Adds are synchronous for now, so an event is final when it exists: stream it once.
+        """The event now, then each change of it, until it is SUCCEEDED or FAILED (or the deadline ends)."""
         tenant = await self._tenant(context)
-        event = await self._orchestrator.get_event(tenant, _required(request.event_id, "event_id"))
-        yield pb2.WatchEventResponse(event=event_to_proto(event))
+        event_id = _required(request.event_id, "event_id")
+        sent = None
+        while True:
+            message = event_to_proto(await self._orchestrator.get_event(tenant, event_id))
+            if message != sent:
+                yield pb2.WatchEventResponse(event=message)
+                sent = message
+            if message.status in FINAL_EVENT_STATUSES:
+                return
+            await asyncio.sleep(WATCH_POLL_SECONDS)
 
     async def SubmitFeedback(
         self, request: pb2.SubmitFeedbackRequest, context: grpc.aio.ServicerContext
@@ -353,14 +368,18 @@ class MemoryServicer(pb2_grpc.MemoryServiceServicer):
     async def CreateExport(
         self, request: pb2.CreateExportRequest, context: grpc.aio.ServicerContext
     ) -> pb2.CreateExportResponse:
-        await self._tenant(context)
-        raise NotImplementedYet("exports are not available yet")
+        tenant = await self._writer(context)
+        node = self._filter(request.filter, has=request.HasField("filter"))
+        export = await self._orchestrator.create_export(tenant, request.schema, node)
+        return pb2.CreateExportResponse(message="Memory export request received.", id=export.id)
 
     async def GetExport(
         self, request: pb2.GetExportRequest, context: grpc.aio.ServicerContext
     ) -> pb2.GetExportResponse:
-        await self._tenant(context)
-        raise NotImplementedYet("exports are not available yet")
+        tenant = await self._tenant(context)
+        export, memories = await self._orchestrator.get_export(tenant, _required(request.export_id, "export_id"))
+        data = render.export_json(export.id, export.created_at, memories, export_fields(export.schema))
+        return pb2.GetExportResponse(id=export.id, status=common_pb2.EVENT_STATUS_SUCCEEDED, data=struct_to_proto(data))
 
     async def ListMembers(
         self, request: pb2.ListMembersRequest, context: grpc.aio.ServicerContext

@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway import exports
 from gateway.auth import Authenticator, owner_of, writer_tenant
 from gateway.dashboard.routes import install_dashboard
 from gateway.limits import InputLimits
@@ -26,11 +27,14 @@ from gateway.rest.schemas import (
     BatchDeleteBody,
     BatchUpdateBody,
     EntityBody,
+    ExportBody,
+    ExportGetBody,
     FeedbackBody,
     ListBody,
     MemberBody,
     ProjectBody,
     SearchBody,
+    SummaryBody,
     UpdateBody,
     WebhookBody,
 )
@@ -38,6 +42,7 @@ from gateway.webhooks import event_types_from_names
 from libs import domain
 from libs.domain import MemoryPatch
 from libs.errors import InvalidArgument, MemgridError, NotFound, NotImplementedYet
+from libs.filters import parse_filters
 from libs.logging import REQUEST_ID_HEADER, bind_request_id, new_request_id
 from libs.observability.telemetry import Telemetry
 from libs.rpc.deadline import deadline_scope
@@ -201,15 +206,13 @@ async def current_writer(caller: Caller) -> domain.Tenant:
 # Routes that only read take `Tenant`; every route that changes something takes `Writer` (403 for READER keys).
 Tenant = Annotated[domain.Tenant, Depends(current_tenant)]
 Writer = Annotated[domain.Tenant, Depends(current_writer)]
+ADD_QUEUED = "Memory processing has been queued for background execution"
 IdempotencyKeyHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", description="A repeat with the same key within 24 h replays the result")
 ]
 
 
 NOT_YET_AVAILABLE = [
-    ("POST", "/v1/exports/", "memory exports"),
-    ("POST", "/v1/exports/get/", "memory exports"),
-    ("POST", "/v1/summary/", "summaries"),
     ("GET", "/v2/entities/{entity_type}/{entity_id}/profile/", "profiles"),
     ("POST", "/v2/profiles/jobs/", "profiles"),
     ("GET", "/v2/profiles/jobs/{job_id}/", "profiles"),
@@ -270,17 +273,30 @@ def create_app(
         )
         return outcome.event_id, [render.change_json(change) for change in outcome.changes]
 
+    async def _add_async(t: domain.Tenant, body: AddBody, key: str | None) -> dict[str, Any]:
+        event_id = await orchestrator.add_async(
+            t, parse.add_command(body), idempotency_key=parse.idempotency_key(key, body.request_id)
+        )
+        return {"message": ADD_QUEUED, "status": "PENDING", "event_id": event_id}
+
     @app.post("/v1/memories/")
     async def add_v1(t: Writer, body: AddBody, key: IdempotencyKeyHeader = None) -> Any:
-        _, results = await _add(t, body, key)
+        # Synchronous unless `async_mode: true` (what mem0ai 1.x sent by default).
+        if body.async_mode:
+            results = [await _add_async(t, body, key)]
+        else:
+            _, results = await _add(t, body, key)
         if body.output_format == "v1.0":
             return results
         return {"results": results, "relations": []}
 
     @app.post("/v3/memories/add/")
     async def add_v3(t: Writer, body: AddBody, key: IdempotencyKeyHeader = None) -> dict[str, Any]:
-        event_id, results = await _add(t, body, key)
-        return {"status": "SUCCEEDED", "event_id": event_id, "results": results}
+        # Queued (PENDING, follow GET /v1/event/{event_id}/) unless `async_mode: false`, as on the Mem0 Platform.
+        if body.async_mode is False:
+            event_id, results = await _add(t, body, key)
+            return {"status": "SUCCEEDED", "event_id": event_id, "results": results}
+        return await _add_async(t, body, key)
 
     # --- search -----------------------------------------------------------------------------
 
@@ -579,6 +595,36 @@ def create_app(
         number, size = parse.page_numbers(page, page_size)
         deliveries, total = await orchestrator.list_webhook_deliveries(t, _segment(webhook_id), number, size)
         return {"count": total, "results": [render.delivery_json(delivery) for delivery in deliveries]}
+
+    # --- exports, summary, stats --------------------------------------------------------------
+
+    @app.post("/v1/exports/", status_code=201)
+    async def create_export(t: Writer, body: ExportBody) -> dict[str, Any]:
+        node = parse_filters(body.filters, max_depth=depth)
+        export = await orchestrator.create_export(t, exports.schema_text(body.schema_), node)
+        return {
+            "message": "Memory export request received. The export will be ready in a few seconds.",
+            "id": export.id,
+        }
+
+    @app.post("/v1/exports/get/")
+    async def get_export(t: Tenant, body: ExportGetBody) -> dict[str, Any]:
+        if body.memory_export_id:
+            export, memories = await orchestrator.get_export(t, body.memory_export_id)
+            return render.export_json(export.id, export.created_at, memories, exports.export_fields(export.schema))
+        if body.filters is not None:
+            memories = await orchestrator.memories_under(t, parse_filters(body.filters, max_depth=depth))
+            return render.export_json(None, None, memories, None)
+        raise InvalidArgument("memory_export_id: give an export id or filters", field="memory_export_id")
+
+    @app.post("/v1/summary/")
+    async def summary(t: Tenant, body: Annotated[SummaryBody, Body()] = None) -> list[dict[str, Any]]:
+        node = parse_filters((body or SummaryBody()).filters, max_depth=depth)
+        return [render.entity_summary_json(item) for item in await orchestrator.summary(t, node)]
+
+    @app.get("/v1/stats/")
+    async def stats(t: Tenant) -> dict[str, Any]:
+        return render.stats_json(await orchestrator.stats(t))
 
     # --- Mem0 endpoints memgrid does not offer yet: 501 with a detail, never a bare 404 (the SDKs turn a
     # 404 into MemoryNotFoundError, which would misreport the problem).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from gateway.commands import EntitySummary, ProjectStats
 from libs import domain
 
 
@@ -178,4 +179,37 @@ def delivery_json(delivery: domain.WebhookDelivery) -> dict[str, Any]:
         ],
         "created_at": delivery.created_at.isoformat(),
         "next_attempt_at": _iso(delivery.next_attempt_at),
+    }
+
+
+def export_json(
+    export_id: str | None, created_at: datetime | None, memories: list[domain.Memory], fields: list[str] | None
+) -> dict[str, Any]:
+    return {
+        "id": export_id,
+        "status": "SUCCEEDED",
+        "created_at": _iso(created_at),
+        "count": len(memories),
+        "memories": [memory_json(memory, fields=fields) for memory in memories],
+    }
+
+
+def entity_summary_json(summary: EntitySummary) -> dict[str, Any]:
+    return {
+        "entity_type": summary.kind.value,
+        "entity_id": summary.name,
+        "memory_count": summary.memory_count,
+        "recent_memories": [memory_json(memory) for memory in summary.recent],
+    }
+
+
+def stats_json(stats: ProjectStats) -> dict[str, Any]:
+    return {
+        "total_memories": stats.total_memories,
+        "total_entities": sum(stats.entities.values()),
+        **{f"total_{kind.value}s": count for kind, count in stats.entities.items()},
+        "events": {
+            "total": sum(stats.events_by_status.values()),
+            "by_status": {status.value: count for status, count in stats.events_by_status.items()},
+        },
     }

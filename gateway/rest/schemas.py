@@ -222,3 +222,27 @@ class WebhookBody(BaseModel):
         None, description="memory_add, memory_update, memory_delete and/or memory_categorize"
     )
     is_active: bool | None = Field(None, description="Turn deliveries on or off (update only)")
+
+
+class ExportBody(BaseModel):
+    """`POST /v1/exports/`: the schema (a JSON string, as the Python SDK sends it, or an object) and filters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_: str | dict[str, Any] | None = Field(None, alias="schema")
+    filters: dict[str, Any] | None = None
+
+
+class ExportGetBody(BaseModel):
+    """`POST /v1/exports/get/`: a stored export by id, or (without an id) the memories under `filters` now."""
+
+    model_config = ConfigDict(extra="allow")
+
+    memory_export_id: str | None = None
+    filters: dict[str, Any] | None = None
+
+
+class SummaryBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    filters: dict[str, Any] | None = None

@@ -339,3 +339,45 @@ class WebhookDeliveryRow(Base):
         sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         sa.Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
     )
+
+
+class JobRow(Base):
+    """The durable job queue (asynchronous adds): PENDING → RUNNING (claimed, with a lease) → DONE/FAILED.
+
+    A RUNNING job whose lease has expired (its worker died) is due again; `claim_token` names the current claim
+    so a worker that lost its lease cannot finish the job."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    kind: Mapped[str] = mapped_column(sa.String(EVENT_TYPE_LENGTH), nullable=False)
+    payload: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    # When a PENDING job may be claimed (later than created_at after a failed attempt: the backoff).
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (sa.Index("ix_jobs_status_due", "status", "due_at"),)
+
+
+class MemoryExportRow(Base):
+    """An export's specification; its memories are read (with the filter) when the export is fetched."""
+
+    __tablename__ = "memory_exports"
+
+    id: Mapped[str] = _id()
+    org_id: Mapped[str] = _tenant_column()
+    project_id: Mapped[str] = _tenant_column()
+    schema_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    # The filter as google.protobuf JSON of memgrid.common.v1.Filter; empty for all memories.
+    filter_json: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (sa.Index("ix_memory_exports_tenant", "org_id", "project_id"),)

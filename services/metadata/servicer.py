@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from libs import mappers
-from libs.domain import ProjectChanges, WebhookChanges
+from libs.domain import MemoryExport, ProjectChanges, WebhookChanges
 from libs.errors import InvalidArgument
-from libs.filters.proto import filter_from_proto
+from libs.filters.proto import filter_from_proto, filter_to_proto
 from memgrid.common.v1 import common_pb2
 from memgrid.metadata.v1 import metadata_service_pb2 as pb
 from memgrid.metadata.v1 import metadata_service_pb2_grpc as pb_grpc
@@ -327,3 +327,52 @@ class MetadataServicer(pb_grpc.MetadataServiceServicer):
     ) -> pb.RecordWebhookAttemptsResponse:
         records = [mappers.attempt_record_from_proto(item, index) for index, item in enumerate(request.records)]
         return pb.RecordWebhookAttemptsResponse(recorded=await self._store.record_webhook_attempts(records))
+
+    # --- the job queue and exports ----------------------------------------------------------------
+
+    async def EnqueueJob(self, request: pb.EnqueueJobRequest, context: Context) -> pb.EnqueueJobResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        if not request.HasField("event"):
+            raise InvalidArgument("event: is required", field="event")
+        event = mappers.event_from_proto(request.event)
+        await self._store.enqueue_job(tenant, request.job_id, request.kind, request.payload, event)
+        return pb.EnqueueJobResponse()
+
+    async def ClaimJobs(self, request: pb.ClaimJobsRequest, context: Context) -> pb.ClaimJobsResponse:
+        claimed = await self._store.claim_jobs(request.limit, request.lease_seconds)
+        return pb.ClaimJobsResponse(jobs=[mappers.job_to_proto(job) for job in claimed])
+
+    async def FinishJob(self, request: pb.FinishJobRequest, context: Context) -> pb.FinishJobResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        if not request.HasField("event"):
+            raise InvalidArgument("event: is required", field="event")
+        finished = await self._store.finish_job(
+            tenant,
+            request.job_id,
+            request.claim_token,
+            mappers.job_outcome_from_proto(request.outcome),
+            retry_after_seconds=request.retry_after_seconds,
+            error=request.error or None,
+            event=mappers.event_from_proto(request.event),
+        )
+        return pb.FinishJobResponse(finished=finished)
+
+    async def CreateExport(self, request: pb.CreateExportRequest, context: Context) -> pb.CreateExportResponse:
+        tenant = mappers.tenant_from_proto(request.tenant)
+        spec = request.export
+        node = filter_from_proto(spec.filter, has=spec.HasField("filter"))
+        stored = await self._store.create_export(tenant, spec.id, spec.schema, node)
+        return pb.CreateExportResponse(export=_export_to_proto(stored))
+
+    async def GetExport(self, request: pb.GetExportRequest, context: Context) -> pb.GetExportResponse:
+        stored = await self._store.get_export(mappers.tenant_from_proto(request.tenant), request.export_id)
+        return pb.GetExportResponse(export=_export_to_proto(stored))
+
+
+def _export_to_proto(export: MemoryExport) -> pb.MemoryExport:
+    return pb.MemoryExport(
+        id=export.id,
+        schema=export.schema,
+        filter=filter_to_proto(export.filter),
+        created_at=mappers.timestamp_to_proto(export.created_at),
+    )

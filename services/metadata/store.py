@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import structlog
+from google.protobuf import json_format
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -36,10 +37,13 @@ from libs.domain import (
     Feedback,
     HistoryEntry,
     IdempotencyClaim,
+    Job,
+    JobOutcome,
     MemberRole,
     Memory,
     MemoryChange,
     MemoryEvent,
+    MemoryExport,
     MemoryPatch,
     Message,
     NewMemory,
@@ -58,7 +62,9 @@ from libs.domain import (
 )
 from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from libs.filters.ast import FilterNode
-from services.metadata import fulltext, idempotency, vector_outbox, webhooks
+from libs.filters.proto import filter_from_proto, filter_to_proto
+from memgrid.common.v1 import common_pb2
+from services.metadata import fulltext, idempotency, jobs, vector_outbox, webhooks
 from services.metadata.models import (
     EMAIL_LENGTH,
     EVENT_TYPE_LENGTH,
@@ -69,6 +75,8 @@ from services.metadata.models import (
     EventRow,
     FeedbackRow,
     HistoryRow,
+    JobRow,
+    MemoryExportRow,
     MemoryRow,
     OrganisationRow,
     ProjectMemberRow,
@@ -970,26 +978,28 @@ class SqlMetadataStore:
         check_length(event.id, ID_LENGTH, "event.id")
         check_length(event.event_type, EVENT_TYPE_LENGTH, "event.event_type")
         async with self._write() as session:
-            row = await session.get(EventRow, event.id)
-            if row is not None and (row.org_id, row.project_id) != (tenant.org_id, tenant.project_id):
-                raise AlreadyExists(f"event.id: event '{event.id}' already exists", field="event.id")
-            if row is None:
-                row = EventRow(
-                    id=event.id, org_id=tenant.org_id, project_id=tenant.project_id, created_at=event.created_at
-                )
-                session.add(row)
-            elif not keep_created_at:
-                row.created_at = event.created_at
-            row.event_type = event.event_type
-            row.status = str(event.status)
-            row.results = _changes_to_json(event.results)
-            row.error = event.error
-            row.started_at = event.started_at
-            row.completed_at = event.completed_at
-            row.latency_ms = event.latency_ms
-            stored = event_from_row(row)
+            stored = await self._put_event(session, tenant, event, keep_created_at=keep_created_at)
         log.info("event.recorded", event_id=event.id, status=str(event.status), results=len(event.results))
         return stored
+
+    @staticmethod
+    async def _put_event(session: AsyncSession, tenant: Tenant, event: Event, *, keep_created_at: bool) -> Event:
+        row = await session.get(EventRow, event.id)
+        if row is not None and (row.org_id, row.project_id) != (tenant.org_id, tenant.project_id):
+            raise AlreadyExists(f"event.id: event '{event.id}' already exists", field="event.id")
+        if row is None:
+            row = EventRow(id=event.id, org_id=tenant.org_id, project_id=tenant.project_id, created_at=event.created_at)
+            session.add(row)
+        elif not keep_created_at:
+            row.created_at = event.created_at
+        row.event_type = event.event_type
+        row.status = str(event.status)
+        row.results = _changes_to_json(event.results)
+        row.error = event.error
+        row.started_at = event.started_at
+        row.completed_at = event.completed_at
+        row.latency_ms = event.latency_ms
+        return event_from_row(row)
 
     async def get_event(self, tenant: Tenant, event_id: str) -> Event:
         async with self._read() as session:
@@ -1124,9 +1134,9 @@ class SqlMetadataStore:
 
     async def list_pending_vector_syncs(self, min_age_seconds: float, limit: int) -> list[VectorSync]:
         """Outbox entries written at least `min_age_seconds` ago, oldest first, across tenants."""
-        if not 0 <= min_age_seconds <= vector_outbox.MAX_MIN_AGE_SECONDS:  # NaN fails both comparisons
+        if not 0 <= min_age_seconds <= jobs.MAX_DELAY_SECONDS:  # NaN fails too; huge ages overflowed timedelta
             raise InvalidArgument(
-                f"min_age_seconds: must be between 0 and {vector_outbox.MAX_MIN_AGE_SECONDS}", field="min_age_seconds"
+                f"min_age_seconds: must be between 0 and {jobs.MAX_DELAY_SECONDS:.0f}", field="min_age_seconds"
             )
         if not 1 <= limit <= vector_outbox.MAX_SYNCS_PER_CALL:
             raise InvalidArgument(f"limit: must be between 1 and {vector_outbox.MAX_SYNCS_PER_CALL}", field="limit")
@@ -1295,3 +1305,79 @@ class SqlMetadataStore:
     async def record_webhook_attempts(self, records: Sequence[AttemptRecord]) -> int:
         async with self._write() as session:
             return sum([await webhooks.record(session, item) for item in records])
+
+    # --- the job queue (asynchronous adds) and exports ---------------------------------------
+
+    async def enqueue_job(self, tenant: Tenant, job_id: str, kind: str, payload: str, event: Event) -> None:
+        """Queue a job and record its (PENDING) event in one transaction."""
+        jobs.check_new(job_id, kind, payload, event)
+        check_length(event.event_type, EVENT_TYPE_LENGTH, "event.event_type")
+        try:
+            async with self._write() as session:
+                if await session.get(JobRow, job_id) is not None:
+                    raise AlreadyExists(f"job_id: job '{job_id}' already exists", field="job_id")
+                jobs.enqueue(session, tenant, job_id, kind, payload, self._clock())
+                await self._put_event(session, tenant, event, keep_created_at=False)
+        except IntegrityError:
+            raise AlreadyExists(f"job_id: job '{job_id}' already exists", field="job_id") from None
+        log.info("job.queued", job_id=job_id, kind=kind)
+
+    async def claim_jobs(self, limit: int, lease_seconds: float) -> list[Job]:
+        async with self._write() as session:
+            claimed = await jobs.claim(session, self._dialect, limit, lease_seconds, self._clock())
+        if claimed:
+            log.info("jobs.claimed", count=len(claimed), job_ids=[job.id for job in claimed])
+        return claimed
+
+    async def finish_job(
+        self,
+        tenant: Tenant,
+        job_id: str,
+        claim_token: str,
+        outcome: JobOutcome,
+        *,
+        retry_after_seconds: float = 0.0,
+        error: str | None = None,
+        event: Event,
+    ) -> bool:
+        if event.id != job_id:
+            raise InvalidArgument("event.id: must be the job id", field="event.id")
+
+        async def record(session: AsyncSession) -> None:
+            await self._put_event(session, tenant, event, keep_created_at=True)
+
+        async with self._write() as session:
+            finished = await jobs.finish(
+                session, tenant, job_id, claim_token, outcome, retry_after_seconds, error, self._clock(), record
+            )
+        log.info("job.finished", job_id=job_id, outcome=str(outcome), finished=finished)
+        return finished
+
+    async def create_export(self, tenant: Tenant, export_id: str, schema: str, node: FilterNode | None) -> MemoryExport:
+        if not export_id:
+            raise InvalidArgument("export.id: must not be empty", field="export.id")
+        check_length(export_id, ID_LENGTH, "export.id")
+        message = filter_to_proto(node)
+        row = MemoryExportRow(
+            id=export_id,
+            org_id=tenant.org_id,
+            project_id=tenant.project_id,
+            schema_text=schema,
+            filter_json=json_format.MessageToJson(message) if message is not None else "",
+            created_at=self._clock(),
+        )
+        try:
+            async with self._write() as session:
+                session.add(row)
+        except IntegrityError:
+            raise AlreadyExists(f"export.id: export '{export_id}' already exists", field="export.id") from None
+        log.info("export.created", export_id=export_id)
+        return MemoryExport(row.id, row.schema_text, node, row.created_at)
+
+    async def get_export(self, tenant: Tenant, export_id: str) -> MemoryExport:
+        async with self._read() as session:
+            row = await session.get(MemoryExportRow, export_id) if export_id else None
+        if row is None or (row.org_id, row.project_id) != (tenant.org_id, tenant.project_id):
+            raise NotFound(f"memory_export_id: export '{export_id}' not found", field="memory_export_id")
+        node = filter_from_proto(json_format.Parse(row.filter_json, common_pb2.Filter())) if row.filter_json else None
+        return MemoryExport(row.id, row.schema_text, node, row.created_at)

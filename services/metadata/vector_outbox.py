@@ -19,8 +19,6 @@ from libs.domain import Tenant, VectorSync
 from services.metadata.models import VectorOutboxRow
 
 MAX_SYNCS_PER_CALL = 10_000
-# The oldest age a caller may ask for (a year): beyond it `now - age` would leave datetime's range.
-MAX_MIN_AGE_SECONDS = 366 * 24 * 3600
 # Memory ids per IN (...) list when acknowledging (SQLite allows 32,766 bound parameters per statement).
 ACK_CHUNK = 500
 

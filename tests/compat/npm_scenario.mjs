@@ -29,13 +29,30 @@ const other = `${tag}-kim`;
 const legacy = `${tag}-legacy`;
 const client = new MemoryClient({ apiKey, host });
 
+// The client's add is asynchronous (PENDING + event_id): follow the event, as an application would, and return
+// what the add did.
+async function add(messages, options) {
+  const queued = await client.add(messages, options);
+  if (queued?.status !== "PENDING") return queued;
+  const eventId = queued.eventId ?? queued.event_id; // the client camel-cases response keys
+  for (let attempt = 0; attempt < 1200; attempt++) {
+    const response = await fetch(`${host}/v1/event/${eventId}/`, { headers: client.headers });
+    if (!response.ok) throw new Error(`event ${eventId}: HTTP ${response.status}`);
+    const event = await response.json();
+    if (event.status === "SUCCEEDED") return { status: event.status, eventId: event.id, results: event.results };
+    if (event.status === "FAILED") throw new Error(`add failed: ${event.error}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`event ${eventId} did not finish`);
+}
+
 await step("init", async () => {
   await client.initialized;
   // The JS client keeps these only when the ping said status "ok" with org_id/project_id.
   return { organizationId: client.organizationId, projectId: client.projectId };
 });
 const added = await step("add_messages", () =>
-  client.add(
+  add(
     [
       { role: "user", content: "I am moving to Berlin in May." },
       { role: "assistant", content: "Exciting!" },
@@ -43,9 +60,9 @@ const added = await step("add_messages", () =>
     { user_id: user, infer: false, metadata: { fooBar: 1, source: "npm" } },
   ),
 );
-await step("add_plain_string", () => client.add("I'm a vegetarian and I love hiking.", { filters: { user_id: user } }));
+await step("add_plain_string", () => add("I'm a vegetarian and I love hiking.", { filters: { user_id: user } }));
 await step("add_camel_case_options", () =>
-  client.add([{ role: "user", content: "I drive a red bike." }], { userId: user, infer: false }),
+  add([{ role: "user", content: "I drive a red bike." }], { userId: user, infer: false }),
 );
 const berlinId = added?.results?.find((r) => r.memory === "I am moving to Berlin in May.")?.id;
 const excitingId = added?.results?.find((r) => r.memory === "Exciting!")?.id;
@@ -64,17 +81,17 @@ await step("history", () => client.history(need(berlinId)));
 await step("delete", () => client.delete(need(excitingId)));
 await step("get_deleted", () => client.get(need(excitingId)));
 
-await step("add_other", () => client.add("I like tea.", { user_id: other, infer: false }));
+await step("add_other", () => add("I like tea.", { user_id: other, infer: false }));
 await step("delete_all", () => client.deleteAll({ userId: other }));
 await step("get_all_after_delete_all", () => client.getAll({ filters: { user_id: other } }));
 
 await step("users", () => client.users({ page: 1, pageSize: 10 }));
-await step("add_legacy", () => client.add("I like coffee.", { user_id: legacy, infer: false }));
+await step("add_legacy", () => add("I like coffee.", { user_id: legacy, infer: false }));
 await step("delete_user_legacy", () => client.deleteUser({ entity_type: "user", entity_id: legacy }));
 await step("get_all_after_delete_user_legacy", () => client.getAll({ filters: { user_id: legacy } }));
 
 const batch = await step("batch_seed", () =>
-  client.add(
+  add(
     [0, 1, 2].map((i) => ({ role: "user", content: `Batch note ${i}.` })),
     { user_id: user, infer: false },
   ),

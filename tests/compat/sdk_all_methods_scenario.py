@@ -58,9 +58,40 @@ def first_id(added, text):
     return None
 
 
+async def wait_for_event(client, event_id):
+    """GET /v1/event/{id}/ with the SDK's own HTTP client until the event is SUCCEEDED or FAILED."""
+    http = getattr(client, "async_client", None) or client.client
+    for _ in range(1200):
+        response = http.get(f"/v1/event/{event_id}/")
+        event = (await response if inspect.isawaitable(response) else response).json()
+        if event["status"] in ("SUCCEEDED", "FAILED"):
+            return event
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"event {event_id} did not finish")
+
+
+def adder(client):
+    """The SDK's default add is asynchronous (PENDING + event_id): follow the event, as an application would,
+    and return what the add did."""
+
+    async def add(*args, **kwargs):
+        queued = client.add(*args, **kwargs)
+        if inspect.isawaitable(queued):
+            queued = await queued
+        if queued.get("status") != "PENDING":
+            return queued
+        event = await wait_for_event(client, queued["event_id"])
+        if event["status"] != "SUCCEEDED":
+            raise RuntimeError(f"add failed: {event['error']}")
+        return {"status": "SUCCEEDED", "event_id": event["id"], "results": event["results"]}
+
+    return add
+
+
 async def flow(client, tag, batch_size):
     steps = Steps()
     s = steps.run
+    add = adder(client)
     user = f"{tag}-sam"
     other = f"{tag}-tess"
     custom = f"{tag}-petowner"
@@ -74,13 +105,13 @@ async def flow(client, tag, batch_size):
     # --- add -----------------------------------------------------------------------------------
     await s(
         "add_infer_true",
-        lambda: client.add(
+        lambda: add(
             [{"role": "user", "content": "Hi, I'm Sam. I'm a vegetarian and I'm allergic to nuts."}], user_id=user
         ),
     )
     verbatim = await s(
         "add_infer_false",
-        lambda: client.add(
+        lambda: add(
             [
                 {"role": "user", "content": "I am planning a trip to Japan."},
                 {"role": "assistant", "content": "Nice!"},
@@ -94,30 +125,30 @@ async def flow(client, tag, batch_size):
     nice_id = first_id(verbatim, "Nice!")
     await s(
         "add_filters_ids",
-        lambda: client.add(
+        lambda: add(
             "I play tennis on Sundays.", AddMemoryOptions(filters={"user_id": other}, infer=False, metadata={"k": "v"})
         ),
     )
     immutable = await s(
         "add_immutable",
-        lambda: client.add("My passport number ends in 42.", user_id=user, infer=False, immutable=True),
+        lambda: add("My passport number ends in 42.", user_id=user, infer=False, immutable=True),
     )
     immutable_id = first_id(immutable, "My passport number ends in 42.")
     await s(
         "add_expired",
-        lambda: client.add("Temporary promo code SAVE10.", user_id=user, infer=False, expiration_date="2020-01-01"),
+        lambda: add("Temporary promo code SAVE10.", user_id=user, infer=False, expiration_date="2020-01-01"),
     )
     await s(
         "add_expiring_later",
-        lambda: client.add("Gym membership renews in spring.", user_id=user, infer=False, expiration_date="2099-12-31"),
+        lambda: add("Gym membership renews in spring.", user_id=user, infer=False, expiration_date="2099-12-31"),
     )
     await s(
         "add_timestamp",
-        lambda: client.add("Graduated from university.", user_id=user, infer=False, timestamp=1704067200),
+        lambda: add("Graduated from university.", user_id=user, infer=False, timestamp=1704067200),
     )
     await s(
         "add_custom_categories",
-        lambda: client.add(
+        lambda: add(
             "I have a dog named Rex.",
             user_id=custom,
             custom_categories=[{"pets": "dog cat or other pets the user owns"}, {"cars": "car vehicle"}],
@@ -125,11 +156,11 @@ async def flow(client, tag, batch_size):
     )
     await s(
         "add_includes",
-        lambda: client.add("I love sushi. I work as a nurse.", user_id=included, includes="food"),
+        lambda: add("I love sushi. I work as a nurse.", user_id=included, includes="food"),
     )
     await s(
         "add_excludes",
-        lambda: client.add("I love sushi. I work as a nurse.", user_id=excluded, excludes="food"),
+        lambda: add("I love sushi. I work as a nurse.", user_id=excluded, excludes="food"),
     )
 
     # --- search --------------------------------------------------------------------------------
@@ -207,10 +238,10 @@ async def flow(client, tag, batch_size):
     await s("get_deleted", lambda: client.get(need(nice_id)))
     await s("history_deleted", lambda: client.history(need(nice_id)))
     await s("delete_linked", lambda: client.delete(need(immutable_id), delete_linked=True))
-    await s("add_doomed", lambda: client.add("I like chess.", user_id=doomed, infer=False))
+    await s("add_doomed", lambda: add("I like chess.", user_id=doomed, infer=False))
     await s("delete_all_ids", lambda: client.delete_all(user_id=doomed))
     await s("get_all_after_delete_all_ids", lambda: client.get_all(filters={"user_id": doomed}))
-    await s("add_doomed_repr", lambda: client.add("I like go.", user_id=doomed_repr, infer=False))
+    await s("add_doomed_repr", lambda: add("I like go.", user_id=doomed_repr, infer=False))
     await s("delete_all_filters_repr", lambda: client.delete_all(filters={"user_id": doomed_repr}))
     await s("get_all_after_delete_all_repr", lambda: client.get_all(filters={"user_id": doomed_repr}))
 
@@ -223,7 +254,7 @@ async def flow(client, tag, batch_size):
     # --- batch ---------------------------------------------------------------------------------
     seeded = await s(
         "batch_seed",
-        lambda: client.add(
+        lambda: add(
             [{"role": "user", "content": f"Batch memory number {i}."} for i in range(batch_size)],
             user_id=batch_user,
             infer=False,
@@ -261,7 +292,7 @@ async def flow(client, tag, batch_size):
         ),
     )
     await s("project_get_after_update", lambda: project.get(fields=["custom_categories", "custom_instructions"]))
-    await s("add_with_project_categories", lambda: client.add("I have a cat named Tom.", user_id=project_user))
+    await s("add_with_project_categories", lambda: add("I have a cat named Tom.", user_id=project_user))
     await s("get_all_project_categories", lambda: client.get_all(filters={"user_id": project_user}))
     await s("get_project_deprecated", lambda: client.get_project(fields=["custom_instructions"]))
     await s("update_project_deprecated", lambda: client.update_project(custom_instructions="Remember pets and food."))
@@ -272,7 +303,7 @@ async def flow(client, tag, batch_size):
     await s("delete_users_all", lambda: client.delete_users())
     await s("users_after_delete_all", lambda: client.users())
     await s("get_all_after_delete_all", lambda: client.get_all(filters={"user_id": user}))
-    await s("add_before_reset", lambda: client.add("I like jazz.", user_id=user, agent_id=f"{tag}-bot", infer=False))
+    await s("add_before_reset", lambda: add("I like jazz.", user_id=user, agent_id=f"{tag}-bot", infer=False))
     await s("reset", lambda: client.reset())
     await s("users_after_reset", lambda: client.users())
     await s("get_all_after_reset", lambda: client.get_all(filters={"user_id": user}))

@@ -146,7 +146,7 @@ def _deletes_entities(case: Case) -> bool:
 
 
 async def _add(http: httpx.AsyncClient, texts: list[str], **scope: Any) -> list[str]:
-    body = {"messages": [{"role": "user", "content": t} for t in texts], "infer": False, **scope}
+    body = {"messages": [{"role": "user", "content": t} for t in texts], "infer": False, "async_mode": False, **scope}
     response = await http.post("/v3/memories/add/", json=body)
     assert response.status_code == 200, f"seeding failed: {response.status_code} {response.text}"
     return [r["id"] for r in response.json()["results"]]

@@ -71,7 +71,7 @@ def _ok(response: httpx.Response) -> Any:
 
 
 async def _add(http: httpx.AsyncClient, path: str = "/v3/memories/add/", **body: Any) -> Any:
-    return _ok(await http.post(path, json=body))
+    return _ok(await http.post(path, json={"async_mode": False, **body}))
 
 
 async def _listed(http: httpx.AsyncClient, filters: dict[str, Any], **body: Any) -> list[dict[str, Any]]:

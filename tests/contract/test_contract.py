@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from google.protobuf.descriptor import FileDescriptor
-from services.extraction.servicer import ExtractionServicer
-from services.metadata.servicer import MetadataServicer
 
 from gateway.grpc_api.servicer import MemoryServicer
 from memgrid.extraction.v1 import extraction_service_pb2
 from memgrid.memory.v1 import memory_service_pb2
 from memgrid.metadata.v1 import metadata_service_pb2
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2
+from services.extraction.servicer import ExtractionServicer
+from services.metadata.servicer import MetadataServicer
 from services.vectorsearch.servicer import VectorSearchServicer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,10 +7,21 @@ Usage: python sdk_scenario.py HOST API_KEY USER_ID
 import json
 import os
 import sys
+import time
 
 os.environ.setdefault("MEM0_TELEMETRY", "False")
 
 from mem0 import AsyncMemoryClient, MemoryClient
+
+
+def wait_for_event(client: MemoryClient, event_id: str) -> dict:
+    """Poll GET /v1/event/{id}/ (with the SDK's own HTTP client) until the event is SUCCEEDED or FAILED."""
+    deadline = time.monotonic() + 90
+    while True:
+        event = client.client.get(f"/v1/event/{event_id}/").json()
+        if event["status"] in ("SUCCEEDED", "FAILED") or time.monotonic() > deadline:
+            return event
+        time.sleep(0.1)
 
 
 def main() -> None:
@@ -18,16 +29,26 @@ def main() -> None:
     observed = {}
     client = MemoryClient(api_key=api_key, host=host)
     client.delete_all(user_id=user)
+    # The SDK's default add is asynchronous (PENDING + event_id); the event is followed until it is final.
     verbatim = client.add(
         [{"role": "user", "content": "I am planning a trip to Japan."}, {"role": "assistant", "content": "Nice!"}],
         user_id=user,
         infer=False,
     )
-    observed["add_verbatim"] = verbatim
+    observed["add_verbatim_queued"] = verbatim
+    observed["add_verbatim"] = wait_for_event(client, verbatim["event_id"])
     inferred = client.add(
         [{"role": "user", "content": "Hi, I'm Alex. I'm a vegetarian and I'm allergic to nuts."}], user_id=user
     )
-    observed["add_inferred"] = inferred
+    observed["add_inferred_queued"] = inferred
+    observed["add_inferred"] = wait_for_event(client, inferred["event_id"])
+    observed["add_sync"] = client.add("I collect stamps.", user_id=user, infer=False, async_mode=False)
+    observed["summary"] = client.get_summary(filters={"user_id": user})
+    export = client.create_memory_export(
+        json.dumps({"type": "object", "properties": {"memory": {"type": "string"}}}), filters={"user_id": user}
+    )
+    observed["export_created"] = export
+    observed["export"] = client.get_memory_export(memory_export_id=export["id"])
     observed["search"] = client.search("what can alex eat?", filters={"user_id": user})
     observed["get_all"] = client.get_all(filters={"user_id": user})
     first_id = observed["get_all"]["results"][0]["id"]
@@ -54,8 +75,13 @@ def main() -> None:
 
     async def async_flow() -> dict:
         added = await async_client.add("I'm learning to play the violin.", user_id=user + "-async")
+        for _ in range(900):
+            event = (await async_client.async_client.get(f"/v1/event/{added['event_id']}/")).json()
+            if event["status"] in ("SUCCEEDED", "FAILED"):
+                break
+            await asyncio.sleep(0.1)
         found = await async_client.search("violin", filters={"user_id": user + "-async"})
-        return {"add": added, "search": found}
+        return {"add": added, "event": event, "search": found}
 
     observed["async"] = asyncio.run(async_flow())
     print(json.dumps(observed))

@@ -95,7 +95,12 @@ async def browser_page() -> AsyncIterator[object]:
 
 
 async def _add(client: httpx.AsyncClient, user: str, text: str, categories: list[str] | None = None) -> str:
-    body: dict[str, object] = {"messages": [{"role": "user", "content": text}], "user_id": user, "infer": False}
+    body: dict[str, object] = {
+        "messages": [{"role": "user", "content": text}],
+        "user_id": user,
+        "infer": False,
+        "async_mode": False,
+    }
     if categories:
         body["categories"] = categories
     response = await client.post("/v3/memories/add/", json=body)

@@ -72,7 +72,7 @@ async def test_keys_belong_to_one_project(stack: Stack, client: httpx.AsyncClien
 
 async def test_concurrent_requests_with_one_key_run_once(client: httpx.AsyncClient) -> None:
     user, key = _user(), uuid.uuid4().hex
-    body = {"messages": "My sister is called Ana", "user_id": user, "infer": False}
+    body = {"messages": "My sister is called Ana", "user_id": user, "infer": False, "async_mode": False}
     responses = await asyncio.gather(
         *(client.post("/v3/memories/add/", json=body, headers={"Idempotency-Key": key}) for _ in range(8))
     )

@@ -106,7 +106,9 @@ async def _health(channel: grpc.aio.Channel) -> int:
 async def test_the_stack_works_with_mtls_on(secure_stack: SecureStack) -> None:
     """Add (metadata + vectorsearch + extraction) and search through the gateway, every hop over mTLS."""
     async with httpx.AsyncClient(base_url=secure_stack.rest_url, headers={"Authorization": f"Token {KEY}"}) as http:
-        added = await http.post("/v3/memories/add/", json={"messages": "I keep bees.", "user_id": "keeper"})
+        added = await http.post(
+            "/v3/memories/add/", json={"async_mode": False, "messages": "I keep bees.", "user_id": "keeper"}
+        )
         assert added.status_code == 200, added.text
         hits = await http.post("/v3/memories/search/", json={"query": "bees", "filters": {"user_id": "keeper"}})
         assert hits.status_code == 200 and hits.json()["results"], hits.text

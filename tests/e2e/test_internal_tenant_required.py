@@ -28,7 +28,10 @@ SERVICES: dict[str, ServiceDescriptor] = {
 # own tenant, and only ids and versions travel, never memory data. The webhook dispatcher's claim and record
 # work across projects too: each claimed delivery carries its own tenant (the gateway POSTs it to that
 # project's webhook), and a record names a delivery by its id.
+# own tenant, and only ids and versions travel, never memory data. Claiming jobs is the gateway workers' queue
+# across projects: each job carries its own tenant, and finishing it (FinishJob) needs that tenant again.
 TENANTLESS = {
+    "MetadataService.ClaimJobs",
     "MetadataService.AuthenticateApiKey",
     "MetadataService.ListApiKeys",
     "MetadataService.RevokeApiKey",

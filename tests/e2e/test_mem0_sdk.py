@@ -49,6 +49,21 @@ async def _run_scenario(python: str, stack: Stack, home: Path) -> dict:
 
 async def test_official_python_sdk_core_flow(stack: Stack, sdk_python: str, tmp_path: Path) -> None:
     seen = await _run_scenario(sdk_python, stack, tmp_path)
+    for queued in ("add_verbatim_queued", "add_inferred_queued"):
+        assert seen[queued]["status"] == "PENDING" and seen[queued]["event_id"], seen[queued]
+    for added in ("add_verbatim", "add_inferred"):
+        event = seen[added]
+        assert event["status"] == "SUCCEEDED", event
+        assert event["id"] == seen[f"{added}_queued"]["event_id"]
+        assert event["started_at"] and event["completed_at"] and event["latency"] is not None
+    assert seen["add_sync"]["status"] == "SUCCEEDED" and seen["add_sync"]["results"][0]["memory"] == "I collect stamps."
+    assert seen["summary"][0]["entity_type"] == "user" and seen["summary"][0]["entity_id"] == "alex"
+    assert seen["export_created"]["id"]
+    exported = seen["export"]["memories"]
+    # Taken at the same point: the summary counts what the export lists (2 verbatim, the inferred facts, 1 sync).
+    assert len(exported) == seen["export"]["count"] == seen["summary"][0]["memory_count"] >= 4
+    assert all(set(m) == {"id", "memory"} for m in exported)
+    assert "I collect stamps." in {m["memory"] for m in exported}
     assert [r["memory"] for r in seen["add_verbatim"]["results"]] == ["I am planning a trip to Japan.", "Nice!"]
     inferred = [r["memory"].lower() for r in seen["add_inferred"]["results"]]
     assert any("vegetarian" in m for m in inferred) and any("allergic to nuts" in m for m in inferred)
@@ -65,4 +80,6 @@ async def test_official_python_sdk_core_flow(stack: Stack, sdk_python: str, tmp_
     assert any(e["type"] == "user" for e in seen["users"]["results"])
     assert seen["get_all_after"]["count"] == 0
     assert seen["wrong_key"].startswith(("AuthenticationError", "ValueError")), seen["wrong_key"]
+    assert seen["async"]["add"]["status"] == "PENDING"
+    assert seen["async"]["event"]["status"] == "SUCCEEDED"
     assert seen["async"]["search"]["results"][0]["memory"].lower().find("violin") >= 0

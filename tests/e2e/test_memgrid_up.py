@@ -89,7 +89,8 @@ async def test_memgrid_up_serves_and_keeps_data_across_restarts(tmp_path: Path) 
             ping = (await http.get("/v1/ping/")).json()
             assert ping["status"] == "ok" and ping["org_id"] and ping["project_id"]
             added = await http.post(
-                "/v3/memories/add/", json={"messages": "I keep bees.", "user_id": "keeper", "infer": False}
+                "/v3/memories/add/",
+                json={"async_mode": False, "messages": "I keep bees.", "user_id": "keeper", "infer": False},
             )
             memory_id = added.json()["results"][0]["id"]
         created = await _memgrid(env, "keys", "create", "--org", "acme", "--project", "second", "--name", "ci")
@@ -108,7 +109,9 @@ async def test_memgrid_up_serves_and_keeps_data_across_restarts(tmp_path: Path) 
         reader_key = re.search(r"API key \(shown once\):\s+(\S+)", created).group(1)
         async with httpx.AsyncClient(base_url=rest, headers={"Authorization": f"Token {reader_key}"}) as http:
             assert (await http.get(f"/v1/memories/{memory_id}/")).status_code == 200
-            denied = await http.post("/v3/memories/add/", json={"messages": "x", "user_id": "keeper", "infer": False})
+            denied = await http.post(
+                "/v3/memories/add/", json={"async_mode": False, "messages": "x", "user_id": "keeper", "infer": False}
+            )
             assert denied.status_code == 403 and "READER" in denied.json()["detail"]
     assert (tmp_path / "data").is_dir()
 

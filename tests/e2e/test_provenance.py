@@ -22,7 +22,9 @@ def _user() -> str:
 
 
 async def _add(client: httpx.AsyncClient, user: str, messages: list[dict[str, Any]], infer: bool) -> dict[str, Any]:
-    response = await client.post("/v3/memories/add/", json={"messages": messages, "user_id": user, "infer": infer})
+    response = await client.post(
+        "/v3/memories/add/", json={"messages": messages, "user_id": user, "infer": infer, "async_mode": False}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 

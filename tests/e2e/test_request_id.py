@@ -19,7 +19,11 @@ async def test_request_id_travels_from_rest_to_every_service(stack: Stack) -> No
         ) as http:
             response = await http.post(
                 "/v3/memories/add/",
-                json={"messages": "I'm training for a marathon.", "user_id": f"rid-{uuid.uuid4().hex[:6]}"},
+                json={
+                    "async_mode": False,
+                    "messages": "I'm training for a marathon.",
+                    "user_id": f"rid-{uuid.uuid4().hex[:6]}",
+                },
                 headers={"X-Request-Id": request_id},
             )
     assert response.status_code == 200

@@ -54,7 +54,8 @@ async def test_add_without_inference_stores_each_message(client: httpx.AsyncClie
         {"role": "assistant", "content": "How exciting, welcome!"},
     ]
     response = await client.post(
-        "/v3/memories/add/", json={"messages": messages, "user_id": user, "infer": False, "metadata": {"src": "t"}}
+        "/v3/memories/add/",
+        json={"async_mode": False, "messages": messages, "user_id": user, "infer": False, "metadata": {"src": "t"}},
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -72,11 +73,16 @@ async def test_add_with_inference_keeps_facts_not_greetings_and_search_ranks_the
     await client.delete("/v1/memories/", params={"user_id": user})
     await client.post(
         "/v3/memories/add/",
-        json={"messages": [{"role": "user", "content": "I love hiking in the Alps on weekends."}], "user_id": user},
+        json={
+            "async_mode": False,
+            "messages": [{"role": "user", "content": "I love hiking in the Alps on weekends."}],
+            "user_id": user,
+        },
     )
     response = await client.post(
         "/v3/memories/add/",
         json={
+            "async_mode": False,
             "messages": [{"role": "user", "content": "Hi, I'm Alex. I'm a vegetarian and I'm allergic to nuts."}],
             "user_id": user,
         },
@@ -97,7 +103,7 @@ async def test_add_with_inference_keeps_facts_not_greetings_and_search_ranks_the
 
 async def test_adding_the_same_fact_twice_stores_it_once(client: httpx.AsyncClient) -> None:
     user = _user()
-    body = {"messages": "I'm allergic to shellfish.", "user_id": user}
+    body = {"messages": "I'm allergic to shellfish.", "user_id": user, "async_mode": False}
     first = (await client.post("/v3/memories/add/", json=body)).json()
     second = (await client.post("/v3/memories/add/", json=body)).json()
     assert len(first["results"]) == 1 and second["results"] == []
@@ -305,7 +311,11 @@ async def test_batch_update_and_delete(client: httpx.AsyncClient) -> None:
 
 
 async def test_event_of_an_add_can_be_fetched(client: httpx.AsyncClient) -> None:
-    added = (await client.post("/v3/memories/add/", json={"messages": "I'm learning Rust.", "user_id": _user()})).json()
+    added = (
+        await client.post(
+            "/v3/memories/add/", json={"async_mode": False, "messages": "I'm learning Rust.", "user_id": _user()}
+        )
+    ).json()
     event = (await client.get(f"/v1/event/{added['event_id']}/")).json()
     assert event["status"] == "SUCCEEDED"
     assert [r["id"] for r in event["results"]] == [r["id"] for r in added["results"]]
@@ -315,11 +325,16 @@ async def test_forgetting_all_food_preferences_deletes_every_one(client: httpx.A
     user = _user()
     foods = ["sushi", "pizza", "ramen", "tacos", "curry", "pasta", "dumplings", "falafel"]
     for food in foods:
-        await client.post("/v3/memories/add/", json={"messages": f"I love {food}.", "user_id": user})
-    await client.post("/v3/memories/add/", json={"messages": "I work as a nurse.", "user_id": user})
+        await client.post(
+            "/v3/memories/add/", json={"async_mode": False, "messages": f"I love {food}.", "user_id": user}
+        )
+    await client.post(
+        "/v3/memories/add/", json={"async_mode": False, "messages": "I work as a nurse.", "user_id": user}
+    )
     assert (await client.post("/v3/memories/", json={"filters": {"user_id": user}})).json()["count"] == 9
     response = await client.post(
-        "/v3/memories/add/", json={"messages": "Delete all of my food preferences.", "user_id": user}
+        "/v3/memories/add/",
+        json={"async_mode": False, "messages": "Delete all of my food preferences.", "user_id": user},
     )
     deleted = [r for r in response.json()["results"] if r["event"] == "DELETE"]
     assert len(deleted) == len(foods), response.json()

@@ -30,7 +30,13 @@ async def other_tenant(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 async def _add(client: httpx.AsyncClient, user: str, texts: list[str]) -> None:
     for text in texts:
         response = await client.post(
-            "/v3/memories/add/", json={"messages": [{"role": "user", "content": text}], "user_id": user, "infer": False}
+            "/v3/memories/add/",
+            json={
+                "async_mode": False,
+                "messages": [{"role": "user", "content": text}],
+                "user_id": user,
+                "infer": False,
+            },
         )
         assert response.status_code == 200, response.text
 
@@ -86,7 +92,9 @@ async def test_lexical_side_keeps_scope_and_tenant(client: httpx.AsyncClient, ot
 async def test_hybrid_returns_as_many_as_dense_beyond_the_candidate_pool(client: httpx.AsyncClient) -> None:
     user = f"hybrid-{uuid.uuid4().hex[:8]}"
     messages = [{"role": "user", "content": f"Note number {n} about the garden"} for n in range(130)]
-    response = await client.post("/v3/memories/add/", json={"messages": messages, "user_id": user, "infer": False})
+    response = await client.post(
+        "/v3/memories/add/", json={"async_mode": False, "messages": messages, "user_id": user, "infer": False}
+    )
     assert response.status_code == 200, response.text
     for keyword_search in (False, True):
         results = await _search(client, "garden", {"user_id": user}, keyword_search=keyword_search, top_k=130)

@@ -54,7 +54,11 @@ async def test_project_settings_round_trip_and_drive_categories(client_b: httpx.
     assert project["custom_categories"] == [{"pets": "cats, dogs and other animals"}]
     assert project["custom_instructions"] == "Remember pets." and project["multilingual"] is True
     user = _user()
-    added = (await client_b.post("/v3/memories/add/", json={"messages": "I have two cats.", "user_id": user})).json()
+    added = (
+        await client_b.post(
+            "/v3/memories/add/", json={"async_mode": False, "messages": "I have two cats.", "user_id": user}
+        )
+    ).json()
     memory = (await client_b.get(f"/v1/memories/{added['results'][0]['id']}/")).json()
     assert memory["categories"] == ["pets"]
     by_category = (

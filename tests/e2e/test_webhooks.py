@@ -80,7 +80,7 @@ async def create_webhook(
 
 
 async def add_verbatim(http: httpx.AsyncClient, text: str, key: str = KEY_A) -> str:
-    body = {"messages": [{"role": "user", "content": text}], "user_id": "alice", "infer": False}
+    body = {"messages": [{"role": "user", "content": text}], "user_id": "alice", "infer": False, "async_mode": False}
     response = await http.post("/v3/memories/add/", json=body, headers=auth(key))
     assert response.status_code == 200, response.text
     return response.json()["results"][0]["id"]
@@ -151,7 +151,11 @@ async def test_inferred_add_with_categories_sends_memory_categorize(
     http: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     hook = await create_webhook(http, receiver.url("/categorize"), ["memory_categorize"])
-    body = {"messages": [{"role": "user", "content": "I love sushi and ramen."}], "user_id": "carol"}
+    body = {
+        "messages": [{"role": "user", "content": "I love sushi and ramen."}],
+        "user_id": "carol",
+        "async_mode": False,
+    }
     added = (await http.post("/v3/memories/add/", json=body, headers=auth())).json()["results"]
     assert added, "offline extraction stored a fact"
     await receiver.wait_for(lambda: len(receiver.at("/categorize")) >= len(added))

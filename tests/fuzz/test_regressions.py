@@ -89,14 +89,14 @@ async def test_every_400_names_a_field(rest: httpx.AsyncClient) -> None:
 async def test_unfinished_endpoints_answer_501_but_are_not_in_the_document(rest: httpx.AsyncClient) -> None:
     """The 501 stubs were in /openapi.json, so the document promised operations that always fail."""
     document = (await rest.get("/openapi.json")).json()
-    assert "/v1/exports/" not in document["paths"]
+    assert "/v2/profiles/jobs/" not in document["paths"]
     assert document["components"]["securitySchemes"]["Token"] == {
         "type": "apiKey",
         "in": "header",
         "name": "Authorization",
         "description": "`Token <API key>` (Mem0's scheme; `Bearer <API key>` works too)",
     }
-    response = await rest.post("/v1/exports/", json={})
+    response = await rest.post("/v2/profiles/jobs/", json={})
     assert response.status_code == 501
     assert response.json()["detail"]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.jobs import JobSettings
 from gateway.server import start_service as start_gateway
 from gateway.settings import GatewaySettings
 from libs.rpc.server import StartedService
@@ -47,6 +48,9 @@ async def start_llm_gateway(
             extraction_addr=f"127.0.0.1:{extraction.port}",
             rpc_timeout_seconds=rpc_timeout_seconds,
             extraction_timeout_seconds=rpc_timeout_seconds,
+            # No job workers: this gateway shares the session stack's metadata service (its job queue) but not
+            # its extraction; queued adds are the stack gateway's to run.
+            jobs=JobSettings(concurrency=0),
         )
     )
     return LLMGateway(f"http://127.0.0.1:{gateway.extra_ports['http']}", extraction, gateway)

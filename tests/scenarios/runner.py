@@ -121,7 +121,7 @@ async def run_scenario(scenario: Scenario, http: httpx.AsyncClient, llm: Scripte
         before = len(llm.chat_requests) if llm else 0
         if llm:
             llm.handler = responder
-        body = {"messages": expand_messages(step["messages"]), **scope, **step.get("options", {})}
+        body = {"messages": expand_messages(step["messages"]), **scope, "async_mode": False, **step.get("options", {})}
         response = await http.post("/v3/memories/add/", json=body)
         expect = step.get("expect", {})
         assert not responder.problems, f"{where}: {responder.problems}"

@@ -65,7 +65,10 @@ def _free_port() -> int:
 
 
 async def _add(http: httpx.AsyncClient, user: str, text: str) -> httpx.Response:
-    return await http.post("/v3/memories/add/", json={"messages": [{"role": "user", "content": text}], "user_id": user})
+    return await http.post(
+        "/v3/memories/add/",
+        json={"async_mode": False, "messages": [{"role": "user", "content": text}], "user_id": user},
+    )
 
 
 async def _memories(http: httpx.AsyncClient, user: str) -> list[dict[str, Any]]:

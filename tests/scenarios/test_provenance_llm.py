@@ -22,14 +22,22 @@ async def test_update_by_a_later_add_extends_source_message_ids(
         scenario_llm.script(json_reply(loves))
         first = await http.post(
             "/v3/memories/add/",
-            json={"messages": [{"role": "user", "content": "I love chicken.", "id": "chat-1"}], "user_id": user},
+            json={
+                "messages": [{"role": "user", "content": "I love chicken.", "id": "chat-1"}],
+                "user_id": user,
+                "async_mode": False,
+            },
         )
         assert first.status_code == 200, first.text
         [added] = first.json()["results"]
         scenario_llm.script(json_reply(vegetarian), json_reply(update))
         second = await http.post(
             "/v3/memories/add/",
-            json={"messages": [{"role": "user", "content": "I turned vegetarian."}], "user_id": user},
+            json={
+                "messages": [{"role": "user", "content": "I turned vegetarian."}],
+                "user_id": user,
+                "async_mode": False,
+            },
         )
         assert second.status_code == 200, second.text
         assert [(r["event"], r["id"]) for r in second.json()["results"]] == [("UPDATE", added["id"])]

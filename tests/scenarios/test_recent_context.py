@@ -17,12 +17,16 @@ async def test_second_add_sends_the_first_memories_as_known_context(
     facts = {"facts": [{"text": "Lives in Lisbon", "attributed_to": "user", "categories": ["personal_details"]}]}
     scenario_llm.script(json_reply(facts))
     async with await rest_client(llm_gateway.rest_url, stack.key_a) as http:
-        first = await http.post("/v3/memories/add/", json={"messages": "I live in Lisbon.", "user_id": user})
+        first = await http.post(
+            "/v3/memories/add/", json={"async_mode": False, "messages": "I live in Lisbon.", "user_id": user}
+        )
         assert first.status_code == 200, first.text
         first_prompt = scenario_llm.chat_requests[-1].user_json()
         assert "known_memories" not in first_prompt
         scenario_llm.script(json_reply({"facts": []}))
-        second = await http.post("/v3/memories/add/", json={"messages": "It is sunny there.", "user_id": user})
+        second = await http.post(
+            "/v3/memories/add/", json={"async_mode": False, "messages": "It is sunny there.", "user_id": user}
+        )
         assert second.status_code == 200, second.text
     assert scenario_llm.chat_requests[-1].user_json()["known_memories"] == ["Lives in Lisbon"]
     scenario_llm.reset()

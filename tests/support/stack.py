@@ -13,6 +13,7 @@ from typing import Literal
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from gateway.jobs import JobSettings
 from gateway.server import start_service as start_gateway
 from gateway.settings import GatewaySettings
 from gateway.webhooks import WebhookSettings
@@ -60,6 +61,7 @@ async def start_stack(
     span_exporter: SpanExporter | None = None,
     metrics: MetricsSettings | None = None,
     tracing: TracingSettings | None = None,
+    jobs: JobSettings | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
@@ -70,9 +72,10 @@ async def start_stack(
     turn on mutual TLS between the gateway (client) and the three internal services (servers).
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
     `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `webhook_settings` replaces the
-    gateway's webhook dispatcher settings (tests use a tiny backoff). `metrics` and `tracing` are the
-    settings of the services built here; by default the backends serve their metrics on a free port each
-    (`metrics_urls`). `span_exporter` turns tracing on in all four services, every span going to it."""
+    gateway's webhook dispatcher settings (tests use a tiny backoff). `jobs` replaces the gateway's job worker
+    settings (asynchronous adds). `metrics` and `tracing` are the settings of the services built here; by
+    default the backends serve their metrics on a free port each (`metrics_urls`). `span_exporter` turns tracing
+    on in all four services, every span going to it."""
     observability = {"metrics": metrics or MetricsSettings(port=0), "tracing": tracing or TracingSettings()}
     internal = {**observability, **({"internal_tls": server_tls} if server_tls else {})}
     metadata = await start_metadata(
@@ -104,6 +107,7 @@ async def start_stack(
             **observability,
             **({"internal_tls": client_tls} if client_tls else {}),
             **({"webhooks": webhook_settings} if webhook_settings else {}),
+            **({"jobs": jobs} if jobs else {}),
         ),
         span_exporter=span_exporter,
     )

@@ -18,10 +18,21 @@ class IdempotencyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     IDEMPOTENCY_STATE_STARTED: _ClassVar[IdempotencyState]
     IDEMPOTENCY_STATE_COMPLETED: _ClassVar[IdempotencyState]
     IDEMPOTENCY_STATE_IN_PROGRESS: _ClassVar[IdempotencyState]
+
+class JobOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_OUTCOME_UNSPECIFIED: _ClassVar[JobOutcome]
+    JOB_OUTCOME_SUCCEEDED: _ClassVar[JobOutcome]
+    JOB_OUTCOME_RETRY: _ClassVar[JobOutcome]
+    JOB_OUTCOME_FAILED: _ClassVar[JobOutcome]
 IDEMPOTENCY_STATE_UNSPECIFIED: IdempotencyState
 IDEMPOTENCY_STATE_STARTED: IdempotencyState
 IDEMPOTENCY_STATE_COMPLETED: IdempotencyState
 IDEMPOTENCY_STATE_IN_PROGRESS: IdempotencyState
+JOB_OUTCOME_UNSPECIFIED: JobOutcome
+JOB_OUTCOME_SUCCEEDED: JobOutcome
+JOB_OUTCOME_RETRY: JobOutcome
+JOB_OUTCOME_FAILED: JobOutcome
 
 class NewMemory(_message.Message):
     __slots__ = ("id", "text", "scope", "metadata", "categories", "immutable", "expiration_date", "created_at", "actor_id", "role", "source_message_ids")
@@ -750,3 +761,117 @@ class RecordWebhookAttemptsResponse(_message.Message):
     RECORDED_FIELD_NUMBER: _ClassVar[int]
     recorded: int
     def __init__(self, recorded: _Optional[int] = ...) -> None: ...
+
+class Job(_message.Message):
+    __slots__ = ("id", "tenant", "kind", "payload", "attempts", "claim_token", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    tenant: _common_pb2.Tenant
+    kind: str
+    payload: str
+    attempts: int
+    claim_token: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., kind: _Optional[str] = ..., payload: _Optional[str] = ..., attempts: _Optional[int] = ..., claim_token: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class EnqueueJobRequest(_message.Message):
+    __slots__ = ("tenant", "job_id", "kind", "payload", "event")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    job_id: str
+    kind: str
+    payload: str
+    event: _common_pb2.Event
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., job_id: _Optional[str] = ..., kind: _Optional[str] = ..., payload: _Optional[str] = ..., event: _Optional[_Union[_common_pb2.Event, _Mapping]] = ...) -> None: ...
+
+class EnqueueJobResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ClaimJobsRequest(_message.Message):
+    __slots__ = ("limit", "lease_seconds")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    lease_seconds: float
+    def __init__(self, limit: _Optional[int] = ..., lease_seconds: _Optional[float] = ...) -> None: ...
+
+class ClaimJobsResponse(_message.Message):
+    __slots__ = ("jobs",)
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[Job]
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
+
+class FinishJobRequest(_message.Message):
+    __slots__ = ("tenant", "job_id", "claim_token", "outcome", "retry_after_seconds", "error", "event")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    job_id: str
+    claim_token: str
+    outcome: JobOutcome
+    retry_after_seconds: float
+    error: str
+    event: _common_pb2.Event
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., job_id: _Optional[str] = ..., claim_token: _Optional[str] = ..., outcome: _Optional[_Union[JobOutcome, str]] = ..., retry_after_seconds: _Optional[float] = ..., error: _Optional[str] = ..., event: _Optional[_Union[_common_pb2.Event, _Mapping]] = ...) -> None: ...
+
+class FinishJobResponse(_message.Message):
+    __slots__ = ("finished",)
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
+    finished: bool
+    def __init__(self, finished: _Optional[bool] = ...) -> None: ...
+
+class MemoryExport(_message.Message):
+    __slots__ = ("id", "schema", "filter", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    schema: str
+    filter: _common_pb2.Filter
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., schema: _Optional[str] = ..., filter: _Optional[_Union[_common_pb2.Filter, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateExportRequest(_message.Message):
+    __slots__ = ("tenant", "export")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    export: MemoryExport
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., export: _Optional[_Union[MemoryExport, _Mapping]] = ...) -> None: ...
+
+class CreateExportResponse(_message.Message):
+    __slots__ = ("export",)
+    EXPORT_FIELD_NUMBER: _ClassVar[int]
+    export: MemoryExport
+    def __init__(self, export: _Optional[_Union[MemoryExport, _Mapping]] = ...) -> None: ...
+
+class GetExportRequest(_message.Message):
+    __slots__ = ("tenant", "export_id")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant: _common_pb2.Tenant
+    export_id: str
+    def __init__(self, tenant: _Optional[_Union[_common_pb2.Tenant, _Mapping]] = ..., export_id: _Optional[str] = ...) -> None: ...
+
+class GetExportResponse(_message.Message):
+    __slots__ = ("export",)
+    EXPORT_FIELD_NUMBER: _ClassVar[int]
+    export: MemoryExport
+    def __init__(self, export: _Optional[_Union[MemoryExport, _Mapping]] = ...) -> None: ...

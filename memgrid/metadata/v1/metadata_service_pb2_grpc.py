@@ -220,6 +220,31 @@ class MetadataServiceStub:
                 request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsRequest.SerializeToString,
                 response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsResponse.FromString,
                 _registered_method=True)
+        self.EnqueueJob = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/EnqueueJob',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.EnqueueJobRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.EnqueueJobResponse.FromString,
+                _registered_method=True)
+        self.ClaimJobs = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/ClaimJobs',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimJobsRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimJobsResponse.FromString,
+                _registered_method=True)
+        self.FinishJob = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/FinishJob',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishJobRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishJobResponse.FromString,
+                _registered_method=True)
+        self.CreateExport = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/CreateExport',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateExportRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateExportResponse.FromString,
+                _registered_method=True)
+        self.GetExport = channel.unary_unary(
+                '/memgrid.metadata.v1.MetadataService/GetExport',
+                request_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetExportRequest.SerializeToString,
+                response_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetExportResponse.FromString,
+                _registered_method=True)
 
 
 class MetadataServiceServicer:
@@ -485,6 +510,42 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnqueueJob(self, request, context):
+        """Queues a job (an asynchronous add) and records its PENDING event, in one transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimJobs(self, request, context):
+        """Claims due jobs of any project for a worker (PENDING, or RUNNING with an expired lease) and marks their
+        events RUNNING; with PostgreSQL FOR UPDATE SKIP LOCKED, so concurrent workers never claim the same job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishJob(self, request, context):
+        """Ends a claimed job (done, retry later, or failed) and records its event, if the claim is still held.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateExport(self, request, context):
+        """Stores an export's specification (schema and filter); its memories are read when it is fetched.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetExport(self, request, context):
+        """Returns a stored export's specification.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MetadataServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -667,6 +728,31 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.RecordWebhookAttempts,
                     request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsRequest.FromString,
                     response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsResponse.SerializeToString,
+            ),
+            'EnqueueJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnqueueJob,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.EnqueueJobRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.EnqueueJobResponse.SerializeToString,
+            ),
+            'ClaimJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimJobs,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimJobsRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimJobsResponse.SerializeToString,
+            ),
+            'FinishJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishJob,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishJobRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishJobResponse.SerializeToString,
+            ),
+            'CreateExport': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateExport,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateExportRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateExportResponse.SerializeToString,
+            ),
+            'GetExport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExport,
+                    request_deserializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetExportRequest.FromString,
+                    response_serializer=memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetExportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1647,6 +1733,141 @@ class MetadataService:
             '/memgrid.metadata.v1.MetadataService/RecordWebhookAttempts',
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsRequest.SerializeToString,
             memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.RecordWebhookAttemptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnqueueJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/EnqueueJob',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.EnqueueJobRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.EnqueueJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/ClaimJobs',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimJobsRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.ClaimJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/FinishJob',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishJobRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.FinishJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateExport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/CreateExport',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateExportRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.CreateExportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetExport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/memgrid.metadata.v1.MetadataService/GetExport',
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetExportRequest.SerializeToString,
+            memgrid_dot_metadata_dot_v1_dot_metadata__service__pb2.GetExportResponse.FromString,
             options,
             channel_credentials,
             insecure,

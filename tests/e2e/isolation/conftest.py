@@ -53,13 +53,23 @@ async def _seed(http: httpx.AsyncClient, project: Project) -> str:
         added = await ok(
             "POST",
             "/v3/memories/add/",
-            {"messages": [{"role": "user", "content": text}], **scope, "infer": False, "metadata": {"owner": marker}},
+            {
+                "messages": [{"role": "user", "content": text}],
+                **scope,
+                "infer": False,
+                "async_mode": False,
+                "metadata": {"owner": marker},
+            },
         )
         ids.append(added["results"][0]["id"])
     await ok(
         "POST",
         "/v3/memories/add/",
-        {"messages": [{"role": "user", "content": f"I love sushi. {marker}"}], "user_id": SHARED_USER},
+        {
+            "messages": [{"role": "user", "content": f"I love sushi. {marker}"}],
+            "user_id": SHARED_USER,
+            "async_mode": False,
+        },
     )
     await ok("PUT", f"/v1/memories/{ids[0]}/", {"text": f"{marker} alice loves pizza"})
     await ok("POST", "/v1/users/", {"user_id": SHARED_USER, "metadata": {"owner": marker}})

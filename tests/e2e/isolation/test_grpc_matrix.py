@@ -66,7 +66,13 @@ async def add(world: World) -> str:
             infer=False,
         )
         await expect(world, "AddMemories", request)
-    return "writes own project only"
+        request.async_mode = True
+        queued = await expect(world, "AddMemories", request)
+        assert queued.status == common_pb2.EVENT_STATUS_PENDING
+        # WatchEvent ends when the queued add is final: its writes are then in the snapshot.
+        watched = await expect(world, "WatchEvent", pb.WatchEventRequest(event_id=queued.event_id))
+        assert watched[-1].event.status == common_pb2.EVENT_STATUS_SUCCEEDED
+    return "writes own project only (sync and queued)"
 
 
 async def search(world: World) -> str:
@@ -185,16 +191,22 @@ def by_foreign_event(name: str, build: Callable[[str], Any]) -> Case:
 
 
 async def create_export(world: World) -> str:
-    for victim in world.victims:
-        request = pb.CreateExportRequest(filter=user_filter(victim.project.private_user))
-        await expect(world, "CreateExport", request, Code.UNIMPLEMENTED)
-    return "victims' users: UNIMPLEMENTED"
+    own = await world.own_memories(1)
+    request = pb.CreateExportRequest(schema='{"properties": {"memory": {}}}', filter=or_filter(world))
+    created = await expect(world, "CreateExport", request)
+    got = await expect(world, "GetExport", pb.GetExportRequest(export_id=created.id))
+    assert own[0] in {item["id"] for item in got.data["memories"]}
+    return "OR on victims' users: own memories only"
 
 
 async def get_export(world: World) -> str:
     for victim in world.victims:
-        await expect(world, "GetExport", pb.GetExportRequest(export_id=victim.event_ids[0]), Code.UNIMPLEMENTED)
-    return "victims' ids: UNIMPLEMENTED"
+        # The victim's own export (exports are not part of its snapshot).
+        request = pb.CreateExportRequest(filter=user_filter(victim.project.private_user))
+        theirs, code = await world.rpc("CreateExport", request, key=victim.project.key)
+        assert code == Code.OK
+        await expect(world, "GetExport", pb.GetExportRequest(export_id=theirs.id), Code.NOT_FOUND)
+    return "victims' export ids: NOT_FOUND"
 
 
 async def list_members(world: World) -> str:

@@ -29,8 +29,8 @@ SERVICES = {
     "metadata": md.DESCRIPTOR.services_by_name["MetadataService"],
     "vectorsearch": vs.DESCRIPTOR.services_by_name["VectorSearchService"],
 }
-# Key administration, the vector-sync outbox listing and the webhook dispatcher's claim/record have no tenant
-# to scope by (see test_internal_tenant_required.py).
+# Key administration, the vector-sync outbox listing, the webhook dispatcher's claim/record and job claiming have
+# no tenant to scope by (see test_internal_tenant_required.py).
 TENANTLESS = {
     "AuthenticateApiKey",
     "ListApiKeys",
@@ -38,6 +38,7 @@ TENANTLESS = {
     "ListPendingVectorSyncs",
     "ClaimWebhookDeliveries",
     "RecordWebhookAttempts",
+    "ClaimJobs",
 }
 
 
@@ -292,6 +293,57 @@ def foreign_webhook(name: str, build: Callable[[common_pb2.Tenant, str], Any]) -
     return case
 
 
+# --- the job queue and exports ------------------------------------------------------------------------
+
+
+async def enqueue_job(world: World) -> str:
+    """A job (and its event) under a victim's event id is refused; the victim's event stays as it was."""
+    for victim in world.victims:
+        event_id = victim.event_ids[0]
+        event = common_pb2.Event(
+            id=event_id, event_type="ADD", status=common_pb2.EVENT_STATUS_PENDING, created_at=now()
+        )
+        request = md.EnqueueJobRequest(tenant=mine(world), job_id=event_id, kind="ADD", payload="{}", event=event)
+        await expect(world, "metadata", "EnqueueJob", request, Code.ALREADY_EXISTS)
+    return "victims' event ids: ALREADY_EXISTS"
+
+
+async def finish_job(world: World) -> str:
+    """Finishing a victim's event id as a job of the own tenant changes nothing."""
+    for victim in world.victims:
+        event_id = victim.event_ids[0]
+        event = common_pb2.Event(id=event_id, event_type="ADD", status=common_pb2.EVENT_STATUS_FAILED, created_at=now())
+        request = md.FinishJobRequest(
+            tenant=mine(world),
+            job_id=event_id,
+            claim_token="forged",
+            outcome=md.JOB_OUTCOME_FAILED,
+            error="pwned",
+            event=event,
+        )
+        response = await expect(world, "metadata", "FinishJob", request)
+        assert not response.finished
+    return "victims' event ids: not finished"
+
+
+async def create_export(world: World) -> str:
+    spec = md.MemoryExport(id=str(uuid.uuid4()), schema="", filter=ids_filter(foreign(world)))
+    await expect(world, "metadata", "CreateExport", md.CreateExportRequest(tenant=mine(world), export=spec))
+    return "own project only"
+
+
+async def get_export(world: World) -> str:
+    """A victim's export (created here by the victim: exports are not part of its snapshot) is NOT_FOUND."""
+    for victim in world.victims:
+        spec = md.MemoryExport(id=str(uuid.uuid4()), schema='{"properties": {"memory": {}}}')
+        await expect(
+            world, "metadata", "CreateExport", md.CreateExportRequest(tenant=victim.project.tenant, export=spec)
+        )
+        request = md.GetExportRequest(tenant=mine(world), export_id=spec.id)
+        await expect(world, "metadata", "GetExport", request, Code.NOT_FOUND)
+    return "victims' export ids: NOT_FOUND"
+
+
 # --- vectorsearch -------------------------------------------------------------------------------------
 
 
@@ -376,6 +428,10 @@ INTERNAL_MATRIX: dict[str, Case] = {
     "MetadataService.ListWebhookDeliveries": foreign_webhook(
         "ListWebhookDeliveries", lambda t, i: md.ListWebhookDeliveriesRequest(tenant=t, webhook_id=i)
     ),
+    "MetadataService.EnqueueJob": enqueue_job,
+    "MetadataService.FinishJob": finish_job,
+    "MetadataService.CreateExport": create_export,
+    "MetadataService.GetExport": get_export,
     "VectorSearchService.UpsertVectors": upsert_vectors,
     "VectorSearchService.DeleteVectors": delete_vectors,
     "VectorSearchService.SearchVectors": search_vectors,

@@ -5,6 +5,7 @@ A route the app serves without an entry here fails `test_every_route_is_in_the_m
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,8 @@ from gateway.rest.app import NOT_YET_AVAILABLE, create_app
 from tests.e2e.isolation.world import SHARED_USER, World, changed_parts
 
 Case = Callable[[World], Awaitable[str]]
+# How often `settled` looks at a queued add's event (every 50 ms) before giving up.
+EVENT_POLLS = 1200
 # FastAPI's own documentation routes: no authentication, no tenant data.
 # The dashboard's static files likewise (tests/e2e/test_dashboard.py): the page calls the routes below itself.
 DOCUMENTATION_ROUTES = {
@@ -59,6 +62,21 @@ def foreign_ids(world: World) -> list[str]:
     return [victim.memory_ids[0] for victim in world.victims]
 
 
+async def settled(world: World, response: httpx.Response) -> None:
+    """Wait until every add the response queued (status PENDING) has run, so its writes are in the snapshot."""
+    body = response.json()
+    items = body.get("results", [body]) if isinstance(body, dict) else body
+    for item in items:
+        if item.get("status") != "PENDING":
+            continue
+        for _ in range(EVENT_POLLS):
+            event = expect(await world.rest("GET", f"/v1/event/{item['event_id']}/"), 200).json()
+            if event["status"] in ("SUCCEEDED", "FAILED"):
+                break
+            await asyncio.sleep(0.05)
+        assert event["status"] == "SUCCEEDED", event
+
+
 # --- cases ------------------------------------------------------------------------------------------
 
 
@@ -74,15 +92,17 @@ def add(path: str) -> Case:
             "messages": [{"role": "user", "content": "My name is Alice. I like pizza."}],
             "user_id": SHARED_USER,
         }
-        expect(await world.rest("POST", path, json_body=inferred), 200)
+        await settled(world, expect(await world.rest("POST", path, json_body=inferred), 200))
         for victim in world.victims:
             verbatim = {
                 "messages": [{"role": "user", "content": "alice loves pizza"}],
                 "user_id": victim.project.private_user,
                 "infer": False,
             }
-            expect(await world.rest("POST", path, json_body=verbatim), 200)
-        return "writes own project only (inferred and verbatim, victims' user names)"
+            await settled(world, expect(await world.rest("POST", path, json_body=verbatim), 200))
+            queued = {**verbatim, "async_mode": True}
+            await settled(world, expect(await world.rest("POST", path, json_body=queued), 200))
+        return "writes own project only (inferred and verbatim, sync and queued, victims' user names)"
 
     return case
 
@@ -234,6 +254,43 @@ async def list_events(world: World) -> str:
     return "own events only"
 
 
+async def create_export(world: World) -> str:
+    own = await world.own_memories(1)
+    body = {"schema": '{"properties": {"memory": {}, "user_id": {}}}', "filters": or_filter(world)}
+    export_id = expect(await world.rest("POST", "/v1/exports/", json_body=body), 201).json()["id"]
+    got = expect(await world.rest("POST", "/v1/exports/get/", json_body={"memory_export_id": export_id}), 200)
+    assert own[0] in {item["id"] for item in got.json()["memories"]}
+    return "OR on victims' users: own memories only"
+
+
+async def get_export(world: World) -> str:
+    own = await world.own_memories(1)
+    for victim in world.victims:
+        # The victim's own export (exports are not part of its snapshot).
+        theirs = {"schema": "", "filters": {"user_id": victim.project.private_user}}
+        export = await world.rest("POST", "/v1/exports/", json_body=theirs, key=victim.project.key)
+        export_id = expect(export, 201).json()["id"]
+        expect(await world.rest("POST", "/v1/exports/get/", json_body={"memory_export_id": export_id}), 404)
+    got = expect(await world.rest("POST", "/v1/exports/get/", json_body={"filters": or_filter(world)}), 200)
+    assert own[0] in {item["id"] for item in got.json()["memories"]}
+    return "victims' export ids: 404; OR on victims' users: own memories only"
+
+
+async def summary(world: World) -> str:
+    await world.own_memories(1)
+    body = expect(await world.rest("POST", "/v1/summary/", json_body={"filters": or_filter(world)}), 200).json()
+    assert SHARED_USER in {item["entity_id"] for item in body}
+    return "OR on victims' users: own entities only"
+
+
+async def stats(world: World) -> str:
+    await world.own_memories(1)
+    body = expect(await world.rest("GET", "/v1/stats/"), 200).json()
+    own = expect(await world.rest("GET", "/v1/memories/", params={"page": 1, "page_size": 1}), 200).json()
+    assert body["total_memories"] == own["count"]
+    return "own counts only"
+
+
 MEMBERS = "/api/v1/orgs/organizations/{org_id}/projects/{project_id}/members/"
 
 
@@ -345,6 +402,10 @@ REST_MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/feedback/"): feedback,
     ("GET", "/v1/event/{event_id}/"): get_event,
     ("GET", "/v1/events/"): list_events,
+    ("POST", "/v1/exports/"): create_export,
+    ("POST", "/v1/exports/get/"): get_export,
+    ("POST", "/v1/summary/"): summary,
+    ("GET", "/v1/stats/"): stats,
     **{("GET", MEMBERS): members("GET"), ("POST", MEMBERS): members("POST")},
     **{("PUT", MEMBERS): members("PUT"), ("DELETE", MEMBERS): members("DELETE")},
     ("GET", WEBHOOKS): project_webhooks("GET"),

@@ -177,6 +177,7 @@ class World:
             "messages": [{"role": "user", "content": f"mine {index}: alice likes pizza"} for index in range(count)],
             "user_id": user_id,
             "infer": False,
+            "async_mode": False,
         }
         response = await self.rest("POST", "/v3/memories/add/", json_body=body)
         assert response.status_code == 200, response.text
