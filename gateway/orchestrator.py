@@ -10,7 +10,7 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 
 import structlog
@@ -263,23 +263,56 @@ class Orchestrator:
         created = datetime.now(UTC)
         event_id = ids.event_id()
         changes = await self._changes(tenant, command, ids, event_id)
-        latency_ms = (time.perf_counter() - started) * 1000
+        await self._record_event(tenant, event_id, "ADD", changes, created, started)
+        log.info("memories.added", event_id=event_id, changes=len(changes), infer=command.infer)
+        return AddOutcome(event_id=event_id, changes=changes)
+
+    async def _record_event(
+        self,
+        tenant: domain.Tenant,
+        event_id: str,
+        event_type: str,
+        changes: list[domain.MemoryChange],
+        created: datetime,
+        started: float,
+    ) -> None:
+        """Record a finished operation (ADD, UPDATE, DELETE) as a SUCCEEDED event with its changes: the
+        activity feed (`GET /v1/events/`, the dashboard) shows every write, not only adds."""
         await self._metadata.record_event(
             tenant,
             domain.Event(
                 id=event_id,
-                event_type="ADD",
+                event_type=event_type,
                 status=domain.EventStatus.SUCCEEDED,
                 results=changes,
                 error=None,
                 created_at=created,
                 started_at=created,
                 completed_at=datetime.now(UTC),
-                latency_ms=latency_ms,
+                latency_ms=(time.perf_counter() - started) * 1000,
             ),
         )
-        log.info("memories.added", event_id=event_id, changes=len(changes), infer=command.infer)
-        return AddOutcome(event_id=event_id, changes=changes)
+
+    async def _recorded_updates(self, tenant: domain.Tenant, patches: Sequence[MemoryPatch]) -> list[domain.Memory]:
+        """Apply caller-requested updates and record them as one UPDATE event."""
+        started, created = time.perf_counter(), datetime.now(UTC)
+        updated = await self._apply_updates(tenant, patches)
+        if updated:
+            changes = [
+                domain.MemoryChange(memory.id, memory.memory, domain.MemoryEvent.UPDATE, previous_memory=previous)
+                for memory, previous in updated
+            ]
+            await self._record_event(tenant, str(uuid.uuid4()), "UPDATE", changes, created, started)
+        return [memory for memory, _ in updated]
+
+    async def _recorded_deletes(self, tenant: domain.Tenant, deleting: Awaitable[list[domain.Memory]]) -> int:
+        """Await a caller-requested delete and record what it deleted as one DELETE event."""
+        started, created = time.perf_counter(), datetime.now(UTC)
+        deleted = await deleting
+        if deleted:
+            changes = [domain.MemoryChange(m.id, m.memory, domain.MemoryEvent.DELETE) for m in deleted]
+            await self._record_event(tenant, str(uuid.uuid4()), "DELETE", changes, created, started)
+        return len(deleted)
 
     async def _add_verbatim(
         self, tenant: domain.Tenant, command: AddCommand, ids: MemoryIds
@@ -588,10 +621,10 @@ class Orchestrator:
         self._limits.text(patch.text or "", "text")
         self._limits.metadata(patch.metadata)
         await self._existing_mutable(tenant, [patch.memory_id], "memory_id")
-        updated = await self._apply_updates(tenant, [patch])
+        updated = await self._recorded_updates(tenant, [patch])
         if not updated:
             raise NotFound(f"memory {patch.memory_id} not found", field="memory_id")
-        return updated[0][0]
+        return updated[0]
 
     async def _existing_mutable(self, tenant: domain.Tenant, ids: Sequence[str], field: str) -> list[domain.Memory]:
         """All of these memories, or NotFound naming the missing ones; InvalidArgument if any is immutable."""
@@ -633,13 +666,13 @@ class Orchestrator:
             self._limits.metadata(patch.metadata, f"memories[{index}].metadata")
         # All or nothing: every id must exist and be mutable before anything changes.
         await self._existing_mutable(tenant, [p.memory_id for p in patches], "memories")
-        return len(await self._apply_updates(tenant, patches))
+        return len(await self._recorded_updates(tenant, patches))
 
     async def delete_memory(self, tenant: domain.Tenant, memory_id: str) -> int:
-        deleted = await self._delete(tenant, ids=[memory_id])
+        deleted = await self._recorded_deletes(tenant, self._delete(tenant, ids=[memory_id]))
         if not deleted:
             raise NotFound(f"memory {memory_id} not found", field="memory_id")
-        return len(deleted)
+        return deleted
 
     async def batch_delete(
         self, tenant: domain.Tenant, memory_ids: Sequence[str], *, idempotency_key: str | None = None
@@ -656,11 +689,11 @@ class Orchestrator:
     async def _batch_delete(self, tenant: domain.Tenant, memory_ids: Sequence[str]) -> int:
         self._limits.batch(memory_ids, "memories")
         await self._existing(tenant, memory_ids, "memories")
-        return len(await self._delete(tenant, ids=memory_ids))
+        return await self._recorded_deletes(tenant, self._delete(tenant, ids=memory_ids))
 
     async def delete_all(self, tenant: domain.Tenant, node: FilterNode | None) -> int:
         require_entity_filter(node)
-        return len(await self._delete(tenant, node=node))
+        return await self._recorded_deletes(tenant, self._delete(tenant, node=node))
 
     # --- entities and project -----------------------------------------------------------------
 
@@ -690,17 +723,20 @@ class Orchestrator:
         return await self._metadata.record_feedback(tenant, memory_id, feedback, reason)
 
     async def delete_entity(self, tenant: domain.Tenant, kind: domain.EntityType, name: str) -> int:
+        return await self._recorded_deletes(tenant, self._delete_entity(tenant, kind, name))
+
+    async def _delete_entity(self, tenant: domain.Tenant, kind: domain.EntityType, name: str) -> list[domain.Memory]:
         found, memories = await self._metadata.delete_entity(tenant, kind, name)
         if not found:
             raise NotFound(f"{kind.value} {name} not found", field="entity_id")
         if memories:
             await self._vectors.delete(tenant, [m.id for m in memories])
             await acknowledge(self._metadata, tenant, memories)
-        return len(memories)
+        return memories
 
     async def reset(self, tenant: domain.Tenant) -> int:
         """Delete every memory of the project, then every entity."""
-        deleted = len(await self._delete(tenant, everything=True))
+        deleted = await self._recorded_deletes(tenant, self._delete(tenant, everything=True))
         for _ in range(MAX_RESET_ROUNDS):
             page = await self._metadata.list_entities(tenant, None, 1, RESET_PAGE_SIZE)
             if not page.entities:
