@@ -17,7 +17,13 @@ from tests.conftest import Stack
 
 async def test_rest_add_verbatim_keeps_the_given_categories(client: httpx.AsyncClient) -> None:
     user = f"cat-{uuid.uuid4().hex[:8]}"
-    body = {"messages": "Mira plays the oud", "user_id": user, "infer": False, "categories": ["music", "hobbies"]}
+    body = {
+        "messages": "Mira plays the oud",
+        "user_id": user,
+        "infer": False,
+        "categories": ["music", "hobbies"],
+        "async_mode": False,
+    }
     added = await client.post("/v3/memories/add/", json=body)
     assert added.status_code == 200, added.text
     memory = (await client.get(f"/v1/memories/{added.json()['results'][0]['id']}/")).json()

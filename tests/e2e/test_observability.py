@@ -228,7 +228,13 @@ async def test_one_add_is_one_trace_across_every_service(observed: Observed) -> 
     async with httpx.AsyncClient(base_url=observed.stack.rest_url) as http:
         response = await http.post(
             "/v3/memories/add/",
-            json={"messages": "I'm allergic to peanuts and I live in Lisbon.", "user_id": "trace-user", "infer": True},
+            # Synchronous: a queued add runs later in a job worker, outside the request's trace.
+            json={
+                "messages": "I'm allergic to peanuts and I live in Lisbon.",
+                "user_id": "trace-user",
+                "infer": True,
+                "async_mode": False,
+            },
             headers={"Authorization": f"Token {API_KEY}", "traceparent": traceparent},
         )
     assert response.status_code == 200, response.text

@@ -33,7 +33,7 @@ TARGET = "Plays the saxophone in a jazz band"
 async def _add(client: httpx.AsyncClient, user: str, texts: list[str], timestamp: str | None = None) -> None:
     """One verbatim add: each text becomes a memory."""
     messages = [{"role": "user", "content": text} for text in texts]
-    body: dict[str, Any] = {"messages": messages, "user_id": user, "infer": False}
+    body: dict[str, Any] = {"messages": messages, "user_id": user, "infer": False, "async_mode": False}
     if timestamp:
         body["timestamp"] = timestamp
     response = await client.post("/v3/memories/add/", json=body)
