@@ -45,7 +45,12 @@ async def measure(name: str, requests: int, data_dir: Path) -> tuple[list[float]
     try:
         async with httpx.AsyncClient(base_url=stack.rest_url, headers={"Authorization": f"Token {KEY}"}) as http:
             for index in range(20):
-                body = {"messages": f"I like hobby number {index}.", "user_id": USER, "infer": False}
+                body = {
+                    "messages": f"I like hobby number {index}.",
+                    "user_id": USER,
+                    "infer": False,
+                    "async_mode": False,
+                }
                 (await http.post("/v3/memories/add/", json=body)).raise_for_status()
             search = {"query": "hobbies", "filters": {"user_id": USER}, "top_k": 5}
             rest = []

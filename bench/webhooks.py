@@ -28,7 +28,12 @@ async def _adds(client: httpx.AsyncClient, count: int, label: str) -> tuple[list
     """Latencies (seconds) of `count` adds, and when (perf_counter) each answered."""
     latencies, answered = [], []
     for index in range(count):
-        body = {"messages": [{"role": "user", "content": f"{label} fact {index}"}], "user_id": "u", "infer": False}
+        body = {
+            "messages": [{"role": "user", "content": f"{label} fact {index}"}],
+            "user_id": "u",
+            "infer": False,
+            "async_mode": False,
+        }
         started = time.perf_counter()
         response = await client.post("/v3/memories/add/", json=body, headers={"Authorization": f"Token {KEY}"})
         answered.append(time.perf_counter())
