@@ -158,6 +158,14 @@ def _messages_to_json(messages: Sequence[Message]) -> list[dict[str, Any]]:
     return [{"role": str(m.role), "content": m.content, "name": m.name, "id": m.id} for m in messages]
 
 
+def _source_messages(messages: Sequence[Message], source_ids: Sequence[str] | None) -> Sequence[Message]:
+    """The messages a memory came from (those its source_message_ids name), or all of them when it names none:
+    a verbatim add of 100 messages keeps one message in each memory's history row, not all 100 in every row."""
+    wanted = set(source_ids or ())
+    chosen = [message for message in messages if message.id in wanted]
+    return chosen or messages
+
+
 def _messages_from_json(items: Sequence[dict[str, Any]] | None) -> list[Message]:
     return [
         Message(
@@ -440,7 +448,7 @@ class SqlMetadataStore:
                             MemoryEvent.ADD,
                             old=None,
                             new=row.text,
-                            messages=messages,
+                            messages=_source_messages(messages, row.source_message_ids),
                             actor=(row.actor_id, _role(row.role)),
                             at=row.created_at,
                         )

@@ -57,6 +57,18 @@ async def test_verbatim_memories_name_their_own_message(client: httpx.AsyncClien
     assert all(hit["source_message_ids"] for hit in found.json()["results"])
 
 
+async def test_a_verbatim_memorys_history_holds_its_own_message_only(client: httpx.AsyncClient) -> None:
+    """History `input` is the messages a memory came from: one per memory of a verbatim add (it used to copy the
+    whole add into every row: 100 messages x 100 rows for an add of 100)."""
+    user = _user()
+    texts = ["Grows tomatoes", "Rides a tandem", "Collects stamps"]
+    added = await _add(client, user, [{"role": "user", "content": text} for text in texts], infer=False)
+    for change in added["results"]:
+        history = (await client.get(f"/v1/memories/{change['id']}/history/")).json()
+        assert [entry["event"] for entry in history] == ["ADD"]
+        assert [item["content"] for item in history[0]["input"]] == [change["memory"]]
+
+
 async def test_inferred_memories_name_the_messages_of_their_add(client: httpx.AsyncClient) -> None:
     user = _user()
     messages = [
