@@ -20,11 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.domain import Event, EventStatus, Job, JobOutcome, Tenant
 from libs.errors import InvalidArgument
+from services.metadata.durations import checked_seconds
 from services.metadata.models import EVENT_TYPE_LENGTH, ID_LENGTH, EventRow, JobRow
 
 MAX_CLAIM = 100
-# Longest lease or backoff a caller may ask for (a year); longer is refused, not an overflow.
-MAX_DELAY_SECONDS = 365 * 24 * 3600.0
 PENDING = "PENDING"
 RUNNING = "RUNNING"
 DONE = "DONE"
@@ -65,10 +64,7 @@ def enqueue(session: AsyncSession, tenant: Tenant, job_id: str, kind: str, paylo
 async def claim(session: AsyncSession, dialect: str, limit: int, lease_seconds: float, now: datetime) -> list[Job]:
     if not 1 <= limit <= MAX_CLAIM:
         raise InvalidArgument(f"limit: must be between 1 and {MAX_CLAIM}", field="limit")
-    if not 0 < lease_seconds <= MAX_DELAY_SECONDS:  # NaN fails too
-        raise InvalidArgument(
-            f"lease_seconds: must be positive and at most {MAX_DELAY_SECONDS:.0f}", field="lease_seconds"
-        )
+    checked_seconds(lease_seconds, "lease_seconds", positive=True)
     due = sa.or_(
         sa.and_(JobRow.status == PENDING, JobRow.due_at <= now),
         sa.and_(JobRow.status == RUNNING, JobRow.lease_until < now),
@@ -127,10 +123,7 @@ async def finish(
     """Apply the outcome if `claim_token` still holds the job; `record_event(session)` then stores its event."""
     if not claim_token:
         raise InvalidArgument("claim_token: must not be empty", field="claim_token")
-    if not 0 <= retry_after_seconds <= MAX_DELAY_SECONDS:  # NaN fails too
-        raise InvalidArgument(
-            f"retry_after_seconds: must be between 0 and {MAX_DELAY_SECONDS:.0f}", field="retry_after_seconds"
-        )
+    checked_seconds(retry_after_seconds, "retry_after_seconds", positive=False)
     query = sa.select(JobRow).where(
         JobRow.id == job_id,
         JobRow.org_id == tenant.org_id,

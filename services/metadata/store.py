@@ -65,6 +65,7 @@ from libs.filters.ast import FilterNode
 from libs.filters.proto import filter_from_proto, filter_to_proto
 from memgrid.common.v1 import common_pb2
 from services.metadata import fulltext, idempotency, jobs, vector_outbox, webhooks
+from services.metadata.durations import checked_seconds
 from services.metadata.models import (
     EMAIL_LENGTH,
     EVENT_TYPE_LENGTH,
@@ -1142,10 +1143,7 @@ class SqlMetadataStore:
 
     async def list_pending_vector_syncs(self, min_age_seconds: float, limit: int) -> list[VectorSync]:
         """Outbox entries written at least `min_age_seconds` ago, oldest first, across tenants."""
-        if not 0 <= min_age_seconds <= jobs.MAX_DELAY_SECONDS:  # NaN fails too; huge ages overflowed timedelta
-            raise InvalidArgument(
-                f"min_age_seconds: must be between 0 and {jobs.MAX_DELAY_SECONDS:.0f}", field="min_age_seconds"
-            )
+        checked_seconds(min_age_seconds, "min_age_seconds", positive=False)
         if not 1 <= limit <= vector_outbox.MAX_SYNCS_PER_CALL:
             raise InvalidArgument(f"limit: must be between 1 and {vector_outbox.MAX_SYNCS_PER_CALL}", field="limit")
         async with self._read() as session:

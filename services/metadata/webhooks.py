@@ -32,6 +32,7 @@ from libs.domain import (
     WebhookEventType,
 )
 from libs.errors import InvalidArgument, NotFound
+from services.metadata.durations import checked_seconds
 from services.metadata.models import NAME_LENGTH, WebhookDeliveryRow, WebhookRow
 
 MAX_URL_CHARS = 2048
@@ -279,8 +280,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_seco
     for `lease_seconds`), so a dispatcher that dies mid-POST leaves it to be retried, not lost."""
     if not 1 <= limit <= MAX_CLAIM:
         raise InvalidArgument(f"limit: must be between 1 and {MAX_CLAIM}", field="limit")
-    if lease_seconds <= 0:
-        raise InvalidArgument("lease_seconds: must be positive", field="lease_seconds")
+    checked_seconds(lease_seconds, "lease_seconds", positive=True)
     found = (
         await session.execute(
             sa.select(WebhookDeliveryRow, WebhookRow)

@@ -219,3 +219,14 @@ async def test_pending_vector_syncs_with_an_age_out_of_range(fuzz_stack: InProce
             md_pb2.ListPendingVectorSyncsRequest(min_age_seconds=age, limit=10),
         )
     _assert_invalid(error, "min_age_seconds")
+
+
+@pytest.mark.parametrize("lease", [1e300, math.inf, math.nan, 0.0])
+async def test_webhook_claim_with_a_lease_out_of_range(fuzz_stack: InProcessStack, lease: float) -> None:
+    """ClaimWebhookDeliveries checked only `lease_seconds > 0`: a huge lease would overflow `now + lease`."""
+    async with grpc.aio.insecure_channel(fuzz_stack.metadata_target) as channel:
+        error = await _rpc_error(
+            md_grpc.MetadataServiceStub(channel).ClaimWebhookDeliveries,
+            md_pb2.ClaimWebhookDeliveriesRequest(limit=10, lease_seconds=lease),
+        )
+    _assert_invalid(error, "lease_seconds")
