@@ -5,15 +5,23 @@ SQLite: an FTS5 index (`memory_fts`, Porter-stemmed) ranked by its BM25; Postgre
 triggers; PostgreSQL indexes the expression itself), so every write path keeps them current. The statement
 composes with the same where-clause as every other memory query, so tenancy, entity and metadata filters
 and expiry apply to the lexical side exactly as to listing.
+
+SQLite's index is shared by every tenant, so on its own FTS5 would rank every match in the index before the
+where-clause keeps one user's. Its `scope` column (migration 0010) holds tokens for the memory's tenant and
+entity ids; the MATCH names the tokens the filter pins (`search_scope`), and FTS5 ranks only the memories
+carrying them. The where-clause still decides: the tokens narrow, they never widen.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.domain import Tenant
+from libs.filters.ast import And, Condition, FilterNode, Op, Or
 from services.metadata.models import MemoryRow
 
 FTS_TABLE = "memory_fts"
@@ -37,6 +45,56 @@ def query_terms(query: str) -> list[str]:
     """The distinct, lower-cased content words of a query, in order (at most MAX_QUERY_TERMS)."""
     terms = dict.fromkeys(word for word in _WORD.findall(query.lower()) if word not in STOPWORDS)
     return list(terms)[:MAX_QUERY_TERMS]
+
+
+# The scope token prefix of each entity id (migration 0010 writes the same tokens).
+ENTITY_TOKEN_PREFIXES = {"user_id": "u", "agent_id": "a", "app_id": "x", "run_id": "r"}
+TENANT_TOKEN_PREFIX = "t"
+
+
+def scope_token(tenant: Tenant, field: str | None = None, value: str = "") -> str:
+    """The `scope` token of a tenant (no field) or of one entity id within it: the prefix and the hex of the
+    UTF-8 bytes, as SQLite's hex() writes it in the triggers of migration 0010."""
+    if field is None:
+        return TENANT_TOKEN_PREFIX + f"{tenant.org_id}/{tenant.project_id}".encode().hex().upper()
+    key = f"{tenant.org_id}/{tenant.project_id}/{value}"
+    return ENTITY_TOKEN_PREFIXES[field] + key.encode().hex().upper()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchScope:
+    """The scope tokens a lexical search matches on (any of them), and whether they pin entities (a few
+    memories) or only the tenant (possibly all of a large project)."""
+
+    tokens: tuple[str, ...]
+    pinned: bool
+
+
+def search_scope(tenant: Tenant, node: FilterNode | None) -> SearchScope:
+    """Tokens that every memory matching `node` in `tenant` carries: those of the entity ids the filter
+    requires (an eq/in on user_id, agent_id, app_id or run_id, at the top or under AND; OR when every branch
+    pins one), else the tenant's."""
+    pinned = _pinned_tokens(tenant, node) if node is not None else None
+    if pinned:
+        return SearchScope(tuple(dict.fromkeys(pinned)), pinned=True)
+    return SearchScope((scope_token(tenant),), pinned=False)
+
+
+def _pinned_tokens(tenant: Tenant, node: FilterNode) -> list[str] | None:
+    if isinstance(node, Condition):
+        if node.field not in ENTITY_TOKEN_PREFIXES:
+            return None
+        if node.op is Op.EQ and isinstance(node.value, str):
+            return [scope_token(tenant, node.field, node.value)]
+        if node.op is Op.IN and node.value and all(isinstance(value, str) for value in node.value):
+            return [scope_token(tenant, node.field, value) for value in node.value]
+        return None
+    if isinstance(node, And):
+        return next((tokens for child in node.children if (tokens := _pinned_tokens(tenant, child))), None)
+    if isinstance(node, Or):
+        branches = [_pinned_tokens(tenant, child) for child in node.children]
+        return [token for tokens in branches for token in tokens] if all(branches) else None
+    return None
 
 
 # Below this many indexed memories every term is kept (ranking is cheap); above it, see discriminating_terms.
@@ -66,19 +124,25 @@ async def discriminating_terms(
     return kept
 
 
-def ranked_ids(dialect: str, terms: list[str], where: sa.ColumnElement[bool], limit: int) -> sa.Select:
-    """(memory id, relevance > 0) of the memories matching any term and `where`, best first."""
+def ranked_ids(
+    dialect: str, terms: list[str], where: sa.ColumnElement[bool], limit: int, scope: SearchScope
+) -> sa.Select:
+    """(memory id, relevance > 0) of the memories matching any term and `where`, best first; on SQLite only
+    memories carrying a token of `scope` are ranked (`where` must imply it)."""
     if dialect == "postgresql":
         return _postgresql(terms, where, limit)
-    return _sqlite(terms, where, limit)
+    return _sqlite(terms, where, limit, scope)
 
 
-def _sqlite(terms: list[str], where: sa.ColumnElement[bool], limit: int) -> sa.Select:
+def _sqlite(terms: list[str], where: sa.ColumnElement[bool], limit: int, scope: SearchScope) -> sa.Select:
     fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
     keys = sa.table(FTS_KEYS_TABLE, sa.column("seq", sa.Integer), sa.column("memory_id", sa.String))
-    match = " OR ".join(f'"{term}"' for term in terms)  # \w+ words, quoted: never FTS5 query syntax
-    # bm25() is negative, more negative is better.
-    relevance = (-sa.func.bm25(sa.literal_column(FTS_TABLE))).label("relevance")
+    # \w+ words and hex tokens, quoted: never FTS5 query syntax.
+    words = " OR ".join(f'"{term}"' for term in terms)
+    scopes = " OR ".join(f'"{token}"' for token in scope.tokens)
+    match = f"scope : ({scopes}) AND text : ({words})"
+    # bm25() is negative, more negative is better; the scope column weighs nothing.
+    relevance = (-sa.func.bm25(sa.literal_column(FTS_TABLE), 1.0, 0.0)).label("relevance")
     return (
         sa.select(MemoryRow.id, relevance)
         .select_from(

@@ -623,11 +623,14 @@ class SqlMetadataStore:
         if not terms:
             return []
         where = self._memory_where(tenant, node, show_expired=show_expired)
+        scope = fulltext.search_scope(tenant, node)
         async with self._read() as session:
-            terms = await fulltext.discriminating_terms(session, self._dialect, terms)
+            # Pinned to a few entities, ranking touches only their matches; otherwise it may touch the project's.
+            if not scope.pinned:
+                terms = await fulltext.discriminating_terms(session, self._dialect, terms)
             if not terms:
                 return []
-            rows = await session.execute(fulltext.ranked_ids(self._dialect, terms, where, limit))
+            rows = await session.execute(fulltext.ranked_ids(self._dialect, terms, where, limit, scope))
             return [(memory_id, float(relevance)) for memory_id, relevance in rows]
 
     async def update_memories(

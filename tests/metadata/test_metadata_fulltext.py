@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.domain import NewMemory, Scope, Tenant
+from libs.filters.parser import parse_filters
 from libs.rpc.client import call
 from memgrid.common.v1 import common_pb2
 from memgrid.metadata.v1 import metadata_service_pb2 as pb
@@ -116,6 +117,10 @@ async def test_migration_indexes_memories_stored_before_it(tmp_path: Path) -> No
         store = SqlMetadataStore(engine)
         hits = await store.search_text(Tenant("o", "p"), "typewriter", None, 5)
         assert [memory_id for memory_id, _ in hits] == ["m-old"] and hits[0][1] > 0
+        # 0010 gave it its scope tokens: a search pinned to its user finds it, one pinned elsewhere does not.
+        pinned = await store.search_text(Tenant("o", "p"), "typewriter", parse_filters({"user_id": "u"}), 5)
+        assert [memory_id for memory_id, _ in pinned] == ["m-old"]
+        assert await store.search_text(Tenant("o", "p"), "typewriter", parse_filters({"user_id": "v"}), 5) == []
     finally:
         await engine.dispose()
 
@@ -148,3 +153,69 @@ async def test_terms_in_most_memories_are_left_out_of_the_ranking(tmp_path: Path
         assert len(hits) == 40 and {memory_id for memory_id, _ in hits[:10]} == {f"m{n}" for n in range(30, 40)}
     finally:
         await engine.dispose()
+
+
+# Ids the scope tokens must survive: FTS5 syntax, separators, non-ASCII, the longest id a column holds.
+AWKWARD_IDS = ('quote"d AND x', "a/b", "Ünïcode ✓ café", "with space", "x" * 255, "---", "u1", "U1")
+
+
+async def test_a_pinned_search_ranks_exactly_the_filtered_tenant_ranking(tmp_path: Path) -> None:
+    """On SQLite a search pinned to entity ids matches on the memories' scope tokens (migration 0010) before
+    the filter: its hits must be exactly the tenant-wide ranking restricted to the filter, same order and
+    scores, whatever characters the ids hold and however the filter pins them (eq, in, OR, AND)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    try:
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine)
+        tenant, sibling = Tenant("o", "p"), Tenant("o", "p/x")
+        memories = []
+        for n in range(64):
+            user, agent = AWKWARD_IDS[n % len(AWKWARD_IDS)], AWKWARD_IDS[(n // 3) % len(AWKWARD_IDS)]
+            words = ("apple", "banana", "cherry", "damson")[: 1 + n % 4]
+            text = f"{' '.join(words)} note {n}"
+            memories.append(
+                NewMemory(id=f"m{n}", text=text, scope=Scope(user_id=user, agent_id=agent, run_id=f"r{n % 5}"))
+            )
+        await store.create_memories(tenant, memories)
+        # Project "p/x", user "a/b" gives the same "o/p/x/a/b" token as project "p", user "x/a/b": the token may
+        # match it, the filter never does.
+        await store.create_memories(sibling, [NewMemory(id="s0", text="apple cherry", scope=Scope(user_id="a/b"))])
+        query = "apple cherry damson"
+        everything = await store.search_text(tenant, query, None, 1000)
+        assert len(everything) == 64
+        filters = [
+            *({"user_id": user} for user in AWKWARD_IDS),
+            {"agent_id": AWKWARD_IDS[2]},
+            {"run_id": "r3"},
+            {"user_id": {"in": ["a/b", "x" * 255]}},
+            {"OR": [{"user_id": "u1"}, {"agent_id": "---"}]},
+            {"AND": [{"user_id": "U1"}, {"run_id": "r1"}]},
+            {"AND": [{"user_id": "with space"}, {"created_at": {"gte": "2000-01-01"}}]},
+            {"user_id": "nobody"},
+        ]
+        for raw in filters:
+            node = parse_filters(raw)
+            allowed = set(await store.find_memory_ids(tenant, node))
+            expected = [hit for hit in everything if hit[0] in allowed]
+            assert await store.search_text(tenant, query, node, 1000) == expected, raw
+            assert fulltext.search_scope(tenant, node).pinned, raw
+        assert await store.search_text(tenant, query, parse_filters({"user_id": "x/a/b"}), 10) == []
+        assert [hit[0] for hit in await store.search_text(sibling, query, parse_filters({"user_id": "a/b"}), 10)] == [
+            "s0"
+        ]
+    finally:
+        await engine.dispose()
+
+
+def test_filters_that_pin_no_entity_search_the_tenant() -> None:
+    tenant = Tenant("o", "p")
+    for raw in (
+        {"metadata": {"k": "v"}},
+        {"user_id": {"ne": "u"}},
+        {"OR": [{"user_id": "u"}, {"metadata": {"k": 1}}]},
+        {"NOT": [{"user_id": "u"}]},
+        {"user_id": "*"},
+    ):
+        scope = fulltext.search_scope(tenant, parse_filters(raw))
+        assert scope == fulltext.SearchScope((fulltext.scope_token(tenant),), pinned=False), raw
+    assert fulltext.search_scope(tenant, None).pinned is False
