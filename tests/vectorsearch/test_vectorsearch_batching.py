@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from services.vectorsearch.batching import BatchingEmbedder
+from services.vectorsearch.batching import QUERY_LANE_MAX_TEXTS, BatchingEmbedder
 from services.vectorsearch.embedder import HashingEmbedder
 
 
@@ -47,7 +47,7 @@ async def test_concurrent_requests_share_calls_and_get_their_own_vectors() -> No
     for texts, vectors in zip(requests, results, strict=True):
         assert vectors == reference.embed(texts)
     assert len(inner.batches) < len(requests)  # the first call runs alone, the rest are batched
-    assert inner.max_active == 1  # never two encode calls at once
+    assert inner.max_active == 1  # all of one lane: never two encode calls at once
     assert sum(len(batch) for batch in inner.batches) == 20
 
 
@@ -79,3 +79,36 @@ async def test_cancelled_caller_does_not_break_others() -> None:
     assert await survivor == HashingEmbedder(dim=32).embed(["three"])
     assert doomed.cancelled()
     assert ["two"] not in inner.batches and ["two", "three"] not in inner.batches
+
+
+class GatedEmbedder(HashingEmbedder):
+    """Bulk calls (more than the query lane takes) block until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=32)
+        self.gate = threading.Event()
+        self.bulk_started = threading.Event()
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        if len(texts) > QUERY_LANE_MAX_TEXTS:
+            self.bulk_started.set()
+            assert self.gate.wait(timeout=30)
+        return super().embed(texts)
+
+
+async def test_a_query_does_not_wait_behind_a_bulk_encode() -> None:
+    inner = GatedEmbedder()
+    batching = BatchingEmbedder(inner)
+    bulk_texts = [f"fact {i}" for i in range(QUERY_LANE_MAX_TEXTS + 1)]
+    bulk = asyncio.create_task(batching.embed(bulk_texts))
+    assert await asyncio.to_thread(inner.bulk_started.wait, 30)
+    # The bulk encode is stuck in its thread; a query is answered meanwhile, and a second bulk request waits.
+    queued_bulk = asyncio.create_task(batching.embed([f"more {i}" for i in range(QUERY_LANE_MAX_TEXTS + 1)]))
+    assert await batching.embed(["what does the user like?"]) == HashingEmbedder(dim=32).embed(
+        ["what does the user like?"]
+    )
+    assert not bulk.done() and not queued_bulk.done()
+    inner.gate.set()
+    assert await bulk == HashingEmbedder(dim=32).embed(bulk_texts)
+    assert len(await queued_bulk) == QUERY_LANE_MAX_TEXTS + 1
+    assert batching.calls == 3
