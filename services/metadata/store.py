@@ -587,17 +587,25 @@ class SqlMetadataStore:
         page_size: int = DEFAULT_PAGE_SIZE,
         show_expired: bool = False,
     ) -> tuple[list[Memory], int]:
-        """One page of matching memories, newest first, and how many match in all."""
+        """One page of matching memories, newest first, and how many match in all.
+
+        A deferred join: the page's ids alone are paged (OFFSET skips index entries of the covering listing
+        index, not table rows; see migration 0010), then only those rows are read by primary key."""
         window = page_of(page, page_size)
         where = self._memory_where(tenant, node, show_expired=show_expired)
+        newest_first = (MemoryRow.created_at.desc(), MemoryRow.id.desc())
+        page_ids = (
+            sa.select(MemoryRow.id)
+            .where(where)
+            .order_by(*newest_first)
+            .offset(window.offset)
+            .limit(window.size)
+            .subquery("page_ids")
+        )
         async with self._read() as session:
             total = await session.scalar(sa.select(sa.func.count()).select_from(MemoryRow).where(where))
             rows = await session.scalars(
-                sa.select(MemoryRow)
-                .where(where)
-                .order_by(MemoryRow.created_at.desc(), MemoryRow.id.desc())
-                .offset(window.offset)
-                .limit(window.size)
+                sa.select(MemoryRow).join(page_ids, MemoryRow.id == page_ids.c.id).order_by(*newest_first)
             )
             memories = [memory_from_row(row) for row in rows]
         return memories, int(total or 0)
