@@ -538,8 +538,10 @@ async def _batches(
         for operation, surface, chunk in steps:
             call: Awaitable[int]
             if operation == "batch_update":
+                # Texts of its own per surface: with the same texts, the second surface's vectors came from
+                # the embedding cache (0.8 s instead of 3.6 s for 1,000 in milvus-server-100k-onnx).
                 call = surface.batch_update(
-                    [(memory_id, f"Updated memory number {n}.") for n, memory_id in enumerate(chunk)]
+                    [(memory_id, f"Updated memory number {n} via {surface.name}.") for n, memory_id in enumerate(chunk)]
                 )
             else:
                 call = surface.batch_delete(chunk)

@@ -61,14 +61,27 @@ def enqueue(session: AsyncSession, tenant: Tenant, job_id: str, kind: str, paylo
     )
 
 
-async def claim(session: AsyncSession, dialect: str, limit: int, lease_seconds: float, now: datetime) -> list[Job]:
+def check_claim(limit: int, lease_seconds: float) -> None:
     if not 1 <= limit <= MAX_CLAIM:
         raise InvalidArgument(f"limit: must be between 1 and {MAX_CLAIM}", field="limit")
     checked_seconds(lease_seconds, "lease_seconds", positive=True)
-    due = sa.or_(
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
         sa.and_(JobRow.status == PENDING, JobRow.due_at <= now),
         sa.and_(JobRow.status == RUNNING, JobRow.lease_until < now),
     )
+
+
+async def any_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether a claim now would find a job: a read, so idle workers polling an empty queue write nothing."""
+    return await session.scalar(sa.select(JobRow.id).where(_due(now)).limit(1)) is not None
+
+
+async def claim(session: AsyncSession, dialect: str, limit: int, lease_seconds: float, now: datetime) -> list[Job]:
+    check_claim(limit, lease_seconds)
+    due = _due(now)
     candidates = sa.select(JobRow.id).where(due).order_by(JobRow.due_at, JobRow.id).limit(limit)
     if dialect == "postgresql":
         # Locked first, in a statement of their own: inside the UPDATE, PostgreSQL may run a LIMIT ... SKIP LOCKED

@@ -97,11 +97,13 @@ class MemoryRow(Base):
     source_message_ids: Mapped[list[str] | None] = mapped_column(JsonValue, nullable=True)
 
     __table_args__ = (
-        sa.Index("ix_memories_tenant_created", "org_id", "project_id", "created_at"),
-        sa.Index("ix_memories_tenant_user", "org_id", "project_id", "user_id", "created_at"),
-        sa.Index("ix_memories_tenant_agent", "org_id", "project_id", "agent_id", "created_at"),
-        sa.Index("ix_memories_tenant_app", "org_id", "project_id", "app_id", "created_at"),
-        sa.Index("ix_memories_tenant_run", "org_id", "project_id", "run_id", "created_at"),
+        # The listing order (created_at, id) ends every tenant index; get_all pages ids from the covering
+        # listing index, then reads those rows by primary key (migration 0010).
+        sa.Index("ix_memories_tenant_listing", "org_id", "project_id", "created_at", "id", "expiration_date"),
+        sa.Index("ix_memories_tenant_user", "org_id", "project_id", "user_id", "created_at", "id"),
+        sa.Index("ix_memories_tenant_agent", "org_id", "project_id", "agent_id", "created_at", "id"),
+        sa.Index("ix_memories_tenant_app", "org_id", "project_id", "app_id", "created_at", "id"),
+        sa.Index("ix_memories_tenant_run", "org_id", "project_id", "run_id", "created_at", "id"),
         sa.Index("ix_memories_tenant_hash", "org_id", "project_id", "hash"),
         # Lets get_all count unexpired memories from the index alone (migration 0008).
         sa.Index("ix_memories_tenant_expiration", "org_id", "project_id", "expiration_date"),

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -587,17 +587,25 @@ class SqlMetadataStore:
         page_size: int = DEFAULT_PAGE_SIZE,
         show_expired: bool = False,
     ) -> tuple[list[Memory], int]:
-        """One page of matching memories, newest first, and how many match in all."""
+        """One page of matching memories, newest first, and how many match in all.
+
+        A deferred join: the page's ids alone are paged (OFFSET skips index entries of the covering listing
+        index, not table rows; see migration 0010), then only those rows are read by primary key."""
         window = page_of(page, page_size)
         where = self._memory_where(tenant, node, show_expired=show_expired)
+        newest_first = (MemoryRow.created_at.desc(), MemoryRow.id.desc())
+        page_ids = (
+            sa.select(MemoryRow.id)
+            .where(where)
+            .order_by(*newest_first)
+            .offset(window.offset)
+            .limit(window.size)
+            .subquery("page_ids")
+        )
         async with self._read() as session:
             total = await session.scalar(sa.select(sa.func.count()).select_from(MemoryRow).where(where))
             rows = await session.scalars(
-                sa.select(MemoryRow)
-                .where(where)
-                .order_by(MemoryRow.created_at.desc(), MemoryRow.id.desc())
-                .offset(window.offset)
-                .limit(window.size)
+                sa.select(MemoryRow).join(page_ids, MemoryRow.id == page_ids.c.id).order_by(*newest_first)
             )
             memories = [memory_from_row(row) for row in rows]
         return memories, int(total or 0)
@@ -1308,8 +1316,19 @@ class SqlMetadataStore:
             return await webhooks.list_deliveries(session, tenant, webhook_id, bounds.offset, bounds.size)
 
     async def claim_webhook_deliveries(self, limit: int, lease_seconds: float) -> list[DueDelivery]:
+        webhooks.check_claim(limit, lease_seconds)
+        # Polled every second: see _nothing_due.
+        if await self._nothing_due(webhooks.any_due):
+            return []
         async with self._write() as session:
             return await webhooks.claim_due(session, self._clock(), limit, lease_seconds)
+
+    async def _nothing_due(self, any_due: Callable[[AsyncSession, datetime], Awaitable[bool]]) -> bool:
+        """A read before a claim's write transaction. Job workers and webhook dispatchers poll every second
+        each; on SQLite every write waits its turn behind the writes of requests (one writer at a time) and then
+        holds them up, so polls of an empty queue were ~3 write transactions a second of pure queueing."""
+        async with self._read() as session:
+            return not await any_due(session, self._clock())
 
     async def record_webhook_attempts(self, records: Sequence[AttemptRecord]) -> int:
         async with self._write() as session:
@@ -1332,6 +1351,9 @@ class SqlMetadataStore:
         log.info("job.queued", job_id=job_id, kind=kind)
 
     async def claim_jobs(self, limit: int, lease_seconds: float) -> list[Job]:
+        jobs.check_claim(limit, lease_seconds)
+        if await self._nothing_due(jobs.any_due):  # polled every second by each idle worker
+            return []
         async with self._write() as session:
             claimed = await jobs.claim(session, self._dialect, limit, lease_seconds, self._clock())
         if claimed:

@@ -275,21 +275,35 @@ async def list_deliveries(
 # --- dispatching ------------------------------------------------------------------------------------
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_seconds: float) -> list[DueDelivery]:
-    """Due deliveries of active webhooks, across tenants, oldest due first; each is leased (not due again
-    for `lease_seconds`), so a dispatcher that dies mid-POST leaves it to be retried, not lost."""
+def check_claim(limit: int, lease_seconds: float) -> None:
     if not 1 <= limit <= MAX_CLAIM:
         raise InvalidArgument(f"limit: must be between 1 and {MAX_CLAIM}", field="limit")
     checked_seconds(lease_seconds, "lease_seconds", positive=True)
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        WebhookDeliveryRow.status == str(DeliveryStatus.PENDING),
+        WebhookDeliveryRow.next_attempt_at <= now,
+        WebhookRow.is_active.is_(True),
+    )
+
+
+async def any_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether a claim now would find a delivery: a read, so an idle dispatcher's polls write nothing."""
+    found = sa.select(WebhookDeliveryRow.id).join(WebhookRow, WebhookRow.id == WebhookDeliveryRow.webhook_id)
+    return await session.scalar(found.where(_due(now)).limit(1)) is not None
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_seconds: float) -> list[DueDelivery]:
+    """Due deliveries of active webhooks, across tenants, oldest due first; each is leased (not due again
+    for `lease_seconds`), so a dispatcher that dies mid-POST leaves it to be retried, not lost."""
+    check_claim(limit, lease_seconds)
     found = (
         await session.execute(
             sa.select(WebhookDeliveryRow, WebhookRow)
             .join(WebhookRow, WebhookRow.id == WebhookDeliveryRow.webhook_id)
-            .where(
-                WebhookDeliveryRow.status == str(DeliveryStatus.PENDING),
-                WebhookDeliveryRow.next_attempt_at <= now,
-                WebhookRow.is_active.is_(True),
-            )
+            .where(_due(now))
             .order_by(WebhookDeliveryRow.next_attempt_at, WebhookDeliveryRow.id)
             .limit(limit)
             # PostgreSQL: gateways claiming at the same time skip each other's rows instead of both taking them

@@ -53,6 +53,8 @@ HNSW_EF_CONSTRUCTION = 200
 HNSW_MIN_EF = 128
 # Collection property naming the embedder that filled it, so a restart with another model fails loudly.
 EMBEDDER_PROPERTY = "memgrid.embedder"
+# The consistency of the cross-tenant id check before an upsert (see MilvusVectorStore._upsert).
+FOREIGN_ID_CONSISTENCY = "Eventually"
 # gRPC codes pymilvus reports when the server cannot be reached.
 _UNAVAILABLE_CODES = {2, 14, 503}  # pymilvus UNEXPECTED_ERROR on connect, gRPC UNAVAILABLE, HTTP 503
 
@@ -154,13 +156,18 @@ class MilvusVectorStore:
 
     async def _upsert(self, tenant: Tenant, rows: list[StoredVector]) -> int:
         ids = [row.record.memory_id for row in rows]
+        # Eventually, not the reads' Session: on a Milvus server a Session read first waits until the query node
+        # has applied this client's latest write, and under continuous ingest at 75k-100k rows that wait stalled
+        # every upsert in flight for 15-29 s, twice in one run (REST adds got 504; bench/ingest_stalls.py,
+        # bench/results/get-all-batches-ingest-stalls.md). This read only guards against another tenant's vector
+        # under the same id (ids are minted by the gateway): what it cannot see is a row written moments ago.
         foreign = await self._run(
             self._client.query,
             self._collection,
             filter=f"({milvus_filter.ids_expr(ids)}) and not ({milvus_filter.tenant_expr(tenant)})",
             output_fields=["id"],
             limit=1,
-            consistency_level=self._consistency_level,
+            consistency_level=FOREIGN_ID_CONSISTENCY,
         )
         if foreign:
             taken = foreign[0]["id"]

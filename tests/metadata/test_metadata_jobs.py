@@ -9,13 +9,19 @@ import uuid
 from datetime import UTC, datetime
 
 import grpc
+import pytest
+import sqlalchemy as sa
 from google.protobuf import timestamp_pb2
 
+from libs.domain import Event, EventStatus, Tenant
+from libs.errors import InvalidArgument
 from libs.rpc.client import open_channel
 from memgrid.common.v1 import common_pb2
 from memgrid.metadata.v1 import metadata_service_pb2 as pb
 from memgrid.metadata.v1 import metadata_service_pb2_grpc as pb_grpc
+from services.metadata.database import create_engine, run_migrations
 from services.metadata.server import start_service
+from services.metadata.store import SqlMetadataStore
 from tests.metadata.conftest import Running
 from tests.metadata.helpers import expect_error, filter_of
 
@@ -191,3 +197,35 @@ async def test_an_export_keeps_its_schema_and_filter_within_its_tenant(stub, ten
     await expect_error(
         stub.CreateExport(pb.CreateExportRequest(tenant=tenant, export=spec)), grpc.StatusCode.ALREADY_EXISTS
     )
+
+
+async def test_polling_an_empty_queue_reads_and_writes_nothing(database_url) -> None:
+    """Idle job workers and webhook dispatchers poll every second: an empty poll is one read, no write
+    transaction (on SQLite each would wait its turn behind request writes and hold them up)."""
+    engine = create_engine(database_url)
+    statements: list[str] = []
+
+    def grab(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    try:
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine)
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
+        assert await store.claim_jobs(5, 60.0) == []
+        assert await store.claim_webhook_deliveries(5, 60.0) == []
+        assert statements and set(statements) == {"SELECT"}, statements
+
+        event = Event(
+            id="j1", event_type="ADD", status=EventStatus.PENDING, results=[], error=None, created_at=datetime.now(UTC)
+        )
+        await store.enqueue_job(Tenant("o", "p"), "j1", "ADD", "{}", event)
+        statements.clear()
+        assert [job.id for job in await store.claim_jobs(5, 60.0)] == ["j1"]
+        assert "UPDATE" in statements
+        with pytest.raises(InvalidArgument, match="limit"):
+            await store.claim_jobs(0, 60.0)
+        with pytest.raises(InvalidArgument, match="lease_seconds"):
+            await store.claim_webhook_deliveries(5, 0.0)
+    finally:
+        await engine.dispose()
