@@ -98,7 +98,7 @@ class MemoryRow(Base):
 
     __table_args__ = (
         # The listing order (created_at, id) ends every tenant index; get_all pages ids from the covering
-        # listing index, then reads those rows by primary key (migration 0010).
+        # listing index, then reads those rows by primary key (migration 0011).
         sa.Index("ix_memories_tenant_listing", "org_id", "project_id", "created_at", "id", "expiration_date"),
         sa.Index("ix_memories_tenant_user", "org_id", "project_id", "user_id", "created_at", "id"),
         sa.Index("ix_memories_tenant_agent", "org_id", "project_id", "agent_id", "created_at", "id"),

@@ -590,7 +590,7 @@ class SqlMetadataStore:
         """One page of matching memories, newest first, and how many match in all.
 
         A deferred join: the page's ids alone are paged (OFFSET skips index entries of the covering listing
-        index, not table rows; see migration 0010), then only those rows are read by primary key."""
+        index, not table rows; see migration 0011), then only those rows are read by primary key."""
         window = page_of(page, page_size)
         where = self._memory_where(tenant, node, show_expired=show_expired)
         newest_first = (MemoryRow.created_at.desc(), MemoryRow.id.desc())

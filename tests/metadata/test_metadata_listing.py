@@ -1,5 +1,5 @@
 """get_all's pages (a deferred join: ids paged from the listing index, then rows by primary key) list exactly
-what one ordered query lists, and on SQLite the page's ids come from an index alone (migration 0010)."""
+what one ordered query lists, and on SQLite the page's ids come from an index alone (migration 0011)."""
 
 from __future__ import annotations
 

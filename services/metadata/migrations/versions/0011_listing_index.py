@@ -11,8 +11,8 @@ skipped row from the table for its expiration_date: page 1,000 of 100 at 100k me
   preferred scanning the new ordered index for `user_id = ?` over the user index, which needs a sort:
   one user's page went from ~0 to ~50 ms at 100k memories. With both ordered, the more selective one wins.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-26
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
