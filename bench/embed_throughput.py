@@ -3,10 +3,12 @@
 `python -m bench.embed_throughput [--texts 1024] [--rounds 3] [--name ingest-embedder]`
 
 Side by side, rounds interleaved so load on a shared machine hits every variant alike (medians reported):
-- serial: one run at a time on one thread (the embedder before embed_workers), batches sorted by length;
-- unsorted: the same, but texts batched in arrival order (how much sorting saves in padding);
-- intra-op 2: one run at a time on two ONNX Runtime threads;
-- workers 2: the batch split over two concurrent runs of one session, one thread each (embed_workers=2).
+- padded: the embedder as it was before issue 9c: texts sorted by characters, runs of up to 64 padded to
+  their longest, one run at a time on one thread;
+- unpadded: runs of equal token count (no pad tokens), one at a time on one thread (embed_workers=1);
+- intra-op 2: the same on two ONNX Runtime threads;
+- workers 2: the runs spread over two concurrent runs of one session, one thread each (embed_workers=2,
+  the default).
 For each add-sized batch (50, 100, 256 texts): texts per wall second and per CPU second (process time,
 steadier under load), and the compute it took: multiply-adds of the transformer's matrices per token
 (embedding look-ups, softmax and norms are left out, so this is a lower bound) times the tokens run,
@@ -57,21 +59,31 @@ def _matmul_params(model_dir: Path) -> int:
     return total
 
 
-def _padded_tokens(embedder: OnnxMiniLMEmbedder, texts: list[str], size: int, *, sort: bool) -> int:
-    tokenizer = embedder._tokenizer  # bench-only peek: the tokens each variant actually runs
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i])) if sort else list(range(len(texts)))
-    tokens = 0
-    for start in range(0, len(order), size):
-        encodings = tokenizer.encode_batch([texts[i] for i in order[start : start + size]])
-        tokens += len(encodings) * len(encodings[0].ids)
-    return tokens
+class _PaddedOnnxEmbedder(OnnxMiniLMEmbedder):
+    """The batching before issue 9c (bench only): sorted by characters, runs of 64 padded to their longest."""
 
+    def __init__(self, *, model_dir: Path) -> None:
+        super().__init__(model_dir=model_dir)
+        self._tokenizer.enable_padding()
+        self.tokens_run = 0
 
-def _unsorted(embedder: OnnxMiniLMEmbedder) -> Callable[[list[str]], Any]:
-    def embed(texts: list[str]) -> Any:
-        return [embedder._embed_batch(texts[start : start + 64]) for start in range(0, len(texts), 64)]
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
 
-    return embed
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), 64):
+            run = order[start : start + 64]
+            encodings = self._tokenizer.encode_batch([texts[i] for i in run])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            (tokens,) = self._session.run(None, inputs)
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (tokens * weights).sum(axis=1) / weights.sum(axis=1)
+            vectors[run] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+            self.tokens_run += ids.size
+        return vectors.tolist()
 
 
 def _time(call: Callable[[list[str]], Any], batches: list[list[str]]) -> tuple[float, float]:
@@ -85,12 +97,13 @@ def run(count: int, rounds: int, queries: int) -> dict[str, Any]:
     texts = _texts(count)
     with tempfile.TemporaryDirectory(prefix="memgrid-embed-") as tmp:
         model_dir = Path(tmp)
+        padded = _PaddedOnnxEmbedder(model_dir=model_dir)
         serial = OnnxMiniLMEmbedder(model_dir=model_dir)
         intra2 = OnnxMiniLMEmbedder(model_dir=model_dir, threads=2)
         workers2 = OnnxMiniLMEmbedder(model_dir=model_dir, workers=2)
         variants: dict[str, Callable[[list[str]], Any]] = {
-            "serial": serial.embed,
-            "unsorted": _unsorted(serial),
+            "padded": padded.embed,
+            "unpadded": serial.embed,
             "intra-op 2": intra2.embed,
             "workers 2": workers2.embed,
         }
@@ -99,34 +112,29 @@ def run(count: int, rounds: int, queries: int) -> dict[str, Any]:
             call(texts[:64])
         wall: dict[str, dict[int, list[float]]] = {key: {size: [] for size in BATCHES} for key in variants}
         cpu: dict[str, dict[int, list[float]]] = {key: {size: [] for size in BATCHES} for key in variants}
-        single: dict[str, list[float]] = {key: [] for key in ("serial", "workers 2")}
+        padded_tokens: dict[int, int] = {}
+        single: dict[str, list[float]] = {key: [] for key in ("padded", "workers 2")}
         for _ in range(rounds):
             for size in BATCHES:
                 batches = [texts[start : start + size] for start in range(0, len(texts), size)]
+                padded.tokens_run = 0
                 for key, call in variants.items():
                     seconds, cpu_seconds = _time(call, batches)
                     wall[key][size].append(seconds)
                     cpu[key][size].append(cpu_seconds)
-            for key, embedder in (("serial", serial), ("workers 2", workers2)):
+                padded_tokens[size] = padded.tokens_run
+            for key, embedder in (("padded", padded), ("workers 2", workers2)):
                 for query in texts[:queries]:
                     started = time.perf_counter()
                     embedder.embed([query])
                     single[key].append(time.perf_counter() - started)
-        tokens = {
-            (size, sort): sum(
-                _padded_tokens(serial, texts[start : start + size], min(size, 64), sort=sort)
-                for start in range(0, len(texts), size)
-            )
-            for size in BATCHES
-            for sort in (True, False)
-        }
         real_tokens = sum(len(e.ids) for e in serial._tokenizer.encode_batch(texts))
         workers2.close()
     mhz = _mhz()
     rows: dict[str, Any] = {}
     for key in variants:
         for size in BATCHES:
-            run_tokens = tokens[(size, key != "unsorted")]
+            run_tokens = padded_tokens[size] if key == "padded" else real_tokens
             flop = 2 * params * run_tokens
             cpu_s = statistics.median(cpu[key][size])
             wall_s = statistics.median(wall[key][size])
