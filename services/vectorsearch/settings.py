@@ -32,10 +32,10 @@ class VectorSearchSettings(BaseServiceSettings):
     embedder: Literal["minilm", "minilm-onnx", "hashing"] = "minilm-onnx"
     # Intra-op threads for the local embedder (torch or ONNX Runtime); 1 measured fastest on 2 cores.
     embed_threads: int = 1
-    # minilm-onnx: a batch of several texts (an add's) is split over this many concurrent runs of the model,
-    # each on `embed_threads` threads; a single query runs alone. 2 uses both cores of a 2-core machine
-    # (bench/results/ingest-throughput.md).
-    embed_workers: int = 2
+    # minilm-onnx: a batch of several texts (an add's) is spread over this many concurrent runs of the model,
+    # each on `embed_threads` threads; a single query runs alone. 2 showed no gain on the shared 2-core
+    # machine (bench/results/ingest-throughput.md); for hosts with cores to spare.
+    embed_workers: int = 1
     # Texts whose vectors are kept (LRU); each costs ~1.5 KB at 384 dims. 0 turns the cache off.
     embed_cache_size: int = 10_000
 
