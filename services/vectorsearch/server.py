@@ -47,7 +47,9 @@ def build_embedder(settings: VectorSearchSettings) -> Embedder:
     if settings.embedder == "hashing":
         return HashingEmbedder()
     if settings.embedder == "minilm-onnx":
-        return OnnxMiniLMEmbedder(model_dir=settings.model_dir(), threads=settings.embed_threads)
+        return OnnxMiniLMEmbedder(
+            model_dir=settings.model_dir(), threads=settings.embed_threads, workers=settings.embed_workers
+        )
     return MiniLMEmbedder(threads=settings.embed_threads)
 
 
@@ -95,7 +97,10 @@ async def start_service(settings: VectorSearchSettings, *, span_exporter: SpanEx
         if observed is not None:
             observed.close()
         raise
-    return StartedService(running=running, closers=[observed.close, store.close], extra_ports=observed.extra_ports())
+    closers = [observed.close, store.close]
+    if isinstance(embedder, OnnxMiniLMEmbedder):
+        closers.append(embedder.close)
+    return StartedService(running=running, closers=closers, extra_ports=observed.extra_ports())
 
 
 async def serve(settings: VectorSearchSettings) -> None:

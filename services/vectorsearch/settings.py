@@ -32,6 +32,11 @@ class VectorSearchSettings(BaseServiceSettings):
     embedder: Literal["minilm", "minilm-onnx", "hashing"] = "minilm-onnx"
     # Intra-op threads for the local embedder (torch or ONNX Runtime); 1 measured fastest on 2 cores.
     embed_threads: int = 1
+    # minilm-onnx: a batch of several texts (an add's) is spread over this many concurrent runs of the model,
+    # each on `embed_threads` threads; a single query runs alone. 2 measured fastest on 2 cores: 1.7-1.9x
+    # the adds/s when the second core is free, about even when other jobs hold it
+    # (bench/results/ingest-throughput.md).
+    embed_workers: int = 2
     # Texts whose vectors are kept (LRU); each costs ~1.5 KB at 384 dims. 0 turns the cache off.
     embed_cache_size: int = 10_000
 

@@ -83,6 +83,8 @@ class MilvusVectorStore:
         self._write_lock: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if flush_after_write else contextlib.nullcontext()
         )
+        # Lite: an upsert has landed that no flush has covered yet (see _flush_written).
+        self._unflushed = False
 
     # --- start-up -----------------------------------------------------------------------------
 
@@ -152,7 +154,9 @@ class MilvusVectorStore:
         if not rows:
             return 0
         async with self._write_lock:
-            return await self._upsert(tenant, rows)
+            count = await self._upsert(tenant, rows)
+        await self._flush_written()
+        return count
 
     async def _upsert(self, tenant: Tenant, rows: list[StoredVector]) -> int:
         ids = [row.record.memory_id for row in rows]
@@ -174,7 +178,7 @@ class MilvusVectorStore:
             raise AlreadyExists(f"memory_id '{taken}' is already in use", field="items.memory_id")
         data = [_row(tenant, row) for row in rows]
         await self._run(self._client.upsert, self._collection, data)
-        await self._flush()
+        self._unflushed = True
         return len(data)
 
     async def delete(self, tenant: Tenant, memory_ids: list[str]) -> None:
@@ -199,10 +203,23 @@ class MilvusVectorStore:
             await self._flush()
             await self._await_deletes(deleted)
 
+    async def _flush_written(self) -> None:
+        """Lite: return once a flush begun after this caller's upsert has finished (group commit).
+
+        Concurrent writers queue on the lock (FIFO) behind each other's upserts, so the first flush to run
+        covers all of them and the others find nothing left to flush: one flush per burst of writes, not one
+        per write. Writes and flushes still never overlap (Lite's "current_seq is monotonic")."""
+        if not self._flush_after_write:
+            return
+        async with self._write_lock:
+            if self._unflushed:
+                await self._flush()
+
     async def _flush(self) -> None:
         # Milvus Lite scans unflushed rows in Python (slow); a Milvus server seals segments itself.
         if self._flush_after_write:
             await self._run(self._client.flush, self._collection)
+            self._unflushed = False
 
     async def _await_deletes(self, deleted: str) -> None:
         # Milvus 2.3 answers a delete without a timestamp, so Session reads of this client would not wait

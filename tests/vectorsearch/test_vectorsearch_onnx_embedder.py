@@ -7,7 +7,9 @@ must agree closely; the export is built once into the model dir and reused.
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +63,35 @@ def test_settings_choose_the_embedder(tmp_path: Path, model_dir: Path) -> None:
     built = build_embedder(VectorSearchSettings(data_dir=tmp_path, models_dir=model_dir))
     assert isinstance(built, OnnxMiniLMEmbedder)
     assert isinstance(build_embedder(VectorSearchSettings(data_dir=tmp_path, embedder="minilm")), MiniLMEmbedder)
+
+
+class _ThreadRecordingEmbedder(OnnxMiniLMEmbedder):
+    """Notes which thread ran each model call."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.threads: list[str] = []
+
+    def _embed_run(self, ids: list[list[int]]) -> Any:
+        self.threads.append(threading.current_thread().name)
+        assert len({len(text_ids) for text_ids in ids}) == 1  # a run is never padded
+        return super()._embed_run(ids)
+
+
+def test_a_batch_split_over_workers_gives_the_same_vectors_in_place(model_dir: Path) -> None:
+    serial = OnnxMiniLMEmbedder(model_dir=model_dir)
+    split = _ThreadRecordingEmbedder(model_dir=model_dir, workers=2, batch_size=2)
+    try:
+        texts = [f"{text} ({number})" for number in range(3) for text in TEXTS]
+        vectors = split.embed(texts)
+        assert len(split.threads) >= 8  # 15 texts in runs of at most 2, run by the workers
+        assert all(name.startswith("onnx-embed") for name in split.threads)
+        for text, vector, reference in zip(texts, vectors, serial.embed(texts), strict=True):
+            assert dot(vector, reference) > 0.9999, text
+            assert dot(vector, serial.embed([text])[0]) > 0.9999, text
+        # A single text (a search query) runs in the caller's thread: no hand-over on the latency path.
+        split.threads.clear()
+        assert dot(split.embed([texts[0]])[0], vectors[0]) > 0.9999
+        assert split.threads == [threading.current_thread().name]
+    finally:
+        split.close()
