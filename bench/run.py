@@ -21,6 +21,8 @@ from tqdm import tqdm
 from bench import floor, report
 from bench.clients import FILTER_KINDS, GrpcSurface, RestSurface, Surface
 from bench.data import TOPICS, Chunk, Dataset, SearchCase, build_dataset, memory_text, search_cases
+from bench.mem0_baseline import compare as mem0_compare
+from bench.mem0_baseline import search_side as mem0_side
 from bench.stack import API_KEY, TENANT, start_bench_stack
 from bench.stats import summarize
 from libs.domain import Tenant
@@ -59,6 +61,8 @@ class Settings:
     data_dir: Path | None = None
     # A Milvus server instead of Milvus Lite (a fresh collection per run).
     milvus_uri: str | None = None
+    # After memgrid's workloads, the same data and queries through the mem0 OSS library (bench/mem0_baseline/).
+    mem0_baseline: bool = False
 
     @classmethod
     def quick_defaults(cls, name: str) -> Settings:
@@ -162,6 +166,8 @@ async def run(settings: Settings, command: str) -> dict[str, Any]:
             await stack.stop()
             if raw_client is not None:
                 raw_client.close()
+    if settings.mem0_baseline:
+        await _mem0(result, dataset, cases, settings, vector_settings.embed_threads, collection)
     result["machine_end"] = {"load_average": report.machine()["load_average"]}
     result["finished_at"] = datetime.now(UTC).isoformat()
     result["duration_s"] = round(time.perf_counter() - started, 1)
@@ -592,6 +598,32 @@ async def _bulk_ingest(
         rows[surface.name] = outcome.summary(size, 1)
     result["ingest_bulk"] = rows
     result["counts"]["bulk_added"] = sum(row["memories"] for row in rows.values())
+
+
+# --- the mem0 OSS library on the same data and queries -----------------------------------------------
+
+
+async def _mem0(
+    result: dict[str, Any],
+    dataset: Dataset,
+    cases: Sequence[SearchCase],
+    settings: Settings,
+    embed_threads: int,
+    collection: str | None,
+) -> None:
+    """Once memgrid's stack is stopped: mem0 on the same backend kind (the same server, its own collection)."""
+    side = mem0_side.Mem0Side(
+        milvus_uri=settings.milvus_uri,
+        collection=f"mem0_{collection}" if collection else "mem0_bench",
+        embed_threads=embed_threads,
+        top_k=floor.TOP_K,
+        warmup=WARMUP_QUERIES,
+        ingest_concurrency=settings.ingest_concurrency,
+    )
+    load_average = report.machine()["load_average"]
+    result["mem0"] = await asyncio.to_thread(mem0_side.measure, dataset, cases, side)
+    result["mem0"]["load_average_at_start"] = load_average
+    result["mem0"]["ratios"] = mem0_compare.ratio_rows(result)
 
 
 # --- output ---------------------------------------------------------------------------------------
