@@ -112,7 +112,9 @@ def _create_pre_v3_collection(uri: str, collection: str) -> None:
         FieldSchema(name="metadata", dtype=DataType.JSON),
     ]
     index_params = client.prepare_index_params()
-    index_params.add_index(field_name="vectors", metric_type="COSINE", index_type="AUTOINDEX", index_name="vector_index")
+    index_params.add_index(
+        field_name="vectors", metric_type="COSINE", index_type="AUTOINDEX", index_name="vector_index"
+    )
     client.create_collection(
         collection_name=collection,
         schema=CollectionSchema(fields, enable_dynamic_field=True),
