@@ -135,7 +135,8 @@ def summarize_output(output: dict[str, Any], spec: dict[str, Any]) -> dict[str, 
         "python": output["python"],
         "settings": {
             "vector_backend": backend,
-            "vector_index": f"{index.get('index_type')}/{index.get('metric_type')} on `vectors` (mem0's own)",
+            "vector_index": f"{index.get('index_type')}/{index.get('metric_type')} on `vectors`"
+            + (" (as mem0 creates it, pre-v3 schema)" if output["pre_v3_collection_because"] else " (mem0's own)"),
             "hybrid_bm25": collection["bm25_schema"] and collection["keyword_search_answers"],
             "pre_v3_collection_because": output["pre_v3_collection_because"],
             "collection_fields": collection["fields"],

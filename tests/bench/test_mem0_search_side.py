@@ -1,0 +1,169 @@
+"""The mem0 OSS side of `bench run --mem0-baseline`: the ratio rows and table (no venv needed), and the runner
+itself on a tiny data set in .venv-mem0 (skipped when that venv was not built; CI does not build it)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from bench.data import build_dataset, search_cases
+from bench.mem0_baseline import compare, search_side
+from bench.mem0_baseline import venv as mem0_venv
+
+
+def _search(surface: str, kind: str, p50: float, p95: float, qps: float) -> dict[str, Any]:
+    return {"surface": surface, "filter": kind, "p50_ms": p50, "p95_ms": p95, "p99_ms": p95, "per_second": qps}
+
+
+def _result() -> dict[str, Any]:
+    """A run result with only what the comparison reads: memgrid twice as fast as mem0 on gRPC search."""
+    mem0_search = [
+        {"filter": "user", "p50_ms": 40.0, "p95_ms": 80.0, "p99_ms": 90.0, "per_second": 25.0, "avg_hits": 9.5},
+        {"filter": "user+date", "unsupported": "ValueError: Filter value for 'created_at' must be str"},
+        {"filter": "user+metadata", "p50_ms": 50.0, "p95_ms": 100.0, "p99_ms": 110.0, "per_second": 20.0},
+    ]
+    for row in mem0_search:
+        row.setdefault("avg_hits", 5.0)
+        row.update(foreign_hits=0, off_filter_hits=0)
+    return {
+        "settings": {"embedder": "minilm-onnx", "embed_threads": 1},
+        "search": [
+            _search("grpc", "user", 20.0, 40.0, 50.0),
+            _search("grpc", "user+date", 22.0, 44.0, 45.0),
+            _search("grpc", "user+metadata", 25.0, 50.0, 40.0),
+            _search("rest", "user", 80.0, 160.0, 12.5),
+            _search("rest", "user+date", 81.0, 161.0, 12.0),
+            _search("rest", "user+metadata", 100.0, 200.0, 10.0),
+        ],
+        "floor": {"embed": {"p50_ms": 6.0}, "raw_search": {"user": {"p50_ms": 3.0}}},
+        "ingest": {"grpc": {"memories_per_second": 300.0}, "rest": {"memories_per_second": 15.0}},
+        "mem0": {
+            "system": "mem0 OSS Memory 2.2.1",
+            "versions": {"mem0ai": "2.2.1", "pymilvus": "2.5.18"},
+            "settings": {
+                "vector_backend": "milvus-lite 2.5.1 file",
+                "vector_index": "AUTOINDEX/COSINE on `vectors` (mem0's own)",
+                "hybrid_bm25": True,
+                "embedder": "huggingface all-MiniLM-L6-v2 on torch, 1 thread(s)",
+                "search_call": search_side.SEARCH_CALL,
+                "queries": 100,
+                "rows_searched": 10_000,
+                "ingest_call": "Memory.add(..., infer=False)",
+                "loaded_memories": 9_000,
+                "loaded_via": "memory.vector_store.insert",
+            },
+            "search": mem0_search,
+            "floor": {"embed": {"p50_ms": 18.0}, "raw_search": {"p50_ms": 2.0}, "raw_limit": 60, "floor_p50_ms": 20.0},
+            "ingest": {"memories": 1000, "calls": 100, "concurrency": 4, "memories_per_second": 30.0},
+        },
+    }
+
+
+def _by(rows: list[dict[str, Any]], workload: str, surface: str) -> dict[str, Any]:
+    found = [row for row in rows if row["workload"] == workload and row["surface"] == surface]
+    assert len(found) == 1, (workload, surface, rows)
+    return found[0]
+
+
+def test_ratio_rows_are_memgrid_over_mem0_with_the_speedup_one_way_for_latency_and_rate() -> None:
+    rows = compare.ratio_rows(_result())
+    p50 = _by(rows, "search p50, user", "grpc")
+    assert (p50["memgrid"], p50["mem0"], p50["ratio"], p50["speedup"]) == (20.0, 40.0, 0.5, 2.0)
+    slower = _by(rows, "search p95, user+metadata", "rest")
+    assert (slower["ratio"], slower["speedup"]) == (2.0, 0.5)
+    qps = _by(rows, "search QPS (sequential), user", "grpc")
+    assert (qps["ratio"], qps["speedup"]) == (2.0, 2.0)
+    ingest = _by(rows, "raw ingest memories/s", "grpc")
+    assert (ingest["ratio"], ingest["speedup"]) == (10.0, 10.0)
+    assert _by(rows, "raw ingest memories/s", "rest")["speedup"] == 0.5
+    # Floor-normalised: each side's search p50 minus its own query embedding p50 (20 - 6 vs 40 - 18).
+    normalised = _by(rows, "search p50 minus own query embedding p50, user", "grpc")
+    assert (normalised["memgrid"], normalised["mem0"], normalised["ratio"]) == (14.0, 22.0, round(14 / 22, 3))
+    assert _by(rows, "query embedding p50 (alone)", "-")["speedup"] == 3.0
+    assert _by(rows, "raw vector search p50 (alone), user", "-")["ratio"] == 1.5
+    # No row for a filter mem0 cannot express.
+    assert not [row for row in rows if "user+date" in row["workload"]]
+
+
+def test_ratio_rows_leave_a_ratio_out_when_a_side_has_no_number() -> None:
+    result = _result()
+    result["ingest"]["grpc"]["memories_per_second"] = 0.0
+    result["mem0"]["search"][0]["p95_ms"] = None
+    rows = compare.ratio_rows(result)
+    assert _by(rows, "raw ingest memories/s", "grpc")["ratio"] is None
+    assert _by(rows, "search p95, user", "grpc")["speedup"] is None
+
+
+def test_the_table_shows_the_ratio_column_and_the_filter_mem0_cannot_express() -> None:
+    result = _result()
+    result["mem0"]["ratios"] = compare.ratio_rows(result)
+    text = "\n".join(compare.markdown(result))
+    assert "| workload | surface | memgrid | mem0 | memgrid / mem0 | memgrid faster by |" in text
+    assert "| search p50, user | grpc | 20.0 ms | 40.0 ms | 0.50 | 2.00x |" in text
+    assert "| raw ingest memories/s | rest | 15.0/s | 30.0/s | 0.50 | 0.50x |" in text
+    assert "| user+date | not expressible: ValueError" in text
+    assert "query embedding p50 18.0 ms + one dense" in text
+
+
+def test_the_timed_ingest_takes_whole_chunks_from_the_start_and_the_load_the_rest() -> None:
+    dataset = build_dataset(100, 10, seed=3)
+    assert search_side.ingest_sample(100) == 20 and search_side.ingest_sample(100_000) == 1000
+    timed, rest = search_side.split_chunks(dataset.chunks, 20)
+    assert list(dataset.chunks) == timed + rest
+    assert sum(len(c.texts) for c in timed) >= 20 > sum(len(c.texts) for c in timed[:-1])
+    side = search_side.Mem0Side(None, "mem0_bench", 1, 10, 2, 4)
+    spec = search_side.build_spec(dataset, search_cases(dataset, 3, seed=4), side)
+    assert len(spec["ingest"]) == len(timed) and len(spec["load"]) == len(rest)
+    assert spec["ingest"][0]["texts"] == list(dataset.chunks[0].texts)
+    assert spec["cases"][0]["since"].endswith("+00:00") and len(spec["cases"]) == 3
+
+
+def test_hits_outside_the_queried_user_or_topic_are_counted() -> None:
+    cases = [{"user_id": "u1", "topic": "food"}, {"user_id": "u2", "topic": "work"}]
+    measured = {
+        "seconds": [0.01, 0.02],
+        "wall_s": 0.03,
+        "hit_users": [["u1", "u2"], ["u2"]],
+        "hit_topics": [["food", "food"], ["food"]],
+    }
+    user = search_side._search_row("user", measured, cases)
+    assert (user["foreign_hits"], user["off_filter_hits"], user["min_hits"], user["avg_hits"]) == (1, 0, 1, 1.5)
+    assert search_side._search_row("user+metadata", measured, cases)["off_filter_hits"] == 1
+    unsupported = search_side._search_row("user+date", {"error": "ValueError: no"}, cases)
+    assert unsupported == {"filter": "user+date", "unsupported": "ValueError: no"}
+
+
+@pytest.mark.skipif(
+    not (mem0_venv.VENV_DIR / ".installed").exists(),
+    reason=".venv-mem0 not built (python -m bench.mem0_baseline.venv builds it; CI does not)",
+)
+@pytest.mark.timeout(90)
+def test_the_runner_searches_and_adds_through_mem0_on_a_tiny_data_set() -> None:
+    dataset = build_dataset(30, 5, seed=5)
+    cases = search_cases(dataset, 5, seed=6)
+    side = search_side.Mem0Side(None, "mem0_tiny", 1, 10, 2, 2)
+    spec = search_side.build_spec(dataset, cases, side)
+    output = search_side.run_runner(spec, mem0_venv.python_path())
+    # Every hit belongs to the queried user, under both filters mem0 can express.
+    for kind in ("user", "user+metadata"):
+        hits = output["search"][kind]["hit_users"]
+        assert len(hits) == len(cases) and any(hits), kind
+        for case, users in zip(cases, hits, strict=True):
+            assert set(users) <= {case.user_id}, (kind, case, users)
+    for case, topics in zip(cases, output["search"]["user+metadata"]["hit_topics"], strict=True):
+        assert set(topics) <= {case.topic}
+    # mem0's Milvus filter takes only plain values: no date range.
+    assert "must be str, int, float, or bool" in output["search"]["user+date"]["error"]
+    summary = search_side.summarize_output(output, spec)
+    assert summary["ingest"]["memories"] == sum(len(chunk["texts"]) for chunk in spec["ingest"]) >= 6
+    assert summary["ingest"]["memories"] + summary["load"]["memories"] == 30 == summary["settings"]["rows_searched"]
+    assert summary["settings"]["hybrid_bm25"] is True and summary["versions"]["mem0ai"] == "2.2.1"
+    for row in summary["search"]:
+        if "unsupported" in row:
+            continue
+        assert row["count"] == 5 and row["foreign_hits"] == row["off_filter_hits"] == 0
+        assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"] and math.isfinite(row["per_second"])
+    for part in (summary["floor"]["embed"], summary["floor"]["raw_search"], summary["ingest"]["call_latency"]):
+        assert part["count"] > 0 and 0 < part["p50_ms"] <= part["max_ms"]
