@@ -153,6 +153,8 @@ async def run(settings: Settings, command: str) -> dict[str, Any]:
                 await _settle(result, raw_client, vector_settings, len(ids), progress)
             await _search(result, cases, surfaces, progress)
             await _floor(result, cases, TENANT, vector_settings, raw_client, progress)
+            if settings.mem0_baseline:
+                await _mem0(result, dataset, cases, surfaces, settings, vector_settings, raw_client, collection)
             await _pagination(result, surfaces, settings, progress)
             await _search_throughput(result, dataset, cases, surfaces, settings, progress)
             await _load(result, dataset, cases, surfaces, settings, progress)
@@ -166,8 +168,6 @@ async def run(settings: Settings, command: str) -> dict[str, Any]:
             await stack.stop()
             if raw_client is not None:
                 raw_client.close()
-    if settings.mem0_baseline:
-        await _mem0(result, dataset, cases, settings, vector_settings.embed_threads, collection)
     result["machine_end"] = {"load_average": report.machine()["load_average"]}
     result["finished_at"] = datetime.now(UTC).isoformat()
     result["duration_s"] = round(time.perf_counter() - started, 1)
@@ -607,22 +607,37 @@ async def _mem0(
     result: dict[str, Any],
     dataset: Dataset,
     cases: Sequence[SearchCase],
+    surfaces: Sequence[Surface],
     settings: Settings,
-    embed_threads: int,
+    vector_settings: VectorSearchSettings,
+    raw_client: MilvusClient,
     collection: str | None,
 ) -> None:
-    """Once memgrid's stack is stopped: mem0 on the same backend kind (the same server, its own collection)."""
+    """mem0 on the same backend kind (on a server: the same server, its own collection), loaded while memgrid's
+    stack idles and searched interleaved with memgrid's surfaces, before memgrid's data changes."""
+    embedder = await asyncio.to_thread(floor.build_embedder, vector_settings)
+
+    def embed(case: SearchCase) -> tuple[float, list[float]]:
+        seconds, vectors = floor.time_embeddings(embedder, [case], lambda: None)
+        return seconds[0], vectors[0]
+
+    def raw_search(case: SearchCase, vector: list[float]) -> float:
+        seconds, _ = floor.time_raw_searches(
+            raw_client, vector_settings, TENANT, "user", [case], [vector], lambda: None
+        )
+        return seconds[0]
+
     side = mem0_side.Mem0Side(
         milvus_uri=settings.milvus_uri,
         collection=f"mem0_{collection}" if collection else "mem0_bench",
-        embed_threads=embed_threads,
+        embed_threads=vector_settings.embed_threads,
         top_k=floor.TOP_K,
         warmup=WARMUP_QUERIES,
         ingest_concurrency=settings.ingest_concurrency,
     )
     load_average = report.machine()["load_average"]
-    result["mem0"] = await asyncio.to_thread(mem0_side.measure, dataset, cases, side)
-    result["mem0"]["load_average_at_start"] = load_average
+    result["mem0"] = await mem0_side.measure(dataset, cases, side, mem0_side.MemgridProbe(surfaces, embed, raw_search))
+    result["mem0"]["load_average"] = {"start": load_average, "end": report.machine()["load_average"]}
     result["mem0"]["ratios"] = mem0_compare.ratio_rows(result)
 
 

