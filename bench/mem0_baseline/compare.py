@@ -31,7 +31,7 @@ def _row(workload: str, surface: str, unit: str, memgrid: float | None, mem0: fl
 
 
 def ratio_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per surface: search p50/p95/QPS per filter kind mem0 can express, search p50 minus each side's own query
+    """Per surface: search p50/p95/QPS per filter kind mem0 can express, search p50 beyond each side's own query
     embedding, and raw ingest memories/s; then the two parts of the floor (embedding, raw vector search)."""
     mem0 = result["mem0"]
     interleaved = mem0["memgrid_interleaved"]
@@ -49,13 +49,15 @@ def ratio_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append(_row(f"search p95, {kind}", surface, LATENCY, mine["p95_ms"], row["p95_ms"]))
             rows.append(_row(f"search QPS (sequential), {kind}", surface, RATE, mine["per_second"], row["per_second"]))
         if "user" in theirs and "user" in ours:
+            # memgrid embeds inside its vectorsearch service, out of the client's sight: its p50 minus the p50 of
+            # its embedder alone. mem0's embedding is timed inside each search call.
             rows.append(
                 _row(
-                    "search p50 minus own query embedding p50, user",
+                    "search p50 beyond the query embedding, user",
                     surface,
                     LATENCY,
                     round(ours["user"]["p50_ms"] - memgrid_embed, 3),
-                    round(theirs["user"]["p50_ms"] - mem0_embed, 3),
+                    theirs["user"]["beyond_embedding"]["p50_ms"],
                 )
             )
         rows.append(
@@ -107,16 +109,18 @@ def markdown(result: dict[str, Any]) -> list[str]:
         f"({mem0['ingest']['calls']} calls, {mem0['ingest']['concurrency']} in flight); the other "
         f"{settings['loaded_memories']:,} were loaded through {settings['loaded_via']}.",
         "",
-        "| mem0 search filter | p50 ms | p95 ms | p99 ms | QPS (1 / mean) | avg hits | hits outside the filter |",
-        "|---|---|---|---|---|---|---|",
+        "| mem0 search filter | p50 ms | p95 ms | p99 ms | QPS (1 / mean) | p50 beyond its query embedding ms | "
+        "avg hits | hits outside the filter |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in mem0["search"]:
         if "unsupported" in row:
-            lines.append(f"| {row['filter']} | not expressible: {row['unsupported']} | | | | | |")
+            lines.append(f"| {row['filter']} | not expressible: {row['unsupported']} | | | | | | |")
             continue
         lines.append(
             f"| {row['filter']} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
-            f"{row['per_second']:.1f} | {row['avg_hits']:.1f} | {row['foreign_hits'] + row['off_filter_hits']} |"
+            f"{row['per_second']:.1f} | {row['beyond_embedding']['p50_ms']:.1f} | {row['avg_hits']:.1f} | "
+            f"{row['foreign_hits'] + row['off_filter_hits']} |"
         )
     floor = mem0["floor"]
     lines += [

@@ -21,7 +21,8 @@ role, data, hash, created_at = the chunk's time, updated_at, text_lemmatized), e
 own embedder; it skips mem0's history rows, which search does not read. Then flush (server: wait until every
 row is indexed), print one JSON line (`"ready"`: versions, collection, ingest numbers) and answer JSON-line
 requests from stdin, one JSON line each, so the caller can interleave them with memgrid's own calls:
-    {"op": "search", "kind": "user" | "user+date" | "user+metadata", "case": I}  -> seconds, hit users/topics
+    {"op": "search", "kind": "user" | "user+date" | "user+metadata", "case": I}
+                                -> seconds, seconds of its query embedding, hit users/topics
     {"op": "embed", "case": I}  -> seconds of the query embedding alone
     {"op": "raw", "case": I}    -> seconds of one dense vector_store.search under the user filter alone
     {"op": "finish"}            -> drops the collection on a server, then exits
@@ -223,6 +224,22 @@ def _collection_info(memory: Any, keyword_probe: Any) -> dict[str, Any]:
     }
 
 
+class _TimedEmbed:
+    """Stands in for `embedding_model.embed` and adds up the seconds spent in it (mem0's search embeds once)."""
+
+    def __init__(self, model: Any) -> None:
+        self._embed = model.embed
+        self.seconds = 0.0
+        model.embed = self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return self._embed(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - began
+
+
 class Session:
     """Answers one request at a time; every latency is timed here, around mem0's own call only."""
 
@@ -232,6 +249,7 @@ class Session:
         self._top_k = top_k
         self._is_server = is_server
         self._vectors: dict[int, list[float]] = {}
+        self._timed_embed = _TimedEmbed(memory.embedding_model)
         # mem0 2.2.1's dense limit inside `_search_vector_store`.
         self.raw_limit = max(top_k * 4, MIN_INTERNAL_LIMIT)
 
@@ -250,7 +268,8 @@ class Session:
         return {"error": f"unknown op {op!r}"}
 
     def _search(self, kind: str, case: dict[str, Any]) -> dict[str, Any]:
-        """`Memory.search`; the user id and topic of every hit (the caller checks them)."""
+        """`Memory.search`, the part of it spent embedding the query, the user id and topic of every hit."""
+        self._timed_embed.seconds = 0.0
         began = time.perf_counter()
         try:
             answer = self._memory.search(case["query"], filters=_filters(kind, case), top_k=self._top_k)
@@ -259,6 +278,7 @@ class Session:
         seconds = time.perf_counter() - began
         return {
             "seconds": seconds,
+            "embed_seconds": self._timed_embed.seconds,
             "users": [hit.get("user_id") for hit in answer["results"]],
             "topics": [(hit.get("metadata") or {}).get("topic") for hit in answer["results"]],
         }

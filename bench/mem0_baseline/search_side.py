@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.clients import Surface
+from bench.clients import FILTER_KINDS, Surface
 from bench.data import Chunk, Dataset, SearchCase
 from bench.mem0_baseline import venv as mem0_venv
 from bench.stats import summarize
 
 RUNNER = Path(__file__).resolve().parent / "search_runner.py"
-FILTER_KINDS = ("user", "user+date", "user+metadata")
 MAX_INGEST_SAMPLE = 1000
 INSERT_BATCH = 256
 STOP_SECONDS = 120.0
@@ -212,7 +211,7 @@ async def _interleave_search(
         await asyncio.to_thread(process.request, op="search", kind=kind, case=index)
         for surface in memgrid.surfaces:
             await surface.search(case.query, kind, case.user_id, since=case.since, topic=case.topic)
-    mem0: dict[str, Any] = {"seconds": [], "hit_users": [], "hit_topics": []}
+    mem0: dict[str, Any] = {"seconds": [], "embed_seconds": [], "hit_users": [], "hit_topics": []}
     for surface in memgrid.surfaces:
         memgrid_search[(surface.name, kind)] = _Samples([], [])
     turns: list[Surface | None] = [*memgrid.surfaces, None]
@@ -223,6 +222,7 @@ async def _interleave_search(
                 if "error" in answer:
                     raise RuntimeError(f"mem0 search {kind}: {answer['error']}")
                 mem0["seconds"].append(answer["seconds"])
+                mem0["embed_seconds"].append(answer["embed_seconds"])
                 mem0["hit_users"].append(answer["users"])
                 mem0["hit_topics"].append(answer["topics"])
                 continue
@@ -349,6 +349,10 @@ def _search_row(kind: str, measured: dict[str, Any], cases: Sequence[dict[str, A
         "min_hits": min(hits),
         "foreign_hits": foreign,
         "off_filter_hits": off_topic,
+        # Per call, the time outside mem0's own query embedding (timed inside the same call).
+        "beyond_embedding": summarize(
+            [total - embed for total, embed in zip(measured["seconds"], measured["embed_seconds"], strict=True)]
+        ),
     }
 
 
