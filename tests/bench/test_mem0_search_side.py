@@ -150,7 +150,7 @@ def test_hits_outside_the_queried_user_or_topic_are_counted() -> None:
     not (mem0_venv.VENV_DIR / ".installed").exists(),
     reason=".venv-mem0 not built (python -m bench.mem0_baseline.venv builds it; CI does not)",
 )
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(120)
 def test_the_runner_searches_and_adds_through_mem0_on_a_tiny_data_set() -> None:
     dataset = build_dataset(30, 5, seed=5)
     cases = search_cases(dataset, 5, seed=6)
