@@ -57,7 +57,7 @@ def ratio_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                     surface,
                     LATENCY,
                     round(ours["user"]["p50_ms"] - memgrid_embed, 3),
-                    theirs["user"]["beyond_embedding"]["p50_ms"],
+                    theirs["user"].get("beyond_embedding", {}).get("p50_ms"),
                 )
             )
         rows.append(
@@ -80,6 +80,10 @@ def ratio_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     return rows
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _value(value: float | None, unit: str) -> str:
@@ -117,9 +121,10 @@ def markdown(result: dict[str, Any]) -> list[str]:
         if "unsupported" in row:
             lines.append(f"| {row['filter']} | not expressible: {row['unsupported']} | | | | | | |")
             continue
+        beyond = _number(row.get("beyond_embedding", {}).get("p50_ms"))
         lines.append(
             f"| {row['filter']} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
-            f"{row['per_second']:.1f} | {row['beyond_embedding']['p50_ms']:.1f} | {row['avg_hits']:.1f} | "
+            f"{row['per_second']:.1f} | {beyond} | {row['avg_hits']:.1f} | "
             f"{row['foreign_hits'] + row['off_filter_hits']} |"
         )
     floor = mem0["floor"]
