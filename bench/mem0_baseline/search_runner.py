@@ -21,7 +21,7 @@ role, data, hash, created_at = the chunk's time, updated_at, text_lemmatized), e
 own embedder; it skips mem0's history rows, which search does not read. Then flush (server: wait until every
 row is indexed), print one JSON line (`"ready"`: versions, collection, ingest numbers) and answer JSON-line
 requests from stdin, one JSON line each, so the caller can interleave them with memgrid's own calls:
-    {"op": "search", "kind": "user" | "user+date" | "user+metadata", "case": I}
+    {"op": "search", "kind": "user" | "user+date" | "user+metadata", "case": I, "query": TEXT (optional)}
                                 -> seconds, seconds of its query embedding, hit users/topics
     {"op": "embed", "case": I}  -> seconds of the query embedding alone
     {"op": "raw", "case": I}    -> seconds of one dense vector_store.search under the user filter alone
@@ -256,7 +256,8 @@ class Session:
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request["op"]
         if op == "search":
-            return self._search(request["kind"], self._cases[request["case"]])
+            case = self._cases[request["case"]]
+            return self._search(request["kind"], case, request.get("query") or case["query"])
         if op == "embed":
             return self._embed(request["case"])
         if op == "raw":
@@ -267,12 +268,12 @@ class Session:
             return {"done": True}
         return {"error": f"unknown op {op!r}"}
 
-    def _search(self, kind: str, case: dict[str, Any]) -> dict[str, Any]:
+    def _search(self, kind: str, case: dict[str, Any], query: str) -> dict[str, Any]:
         """`Memory.search`, the part of it spent embedding the query, the user id and topic of every hit."""
         self._timed_embed.seconds = 0.0
         began = time.perf_counter()
         try:
-            answer = self._memory.search(case["query"], filters=_filters(kind, case), top_k=self._top_k)
+            answer = self._memory.search(query, filters=_filters(kind, case), top_k=self._top_k)
         except Exception as failure:  # a filter mem0 cannot express on this store: reported, not fatal
             return {"error": f"{type(failure).__name__}: {str(failure)[:300]}"}
         seconds = time.perf_counter() - began

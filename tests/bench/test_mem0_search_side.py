@@ -96,6 +96,23 @@ def test_ratio_rows_are_memgrid_over_mem0_with_the_speedup_one_way_for_latency_a
     assert not [row for row in rows if "user+date" in row["workload"]]
 
 
+def test_beyond_the_embedding_compares_the_distinct_query_texts_when_measured() -> None:
+    result = _result()
+    mem0 = result["mem0"]
+    mem0["search"].append(
+        {"filter": search_side.DISTINCT, "p50_ms": 45.0, "p95_ms": 90.0, "p99_ms": 95.0, "per_second": 20.0}
+    )
+    mem0["search"][-1].update(avg_hits=5.0, foreign_hits=0, off_filter_hits=0, beyond_embedding={"p50_ms": 25.0})
+    for surface, p50 in (("grpc", 26.0), ("rest", 86.0)):
+        mem0["memgrid_interleaved"]["search"].append(_search(surface, search_side.DISTINCT, p50, 2 * p50, 30.0))
+    rows = compare.ratio_rows(result)
+    beyond = _by(rows, f"search p50 beyond the query embedding, {search_side.DISTINCT}", "grpc")
+    assert (beyond["memgrid"], beyond["mem0"], beyond["ratio"]) == (20.0, 25.0, 0.8)
+    assert not [row for row in rows if row["workload"] == "search p50 beyond the query embedding, user"]
+    assert _by(rows, f"search p50, {search_side.DISTINCT}", "rest")["ratio"] == round(86 / 45, 3)
+    assert f"| {search_side.DISTINCT} | 45.0 | 90.0 |" in "\n".join(compare.markdown(result))
+
+
 def test_ratio_rows_leave_a_ratio_out_when_a_side_has_no_number() -> None:
     result = _result()
     result["ingest"]["grpc"]["memories_per_second"] = 0.0
