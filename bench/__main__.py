@@ -1,4 +1,5 @@
-"""`python -m bench run [--memories N] [--users U] [--duration S] [--clients C] [--name NAME] [--quick]`;
+"""`python -m bench run [--memories N] [--users U] [--duration S] [--clients C] [--name NAME] [--quick]
+[--mem0-baseline]`;
 `python -m bench add-infer [--llm-latency-ms 200] [--runs 20] [--name NAME] [--mem0-baseline]` times
 add(infer=True) against a scripted LLM (bench/add_infer.py), with --mem0-baseline beside the mem0 OSS library;
 `python -m bench report bench/results/NAME.json` writes NAME.md again from the JSON."""
@@ -38,6 +39,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="a Milvus server (http://host:19530) instead of Milvus Lite; a fresh collection per run "
         "(`make bench-milvus-server` starts one in a private network namespace)",
     )
+    bench.add_argument(
+        "--mem0-baseline",
+        action="store_true",
+        help="then the same data and queries through the mem0 OSS library on the same Milvus backend kind "
+        "(creates .venv-mem0 on first use)",
+    )
     infer = commands.add_parser(
         "add-infer", help="time add(infer=True) end to end against a scripted LLM with a fixed latency"
     )
@@ -76,6 +83,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings.data_dir = args.data_dir
     settings.progress = not args.no_progress
     settings.milvus_uri = args.milvus_uri
+    settings.mem0_baseline = args.mem0_baseline
     if settings.users < 1 or settings.memories < 4 * settings.users // 2 or settings.memories < 8:
         raise SystemExit("bench: need at least 2 memories per user (and 8 in all)")
     if settings.clients < 1 or settings.duration_s <= 0 or settings.search_queries < 1:

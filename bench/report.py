@@ -10,6 +10,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.mem0_baseline import compare as mem0_compare
+
 PACKAGES = (
     "grpcio",
     "protobuf",
@@ -179,5 +181,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"{_ms(s['p99_ms'])} | {_ms(a['p50_ms'])} / {_ms(a['p95_ms'])} / {_ms(a['p99_ms'])} | "
             f"{row['ops']:,} | {row['errors']} |"
         )
+    if "mem0" in result:
+        lines += mem0_compare.markdown(result)
     lines += ["", f"Reproduce: `{result['command']}`", ""]
     return "\n".join(lines)

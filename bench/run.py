@@ -21,6 +21,8 @@ from tqdm import tqdm
 from bench import floor, report
 from bench.clients import FILTER_KINDS, GrpcSurface, RestSurface, Surface
 from bench.data import TOPICS, Chunk, Dataset, SearchCase, build_dataset, memory_text, search_cases
+from bench.mem0_baseline import compare as mem0_compare
+from bench.mem0_baseline import search_side as mem0_side
 from bench.stack import API_KEY, TENANT, start_bench_stack
 from bench.stats import summarize
 from libs.domain import Tenant
@@ -59,6 +61,8 @@ class Settings:
     data_dir: Path | None = None
     # A Milvus server instead of Milvus Lite (a fresh collection per run).
     milvus_uri: str | None = None
+    # After memgrid's workloads, the same data and queries through the mem0 OSS library (bench/mem0_baseline/).
+    mem0_baseline: bool = False
 
     @classmethod
     def quick_defaults(cls, name: str) -> Settings:
@@ -149,6 +153,8 @@ async def run(settings: Settings, command: str) -> dict[str, Any]:
                 await _settle(result, raw_client, vector_settings, len(ids), progress)
             await _search(result, cases, surfaces, progress)
             await _floor(result, cases, TENANT, vector_settings, raw_client, progress)
+            if settings.mem0_baseline:
+                await _mem0(result, dataset, cases, surfaces, settings, vector_settings, raw_client, collection)
             await _pagination(result, surfaces, settings, progress)
             await _search_throughput(result, dataset, cases, surfaces, settings, progress)
             await _load(result, dataset, cases, surfaces, settings, progress)
@@ -594,6 +600,47 @@ async def _bulk_ingest(
         rows[surface.name] = outcome.summary(size, 1)
     result["ingest_bulk"] = rows
     result["counts"]["bulk_added"] = sum(row["memories"] for row in rows.values())
+
+
+# --- the mem0 OSS library on the same data and queries -----------------------------------------------
+
+
+async def _mem0(
+    result: dict[str, Any],
+    dataset: Dataset,
+    cases: Sequence[SearchCase],
+    surfaces: Sequence[Surface],
+    settings: Settings,
+    vector_settings: VectorSearchSettings,
+    raw_client: MilvusClient,
+    collection: str | None,
+) -> None:
+    """mem0 on the same backend kind (on a server: the same server, its own collection), loaded while memgrid's
+    stack idles and searched interleaved with memgrid's surfaces, before memgrid's data changes."""
+    embedder = await asyncio.to_thread(floor.build_embedder, vector_settings)
+
+    def embed(case: SearchCase) -> tuple[float, list[float]]:
+        seconds, vectors = floor.time_embeddings(embedder, [case], lambda: None)
+        return seconds[0], vectors[0]
+
+    def raw_search(case: SearchCase, vector: list[float]) -> float:
+        seconds, _ = floor.time_raw_searches(
+            raw_client, vector_settings, TENANT, "user", [case], [vector], lambda: None
+        )
+        return seconds[0]
+
+    side = mem0_side.Mem0Side(
+        milvus_uri=settings.milvus_uri,
+        collection=f"mem0_{collection}" if collection else "mem0_bench",
+        embed_threads=vector_settings.embed_threads,
+        top_k=floor.TOP_K,
+        warmup=WARMUP_QUERIES,
+        ingest_concurrency=settings.ingest_concurrency,
+    )
+    load_average = report.machine()["load_average"]
+    result["mem0"] = await mem0_side.measure(dataset, cases, side, mem0_side.MemgridProbe(surfaces, embed, raw_search))
+    result["mem0"]["load_average"] = {"start": load_average, "end": report.machine()["load_average"]}
+    result["mem0"]["ratios"] = mem0_compare.ratio_rows(result)
 
 
 # --- output ---------------------------------------------------------------------------------------

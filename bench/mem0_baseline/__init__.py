@@ -1,1 +1,2 @@
-"""The mem0 OSS library baseline: its own virtualenv (.venv-mem0) and a runner script executed inside it."""
+"""The mem0 OSS library baseline: its own virtualenv (.venv-mem0) and the runner scripts executed inside it
+(add_runner.py for `bench add-infer`, search_runner.py for `bench run --mem0-baseline`)."""
