@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from bench import floor, report
 from bench.clients import FILTER_KINDS, GrpcSurface, RestSurface, Surface
-from bench.data import TOPICS, Chunk, Dataset, SearchCase, build_dataset, memory_text, search_cases
+from bench.data import TOPICS, Chunk, Dataset, SearchCase, build_dataset, memory_text, search_cases, unique_query
 from bench.mem0_baseline import compare as mem0_compare
 from bench.mem0_baseline import search_side as mem0_side
 from bench.stack import API_KEY, TENANT, start_bench_stack
@@ -288,17 +288,18 @@ async def _search(
     rows = []
     for surface in surfaces:
         for kind in FILTER_KINDS:
-            for case in cases[:WARMUP_QUERIES]:
-                await surface.search(case.query, kind, case.user_id, since=case.since, topic=case.topic)
+            tag = f"{surface.name}-{kind}"
+            for number, case in enumerate(cases[:WARMUP_QUERIES]):
+                query = unique_query(case.query, f"{tag}-warmup-{number}")
+                await surface.search(query, kind, case.user_id, since=case.since, topic=case.topic)
             seconds: list[float] = []
             hits: list[int] = []
             with progress.bar(len(cases), f"search {surface.name} {kind}", "q") as bar:
                 began = time.perf_counter()
-                for case in cases:
+                for number, case in enumerate(cases):
+                    query = unique_query(case.query, f"{tag}-{number}")
                     start = time.perf_counter()
-                    hits.append(
-                        await surface.search(case.query, kind, case.user_id, since=case.since, topic=case.topic)
-                    )
+                    hits.append(await surface.search(query, kind, case.user_id, since=case.since, topic=case.topic))
                     seconds.append(time.perf_counter() - start)
                     bar.update(1)
                 wall = time.perf_counter() - began
@@ -480,7 +481,8 @@ async def _load_one(
                 if is_search:
                     case = rng.choice(cases)
                     kind = rng.choice(FILTER_KINDS)
-                    await surface.search(case.query, kind, case.user_id, since=case.since, topic=case.topic)
+                    query = unique_query(case.query, f"load-{seed}-{number}-{rng.getrandbits(48)}")
+                    await surface.search(query, kind, case.user_id, since=case.since, topic=case.topic)
                 else:
                     user = rng.choice(dataset.users)
                     topic = rng.choice(dataset.topics_of(user))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.clients import FILTER_KINDS, Surface
-from bench.data import Chunk, Dataset, SearchCase
+from bench.data import Chunk, Dataset, SearchCase, unique_query
 from bench.mem0_baseline import venv as mem0_venv
 from bench.stats import summarize
 
@@ -217,7 +217,7 @@ async def _interleave_search(
     label = label or kind
 
     def text(case: SearchCase, tag: str) -> str:
-        return f"{case.query} (question {tag})" if label == DISTINCT else case.query
+        return unique_query(case.query, tag) if label == DISTINCT else case.query
 
     first = await asyncio.to_thread(process.request, op="search", kind=kind, case=0, query=text(cases[0], "w"))
     if "error" in first:
