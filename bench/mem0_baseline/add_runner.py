@@ -22,19 +22,12 @@ import sys
 import tempfile
 import time
 import uuid
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from runner_support import installed_versions
 
-def _versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for package in ("mem0ai", "pymilvus", "milvus-lite", "sentence-transformers", "torch", "openai"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
+VERSIONED_PACKAGES = ("mem0ai", "pymilvus", "milvus-lite", "sentence-transformers", "torch", "openai")
 
 
 def _config(spec: dict[str, Any], scratch: Path, model_path: str) -> dict[str, Any]:
@@ -115,7 +108,7 @@ def main(argv: list[str]) -> int:
         "cases": cases,
         "setup_s": round(setup_s, 3),
         "last_user_memories": len(stored.get("results", [])),
-        "versions": _versions(),
+        "versions": installed_versions(VERSIONED_PACKAGES),
         "python": sys.version.split()[0],
     }
     print(json.dumps(result))

@@ -39,22 +39,16 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from runner_support import installed_versions
 
 # mem0 2.2.1's dense over-fetch in `_search_vector_store`: max(limit * 4, 60).
 MIN_INTERNAL_LIMIT = 60
 
 
-def _versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for package in ("mem0ai", "pymilvus", "milvus-lite", "sentence-transformers", "torch", "spacy"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
+VERSIONED_PACKAGES = ("mem0ai", "pymilvus", "milvus-lite", "sentence-transformers", "torch", "spacy")
 
 
 def _config(spec: dict[str, Any], scratch: Path, model_path: str) -> dict[str, Any]:
@@ -354,7 +348,7 @@ def main(argv: list[str]) -> int:
             protocol,
             {
                 "ready": True,
-                "versions": _versions(),
+                "versions": installed_versions(VERSIONED_PACKAGES),
                 "python": sys.version.split()[0],
                 "torch_threads": torch.get_num_threads(),
                 "setup_s": round(setup_s, 3),
