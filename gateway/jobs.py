@@ -21,6 +21,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway import add_payload
+from gateway.backoff import backoff_seconds
 from gateway.clients import MetadataClient
 from gateway.orchestrator import Orchestrator
 from libs import domain
@@ -62,7 +63,7 @@ class JobSettings(BaseModel):
         return self
 
     def backoff(self, attempts: int) -> float:
-        return min(self.retry_backoff_seconds * 2 ** max(attempts - 1, 0), self.retry_backoff_max_seconds)
+        return backoff_seconds(attempts, self.retry_backoff_seconds, self.retry_backoff_max_seconds)
 
 
 def _permanent(error: Exception) -> bool:

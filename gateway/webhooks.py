@@ -23,6 +23,7 @@ import httpx
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gateway.backoff import backoff_seconds
 from gateway.clients import MetadataClient
 from libs import domain
 from libs.errors import InvalidArgument, MemgridError
@@ -72,11 +73,6 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The X-Memgrid-Signature value: sha256=<hex HMAC-SHA256 over "<timestamp>.<body>" keyed by the secret>."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
-
-
-def backoff_seconds(attempt: int, base: float, cap: float) -> float:
-    """Wait after failed attempt number `attempt` (1-based)."""
-    return min(base * 2 ** (attempt - 1), cap)
 
 
 def event_types_from_names(names: Sequence[str], field: str = "event_types") -> list[domain.WebhookEventType]:

@@ -61,12 +61,6 @@ def enqueue(session: AsyncSession, tenant: Tenant, job_id: str, kind: str, paylo
     )
 
 
-def check_claim(limit: int, lease_seconds: float) -> None:
-    if not 1 <= limit <= MAX_CLAIM:
-        raise InvalidArgument(f"limit: must be between 1 and {MAX_CLAIM}", field="limit")
-    checked_seconds(lease_seconds, "lease_seconds", positive=True)
-
-
 def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(
         sa.and_(JobRow.status == PENDING, JobRow.due_at <= now),
@@ -80,7 +74,6 @@ async def any_due(session: AsyncSession, now: datetime) -> bool:
 
 
 async def claim(session: AsyncSession, dialect: str, limit: int, lease_seconds: float, now: datetime) -> list[Job]:
-    check_claim(limit, lease_seconds)
     due = _due(now)
     candidates = sa.select(JobRow.id).where(due).order_by(JobRow.due_at, JobRow.id).limit(limit)
     if dialect == "postgresql":

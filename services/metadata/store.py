@@ -65,7 +65,7 @@ from libs.filters.ast import FilterNode
 from libs.filters.proto import filter_from_proto, filter_to_proto
 from memgrid.common.v1 import common_pb2
 from services.metadata import fulltext, idempotency, jobs, vector_outbox, webhooks
-from services.metadata.durations import checked_seconds
+from services.metadata.durations import check_claim, checked_seconds
 from services.metadata.models import (
     EMAIL_LENGTH,
     EVENT_TYPE_LENGTH,
@@ -1316,7 +1316,7 @@ class SqlMetadataStore:
             return await webhooks.list_deliveries(session, tenant, webhook_id, bounds.offset, bounds.size)
 
     async def claim_webhook_deliveries(self, limit: int, lease_seconds: float) -> list[DueDelivery]:
-        webhooks.check_claim(limit, lease_seconds)
+        check_claim(limit, lease_seconds, max_claim=webhooks.MAX_CLAIM)
         # Polled every second: see _nothing_due.
         if await self._nothing_due(webhooks.any_due):
             return []
@@ -1351,7 +1351,7 @@ class SqlMetadataStore:
         log.info("job.queued", job_id=job_id, kind=kind)
 
     async def claim_jobs(self, limit: int, lease_seconds: float) -> list[Job]:
-        jobs.check_claim(limit, lease_seconds)
+        check_claim(limit, lease_seconds, max_claim=jobs.MAX_CLAIM)
         if await self._nothing_due(jobs.any_due):  # polled every second by each idle worker
             return []
         async with self._write() as session:

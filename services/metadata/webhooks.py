@@ -32,7 +32,6 @@ from libs.domain import (
     WebhookEventType,
 )
 from libs.errors import InvalidArgument, NotFound
-from services.metadata.durations import checked_seconds
 from services.metadata.models import NAME_LENGTH, WebhookDeliveryRow, WebhookRow
 
 MAX_URL_CHARS = 2048
@@ -275,12 +274,6 @@ async def list_deliveries(
 # --- dispatching ------------------------------------------------------------------------------------
 
 
-def check_claim(limit: int, lease_seconds: float) -> None:
-    if not 1 <= limit <= MAX_CLAIM:
-        raise InvalidArgument(f"limit: must be between 1 and {MAX_CLAIM}", field="limit")
-    checked_seconds(lease_seconds, "lease_seconds", positive=True)
-
-
 def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         WebhookDeliveryRow.status == str(DeliveryStatus.PENDING),
@@ -298,7 +291,6 @@ async def any_due(session: AsyncSession, now: datetime) -> bool:
 async def claim_due(session: AsyncSession, now: datetime, limit: int, lease_seconds: float) -> list[DueDelivery]:
     """Due deliveries of active webhooks, across tenants, oldest due first; each is leased (not due again
     for `lease_seconds`), so a dispatcher that dies mid-POST leaves it to be retried, not lost."""
-    check_claim(limit, lease_seconds)
     found = (
         await session.execute(
             sa.select(WebhookDeliveryRow, WebhookRow)

@@ -9,7 +9,8 @@ import hmac
 import pytest
 from pydantic import ValidationError
 
-from gateway.webhooks import WebhookSettings, _private_address, backoff_seconds, event_types_from_names, sign
+from gateway.backoff import backoff_seconds
+from gateway.webhooks import WebhookSettings, _private_address, event_types_from_names, sign
 from libs import domain
 from libs.errors import InvalidArgument
 
