@@ -59,6 +59,9 @@ FORGET_CANDIDATES_PER_FACT = 100
 RECENT_CONTEXT_MEMORIES = 10
 # Extra hits fetched beyond top_k so expired or orphaned rows dropped after hydration don't shorten results.
 SEARCH_OVERFETCH = 20
+# Hits hydrated beyond the memories still needed, so that a dropped (expired, orphaned) hit rarely costs a
+# second metadata call.
+HYDRATE_MARGIN = 2
 # Bounds the entity clean-up loop of reset (RESET_PAGE_SIZE entities a round).
 MAX_RESET_ROUNDS = 1000
 RESET_PAGE_SIZE = 1000
@@ -558,28 +561,64 @@ class Orchestrator:
         # Only what can still make the cut is hydrated (fusion returns up to 2 x HYBRID_CANDIDATES hits). The
         # threshold applies to the final score (after the temporal boost or reranking).
         hits = hits[: wanted + SEARCH_OVERFETCH]
-        records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in hits])}
-        today = datetime.now(UTC).date()
-        results = [
-            domain.ScoredMemory(records[hit.memory_id], hit.score)
-            for hit in hits
-            if hit.memory_id in records and (command.show_expired or not _is_expired(records[hit.memory_id], today))
-        ]
-        # A reranker sees exactly its candidate set; the temporal boost may lift any hydrated memory into top_k.
-        results = await self._second_stage(command, results[:wanted] if command.rerank else results)
+        boost = TemporalBoost(self._rerank_settings, command.query, command.reference_date)
+        if command.rerank:
+            # A reranker sees exactly its candidate set.
+            results = (await self._hydrated(tenant, hits, command.show_expired, enough=wanted))[:wanted]
+        elif boost.applies:
+            # The temporal boost may lift any hydrated memory into top_k.
+            results = await self._hydrated(tenant, hits, command.show_expired)
+        else:
+            # The hits are best first and keep their scores: the answer is the first top_k memories that exist,
+            # are not expired and reach the threshold.
+            enough = await self._hydrated(
+                tenant, hits, command.show_expired, enough=command.top_k, threshold=command.threshold
+            )
+            return enough[: command.top_k]
+        results = await self._second_stage(command, boost, results)
         return [result for result in results if result.score >= command.threshold][: command.top_k]
 
-    async def _second_stage(
-        self, command: SearchCommand, results: list[domain.ScoredMemory]
+    async def _hydrated(
+        self,
+        tenant: domain.Tenant,
+        hits: Sequence[VectorHit],
+        show_expired: bool,
+        *,
+        enough: int | None = None,
+        threshold: float | None = None,
     ) -> list[domain.ScoredMemory]:
-        """The reranker (`rerank: true`), else the temporal boost when on and the query has a time in it."""
+        """The hits' memories in hit order, without ids no record has (any more) and, unless `show_expired`,
+        expired ones. With `enough`, hits are hydrated a batch at a time until that many memories (reaching
+        `threshold`, which cuts the best-first list) are found: most searches fetch top_k records, not all hits."""
+        today = datetime.now(UTC).date()
+        results: list[domain.ScoredMemory] = []
+        start = 0
+        while start < len(hits):
+            end = len(hits) if enough is None else min(len(hits), start + enough - len(results) + HYDRATE_MARGIN)
+            batch = hits[start:end]
+            start = end
+            if threshold is not None:
+                batch = [hit for hit in batch if hit.score >= threshold]
+                if not batch:
+                    break
+            records = {m.id: m for m in await self._metadata.get_memories(tenant, [hit.memory_id for hit in batch])}
+            results += [
+                domain.ScoredMemory(records[hit.memory_id], hit.score)
+                for hit in batch
+                if hit.memory_id in records and (show_expired or not _is_expired(records[hit.memory_id], today))
+            ]
+            if enough is not None and len(results) >= enough:
+                break
+        return results
+
+    async def _second_stage(
+        self, command: SearchCommand, boost: TemporalBoost, results: list[domain.ScoredMemory]
+    ) -> list[domain.ScoredMemory]:
+        """The reranker (`rerank: true`), else the temporal boost (the caller checked that it applies)."""
         candidates = [RerankCandidate(r.memory.memory, r.memory.created_at, r.score) for r in results]
         if command.rerank:
             scores = await self._reranker.rerank(command.query, candidates, command.reference_date)
         else:
-            boost = TemporalBoost(self._rerank_settings, command.query, command.reference_date)
-            if not boost.applies:
-                return results
             scores = [boost(candidate, candidate.score) for candidate in candidates]
         rescored = [domain.ScoredMemory(r.memory, score) for r, score in zip(results, scores, strict=True)]
         # Stable: equal scores keep the first-stage order.

@@ -143,13 +143,21 @@ def _sqlite(terms: list[str], where: sa.ColumnElement[bool], limit: int, scope: 
     match = f"scope : ({scopes}) AND text : ({words})"
     # bm25() is negative, more negative is better; the scope column weighs nothing.
     relevance = (-sa.func.bm25(sa.literal_column(FTS_TABLE), 1.0, 0.0)).label("relevance")
+    # The matches first, once: joined in one query, SQLite walked a selective index of `where` (user + date
+    # range) and ran the whole MATCH again for every row it found (161 ms p95 at 300k memories, 1 s at 1M).
+    matches = (
+        sa.select(fts.c.rowid.label("seq"), relevance)
+        .where(sa.literal_column(FTS_TABLE).op("MATCH")(match))
+        .cte("fts_matches")
+        .prefix_with("MATERIALIZED")
+    )
     return (
-        sa.select(MemoryRow.id, relevance)
+        sa.select(MemoryRow.id, matches.c.relevance)
         .select_from(
-            fts.join(keys, keys.c.seq == fts.c.rowid).join(MemoryRow.__table__, MemoryRow.id == keys.c.memory_id)
+            matches.join(keys, keys.c.seq == matches.c.seq).join(MemoryRow.__table__, MemoryRow.id == keys.c.memory_id)
         )
-        .where(sa.literal_column(FTS_TABLE).op("MATCH")(match), where)
-        .order_by(relevance.desc(), MemoryRow.id)
+        .where(where)
+        .order_by(matches.c.relevance.desc(), MemoryRow.id)
         .limit(limit)
     )
 

@@ -253,13 +253,17 @@ class MilvusVectorStore:
             data=vectors,
             filter=expr,
             limit=top_k,
-            output_fields=["id"],
             anns_field="vector",
             search_params={"metric_type": "COSINE", "params": search_params(self._index_type, top_k)},
             consistency_level=self._consistency_level,
         )
+        # The primary keys and distances as pymilvus decoded them: indexing the hits would build a dict per hit.
         return [
-            [VectorHit(memory_id=str(hit["id"]), score=_score(hit["distance"])) for hit in hits] for hits in results
+            [
+                VectorHit(memory_id=str(memory_id), score=_score(distance))
+                for memory_id, distance in zip(hits.ids, hits.distances, strict=True)
+            ]
+            for hits in results
         ]
 
     async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

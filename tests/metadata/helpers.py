@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf import struct_pb2, timestamp_pb2
 
 from libs.filters import parse_filters
@@ -75,4 +76,24 @@ async def expect_error(pending: Awaitable[Any], code: grpc.StatusCode, *fragment
     details = caught.value.details() or ""
     for fragment in fragments:
         assert fragment in details, details
+    return details
+
+
+async def query_plans(engine: Any, action: Callable[[], Awaitable[Any]]) -> list[str]:
+    """EXPLAIN QUERY PLAN (SQLite) of every statement `action()` runs on `engine`, its detail lines in order."""
+    statements: list[tuple[str, Any]] = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        statements.append((statement, parameters))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
+    try:
+        await action()
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
+    details: list[str] = []
+    async with engine.connect() as connection:
+        for statement, parameters in statements:
+            rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            details.extend(row[-1] for row in rows)
     return details

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -17,7 +18,7 @@ from services.metadata import fulltext
 from services.metadata.database import create_engine, run_migrations
 from services.metadata.store import SqlMetadataStore
 
-from .helpers import expect_error, filter_of, new_memory
+from .helpers import expect_error, filter_of, new_memory, query_plans
 
 
 async def _create(stub, tenant, *memories: pb.NewMemory) -> list[str]:
@@ -203,6 +204,45 @@ async def test_a_pinned_search_ranks_exactly_the_filtered_tenant_ranking(tmp_pat
         assert [hit[0] for hit in await store.search_text(sibling, query, parse_filters({"user_id": "a/b"}), 10)] == [
             "s0"
         ]
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_runs_the_match_once_whatever_index_the_filter_offers(tmp_path: Path) -> None:
+    """A user + date filter offers SQLite a selective index (user_id, created_at): joined in one query, it
+    walked that index and ran the whole MATCH again for every row found (161 ms p95 at 300k memories, 1 s at
+    1M). The matches are computed first, once; every row lookup after them is by key."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    try:
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine)
+        tenant = Tenant("o", "p")
+        start = datetime(2025, 1, 1, tzinfo=UTC)
+        await store.create_memories(
+            tenant,
+            [
+                NewMemory(
+                    id=f"m{n}",
+                    text=f"{('apple', 'banana', 'cherry')[n % 3]} note {n}",
+                    scope=Scope(user_id=f"u{n % 4}"),
+                    metadata={"k": n % 2},
+                    created_at=start + timedelta(days=n),
+                )
+                for n in range(80)
+            ],
+        )
+        for raw in (
+            {"user_id": "u1"},
+            {"AND": [{"user_id": "u1"}, {"created_at": {"gte": "2025-02-01"}}]},
+            {"AND": [{"user_id": "u1"}, {"metadata": {"k": 1}}]},
+            {"metadata": {"k": 1}},
+        ):
+            node = parse_filters(raw)
+            plan = await query_plans(engine, lambda node=node: store.search_text(tenant, "apple cherry", node, 50))
+            match_at = next(i for i, line in enumerate(plan) if "memory_fts VIRTUAL TABLE" in line)
+            memories_at = [i for i, line in enumerate(plan) if " memories " in f"{line} "]
+            assert memories_at and match_at < min(memories_at), (raw, plan)
+            assert all("(id=?)" in plan[i] for i in memories_at), (raw, plan)
     finally:
         await engine.dispose()
 

@@ -7,8 +7,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from libs.domain import NewMemory, Scope, Tenant
 from libs.filters import parse_filters
 from libs.rpc.client import call
@@ -16,7 +14,7 @@ from memgrid.metadata.v1 import metadata_service_pb2 as pb
 from services.metadata.database import create_engine, run_migrations
 from services.metadata.store import SqlMetadataStore
 
-from .helpers import filter_of, new_memory
+from .helpers import filter_of, new_memory, query_plans
 
 START = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -89,22 +87,7 @@ async def test_pages_list_what_one_ordered_query_lists_with_ties_expiry_and_filt
 
 async def _plans(engine, store: SqlMetadataStore, tenant: Tenant, **listing) -> list[str]:
     """EXPLAIN QUERY PLAN of every statement `list_memories(**listing)` runs."""
-    statements: list[tuple[str, tuple]] = []
-
-    def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        statements.append((statement, parameters))
-
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
-    try:
-        await store.list_memories(tenant, **listing)
-    finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
-    details: list[str] = []
-    async with engine.connect() as connection:
-        for statement, parameters in statements:
-            rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            details.extend(row[-1] for row in rows)
-    return details
+    return await query_plans(engine, lambda: store.list_memories(tenant, **listing))
 
 
 async def test_sqlite_pages_ids_from_the_covering_listing_index_and_filters_keep_their_index(tmp_path: Path):
