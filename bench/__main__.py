@@ -55,6 +55,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     infer.add_argument("--name", help="result file name (default add-infer-<UTC time>)")
     infer.add_argument("--out", type=Path, default=RESULTS_DIR, help="results directory (default bench/results)")
     infer.add_argument("--data-dir", type=Path, help="data directory (default: a temporary one, removed after)")
+    infer.add_argument("--milvus-uri", help="a Milvus server (http://host:19530) instead of Milvus Lite")
     infer.add_argument(
         "--mem0-baseline",
         action="store_true",
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
             out_dir=args.out,
             data_dir=args.data_dir,
             mem0_baseline=args.mem0_baseline,
+            milvus_uri=args.milvus_uri,
         )
         result = asyncio.run(add_infer.run_add_infer(infer_settings, command))
         baseline = "mem0 OSS baseline measured" if args.mem0_baseline else add_infer.BASELINE_NOTE

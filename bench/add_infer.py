@@ -106,6 +106,8 @@ class Settings:
     out_dir: Path = RESULTS_DIR
     data_dir: Path | None = None
     mem0_baseline: bool = False
+    # A Milvus server (http://host:19530) instead of Milvus Lite.
+    milvus_uri: str | None = None
 
 
 @dataclass(slots=True)
@@ -214,6 +216,7 @@ async def run_add_infer(settings: Settings, command: str) -> dict[str, Any]:
             "target": "p95 <= expected LLM calls x llm_latency_ms + slack_ms",
             "llm": "tests/support/scripted_llm.ScriptedLLM over loopback HTTP, fixed latency per chat call",
             "topology": "all four services, the scripted LLM and the client in one process, loopback",
+            "vector_backend": f"milvus server {settings.milvus_uri}" if settings.milvus_uri else "milvus lite",
             "concurrency": 1,
         },
         "baseline": {"mem0_oss": "not measured yet"},
@@ -228,7 +231,7 @@ async def run_add_infer(settings: Settings, command: str) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="memgrid-bench-") as scratch:
             data_dir = settings.data_dir or Path(scratch)
             print(f"bench: starting the stack in {data_dir} (LLM latency {settings.llm_latency_ms:g} ms)", flush=True)
-            stack = await start_bench_stack(data_dir, llm=llm_settings)
+            stack = await start_bench_stack(data_dir, llm=llm_settings, milvus_uri=settings.milvus_uri)
             adders = {"rest": RestAdder(stack.rest_url), "grpc": GrpcAdder(stack.grpc_target)}
             try:
                 for surface in SURFACES:
@@ -481,7 +484,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{settings['facts_per_add']} facts, end to end through the gateway, one add in flight, "
         f"{settings['runs']} runs per case after {settings['warmup']} warm-up runs. Scripted OpenAI-compatible LLM "
         f"answering every chat call after {settings['llm_latency_ms']:g} ms. Target: p95 <= LLM calls x "
-        f"{settings['llm_latency_ms']:g} ms + {settings['slack_ms']:g} ms. Machine: {machine['cpus_usable']} CPUs "
+        f"{settings['llm_latency_ms']:g} ms + {settings['slack_ms']:g} ms. Vectors: "
+        f"{settings.get('vector_backend', 'milvus lite')}. Machine: {machine['cpus_usable']} CPUs "
         f"({machine['cpu_model']}), load average at start {machine['load_average']}, Python {machine['python']}, "
         f"commit {str(result['git']['commit'])[:10]}{' (dirty)' if result['git']['dirty'] else ''}.",
         "",

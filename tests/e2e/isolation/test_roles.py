@@ -110,7 +110,7 @@ async def test_reader_key_cannot_write_over_rest(
     method: str, path: str, world: World, reader: str, seeded: dict[str, str]
 ) -> None:
     own = Victim(world.attacker)
-    before = await world.snapshot(own)
+    before = await world.settled_snapshot(own)
     # A body an OWNER key could send (the role is checked before the body).
     body: dict[str, Any] = {
         "memories": [{"memory_id": seeded["memory_id"], "text": "x"}],
@@ -167,7 +167,7 @@ def _write_request(name: str, memory_id: str, webhook_id: str) -> Any:
 @pytest.mark.parametrize("name", sorted(WRITE_RPCS))
 async def test_reader_key_cannot_write_over_grpc(name: str, world: World, reader: str, seeded: dict[str, str]) -> None:
     own = Victim(world.attacker)
-    before = await world.snapshot(own)
+    before = await world.settled_snapshot(own)
     _, code = await world.rpc(name, _write_request(name, seeded["memory_id"], seeded["webhook_id"]), key=reader)
     assert code == grpc.StatusCode.PERMISSION_DENIED
     assert changed_parts(before, await world.snapshot(own)) == []

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as vs_grpc
 SHARED_USER = "alice"
 SHARED_AGENT = "helper"
 SNAPSHOT_QUERIES = ("alice likes pizza", "a private note", "agent memory")
+SETTLE_POLL_SECONDS = 0.2
+SETTLE_TIMEOUT_SECONDS = 30.0
+IN_FLIGHT = (common_pb2.EVENT_STATUS_PENDING, common_pb2.EVENT_STATUS_RUNNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +243,24 @@ class World:
             [sorted((hit.memory_id, round(hit.score, 6)) for hit in query.hits) for query in hits.results]
         ).encode()
         return parts
+
+    async def settled_snapshot(self, victim: Victim) -> dict[str, bytes]:
+        """A snapshot once nothing is in flight for the victim: no queued or running add (an earlier test's
+        async add finishing later would change memories, events and vectors between two snapshots) and two
+        snapshots in a row agree."""
+        deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_SECONDS
+        previous = await self.snapshot(victim)
+        while True:
+            await asyncio.sleep(SETTLE_POLL_SECONDS)
+            current = await self.snapshot(victim)
+            events = await call(
+                self._metadata.ListEvents(md.ListEventsRequest(tenant=victim.project.tenant, page_size=1000))
+            )
+            busy = any(event.status in IN_FLIGHT for event in events.events)
+            if current == previous and not busy:
+                return current
+            assert asyncio.get_running_loop().time() < deadline, "the project never settled"
+            previous = current
 
     async def learn_secrets(self, victim: Victim) -> None:
         """Every id and text the victim owns that the attacker must never see."""
