@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import random
 import statistics
 import tempfile
@@ -28,10 +27,10 @@ import httpx
 import sqlalchemy as sa
 
 from bench.data import memory_text
+from bench.patching import time_method, time_milvus_calls
 from gateway.clients import MetadataClient, VectorSearchClient
 from services.vectorsearch.core import VectorSearch
 from services.vectorsearch.settings import VectorSearchSettings
-from services.vectorsearch.store import MilvusVectorStore
 from tests.support.stack import start_stack
 
 API_KEY = "bench-profile-key"
@@ -43,33 +42,16 @@ class StageTimer:
         self.current: dict[str, float] = defaultdict(float)
 
     def wrap(self, owner: type, method: str, stage: str) -> Callable[[], None]:
-        original = getattr(owner, method)
-
-        @functools.wraps(original)
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await original(*args, **kwargs)
-            finally:
-                self.current[stage] += time.perf_counter() - started
-
-        setattr(owner, method, timed)
-        return lambda: setattr(owner, method, original)
+        return time_method(owner, method, lambda _started, seconds: self._add(stage, seconds))
 
     def wrap_client_call(self, stage_of: dict[str, str]) -> Callable[[], None]:
-        """Milvus client methods run in worker threads through MilvusVectorStore._run: time them by name."""
-        original = MilvusVectorStore._run
+        """Milvus client calls, timed by name (`stage_of` renames them)."""
+        return time_milvus_calls(
+            lambda name, _started, seconds: self._add(stage_of.get(name, f"milvus.{name}"), seconds)
+        )
 
-        async def timed(store: Any, function: Any, *args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await original(store, function, *args, **kwargs)
-            finally:
-                name = getattr(function, "__name__", "call")
-                self.current[stage_of.get(name, f"milvus.{name}")] += time.perf_counter() - started
-
-        MilvusVectorStore._run = timed  # type: ignore[method-assign]
-        return lambda: setattr(MilvusVectorStore, "_run", original)
+    def _add(self, stage: str, seconds: float) -> None:
+        self.current[stage] += seconds
 
     def count_sql(self) -> Callable[[], None]:
         """SQL statements executed (an executemany counts once), on every engine of this process."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import os
 import statistics
 import tempfile
@@ -22,15 +21,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench.clients import GrpcSurface, RestSurface, Surface
+from bench.patching import time_method, time_milvus_calls
 from bench.stack import API_KEY, TENANT
 from gateway.clients import MetadataClient, VectorSearchClient
 from services.metadata.store import SqlMetadataStore
 from services.vectorsearch.core import VectorSearch
 from services.vectorsearch.settings import VectorSearchSettings
-from services.vectorsearch.store import MilvusVectorStore
 from tests.support.stack import start_stack
 
 STORE_METHODS = (
@@ -57,32 +55,15 @@ class Recorder:
         self._undo: list[Callable[[], None]] = []
 
     def wrap(self, owner: type, method: str, name: str) -> None:
-        original = getattr(owner, method)
-
-        @functools.wraps(original)
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await original(*args, **kwargs)
-            finally:
-                self.spans.append(Span(name, started, time.perf_counter() - started))
-
-        setattr(owner, method, timed)
-        self._undo.append(lambda: setattr(owner, method, original))
+        self._undo.append(time_method(owner, method, lambda started, seconds: self._add(name, started, seconds)))
 
     def wrap_milvus(self) -> None:
-        original = MilvusVectorStore._run
+        self._undo.append(
+            time_milvus_calls(lambda name, started, seconds: self._add(f"milvus.{name}", started, seconds))
+        )
 
-        async def timed(store: Any, function: Any, *args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await original(store, function, *args, **kwargs)
-            finally:
-                name = f"milvus.{getattr(function, '__name__', 'call')}"
-                self.spans.append(Span(name, started, time.perf_counter() - started))
-
-        MilvusVectorStore._run = timed  # type: ignore[method-assign]
-        self._undo.append(lambda: setattr(MilvusVectorStore, "_run", original))
+    def _add(self, name: str, started: float, seconds: float) -> None:
+        self.spans.append(Span(name, started, seconds))
 
     def restore(self) -> None:
         for undo in reversed(self._undo):

@@ -257,7 +257,7 @@ class MilvusVectorStore:
             search_params={"metric_type": "COSINE", "params": search_params(self._index_type, top_k)},
             consistency_level=self._consistency_level,
         )
-        # The primary keys and distances as pymilvus decoded them: indexing the hits would build a dict per hit.
+        # The primary keys and distances as pymilvus decoded them, not looked up hit by hit through its Hit dicts.
         return [
             [
                 VectorHit(memory_id=str(memory_id), score=_score(distance))
