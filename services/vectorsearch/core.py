@@ -65,13 +65,13 @@ class VectorSearch:
     async def search(self, tenant: Tenant, query: SearchQuery) -> list[list[VectorHit]]:
         _validate_query(query)
         # Compile first: a bad filter fails before any embedding work.
-        expr = self._store.compile_filter(tenant, query.filter, query.candidate_ids)
+        search = self._store.compile_search(tenant, query.filter, query.candidate_ids)
         if query.candidate_ids is not None and not query.candidate_ids:
             return [[] for _ in query.queries]
         started = time.perf_counter()
         vectors = await self.embed(query.queries)
         embedded = time.perf_counter()
-        results = await self._store.search(expr, vectors, query.top_k)
+        results = await self._store.search(search, vectors, query.top_k)
         log.debug(
             "vectors.searched",
             org_id=tenant.org_id,

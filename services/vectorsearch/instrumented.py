@@ -5,7 +5,7 @@ from __future__ import annotations
 from libs.domain import Tenant, VectorHit
 from libs.filters import FilterNode
 from libs.observability.telemetry import Telemetry
-from services.vectorsearch.models import StoredVector
+from services.vectorsearch.models import CompiledSearch, StoredVector
 from services.vectorsearch.ports import AsyncEmbedder, VectorStore
 
 
@@ -36,12 +36,14 @@ class InstrumentedVectorStore:
         with self._telemetry.step("milvus", "delete", ids=len(memory_ids)):
             await self._inner.delete(tenant, memory_ids)
 
-    def compile_filter(self, tenant: Tenant, node: FilterNode | None, candidate_ids: list[str] | None) -> str:
-        return self._inner.compile_filter(tenant, node, candidate_ids)
+    def compile_search(
+        self, tenant: Tenant, node: FilterNode | None, candidate_ids: list[str] | None
+    ) -> CompiledSearch:
+        return self._inner.compile_search(tenant, node, candidate_ids)
 
-    async def search(self, expr: str, vectors: list[list[float]], top_k: int) -> list[list[VectorHit]]:
+    async def search(self, search: CompiledSearch, vectors: list[list[float]], top_k: int) -> list[list[VectorHit]]:
         with self._telemetry.step("milvus", "search", queries=len(vectors), top_k=top_k):
-            return await self._inner.search(expr, vectors, top_k)
+            return await self._inner.search(search, vectors, top_k)
 
     async def close(self) -> None:
         await self._inner.close()

@@ -29,3 +29,11 @@ class SearchQuery:
     top_k: int
     # None: no restriction; a list (possibly empty): only these ids are candidates.
     candidate_ids: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSearch:
+    """A search's Milvus expression (tenant AND filter AND candidate ids) and the consistency it reads with."""
+
+    expr: str
+    consistency_level: str

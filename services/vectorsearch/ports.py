@@ -7,7 +7,7 @@ from typing import Protocol
 
 from libs.domain import Tenant, VectorHit
 from libs.filters import FilterNode
-from services.vectorsearch.models import StoredVector
+from services.vectorsearch.models import CompiledSearch, StoredVector
 
 
 class AsyncEmbedder(Protocol):
@@ -21,8 +21,10 @@ class VectorStore(Protocol):
 
     async def delete(self, tenant: Tenant, memory_ids: list[str]) -> None: ...
 
-    def compile_filter(self, tenant: Tenant, node: FilterNode | None, candidate_ids: list[str] | None) -> str: ...
+    def compile_search(
+        self, tenant: Tenant, node: FilterNode | None, candidate_ids: list[str] | None
+    ) -> CompiledSearch: ...
 
-    async def search(self, expr: str, vectors: list[list[float]], top_k: int) -> list[list[VectorHit]]: ...
+    async def search(self, search: CompiledSearch, vectors: list[list[float]], top_k: int) -> list[list[VectorHit]]: ...
 
     async def close(self) -> None: ...

@@ -15,7 +15,8 @@ checks them against brute force):
   fast with or without a partition key on user_id (2.2 ms), lost exactness at ef 64 (recall 0.99), and
   unscoped search got 8x slower (2.8 -> 22.6 ms).
 - No flush after writes on a server: it seals segments itself (size, idle time) and rate-limits flush;
-  reads use `consistency_level` (Session: read-your-writes through this client, no Strong's ~200 ms).
+  reads use `consistency_level`. Session (the default) is read-your-writes through this process, and only the
+  searches a recent write of this process could answer wait for the server to apply it (freshness.py).
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from libs.domain import Tenant, VectorHit
 from libs.errors import AlreadyExists, FailedPrecondition, InternalError, MemgridError, UpstreamUnavailable
 from libs.filters import FilterNode
 from services.vectorsearch import milvus_filter
+from services.vectorsearch.freshness import RecentWrites
 from services.vectorsearch.models import (
     CATEGORY_MAX_BYTES,
     ID_MAX_BYTES,
     MAX_CATEGORIES,
     SCOPE_ID_MAX_BYTES,
+    CompiledSearch,
     StoredVector,
 )
 
@@ -76,6 +79,8 @@ class MilvusVectorStore:
         self._collection = collection
         self._flush_after_write = flush_after_write
         self._consistency_level = consistency_level
+        # Session on a server: only searches that a recent write of this process could answer read Session.
+        self._recent_writes = RecentWrites() if consistency_level == "Session" and not flush_after_write else None
         self._index_type = index_type
         self._on_close = on_close
         # Milvus Lite 3.2.2 corrupts its sequence bookkeeping when two writes+flushes overlap
@@ -177,7 +182,12 @@ class MilvusVectorStore:
             taken = foreign[0]["id"]
             raise AlreadyExists(f"memory_id '{taken}' is already in use", field="items.memory_id")
         data = [_row(tenant, row) for row in rows]
-        await self._run(self._client.upsert, self._collection, data)
+        try:
+            await self._run(self._client.upsert, self._collection, data)
+        finally:
+            # Also when the call failed: the write may have landed.
+            if self._recent_writes is not None:
+                self._recent_writes.upserted(tenant, (row["user_id"] for row in data))
         self._unflushed = True
         return len(data)
 
@@ -199,7 +209,11 @@ class MilvusVectorStore:
             if not owned:
                 return
             deleted = milvus_filter.ids_expr(row["id"] for row in owned)
-            await self._run(self._client.delete, self._collection, filter=deleted)
+            try:
+                await self._run(self._client.delete, self._collection, filter=deleted)
+            finally:
+                if self._recent_writes is not None:
+                    self._recent_writes.deleted(tenant)
             await self._flush()
             await self._await_deletes(deleted)
 
@@ -236,26 +250,32 @@ class MilvusVectorStore:
 
     # --- reads --------------------------------------------------------------------------------
 
-    def compile_filter(self, tenant: Tenant, node: FilterNode | None, candidate_ids: list[str] | None) -> str:
-        """The full search expression: tenant AND filter AND candidate ids. Raises InvalidArgument."""
-        return milvus_filter.conjoin_exprs(
+    def compile_search(
+        self, tenant: Tenant, node: FilterNode | None, candidate_ids: list[str] | None
+    ) -> CompiledSearch:
+        """The full search expression and its consistency. Raises InvalidArgument."""
+        expr = milvus_filter.conjoin_exprs(
             milvus_filter.tenant_expr(tenant),
             milvus_filter.to_milvus_expr(node),
             None if candidate_ids is None else milvus_filter.ids_expr(candidate_ids),
         )
+        consistency_level = self._consistency_level
+        if self._recent_writes is not None and not self._recent_writes.may_see_recent_write(tenant, node):
+            consistency_level = "Bounded"
+        return CompiledSearch(expr, consistency_level)
 
-    async def search(self, expr: str, vectors: list[list[float]], top_k: int) -> list[list[VectorHit]]:
+    async def search(self, search: CompiledSearch, vectors: list[list[float]], top_k: int) -> list[list[VectorHit]]:
         if not vectors:
             return []
         results = await self._run(
             self._client.search,
             self._collection,
             data=vectors,
-            filter=expr,
+            filter=search.expr,
             limit=top_k,
             anns_field="vector",
             search_params={"metric_type": "COSINE", "params": search_params(self._index_type, top_k)},
-            consistency_level=self._consistency_level,
+            consistency_level=search.consistency_level,
         )
         # The primary keys and distances as pymilvus decoded them, not looked up hit by hit through its Hit dicts.
         return [

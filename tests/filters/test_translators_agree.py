@@ -152,8 +152,8 @@ def _sql_ids(sql: tuple[sa.Engine, SqlFilterTranslator], node: FilterNode) -> se
 
 
 def _milvus_ids(store: MilvusVectorStore, node: FilterNode) -> set[str]:
-    expr = store.compile_filter(TENANT, node, None)
-    [hits] = asyncio.run(store.search(expr, [HashingEmbedder().embed(["memory"])[0]], 1000))
+    search = store.compile_search(TENANT, node, None)
+    [hits] = asyncio.run(store.search(search, [HashingEmbedder().embed(["memory"])[0]], 1000))
     return {hit.memory_id for hit in hits}
 
 

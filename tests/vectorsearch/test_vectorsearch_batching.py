@@ -81,6 +81,34 @@ async def test_cancelled_caller_does_not_break_others() -> None:
     assert ["two"] not in inner.batches and ["two", "three"] not in inner.batches
 
 
+async def test_a_caller_gone_during_its_encode_keeps_the_lane_busy_until_the_encode_ends() -> None:
+    inner = SlowHashingEmbedder()
+    batching = BatchingEmbedder(inner)
+    lone = asyncio.create_task(batching.embed(["lone"]))
+    await asyncio.sleep(0.005)  # its encode is running in a thread now
+    lone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await lone
+    # The abandoned encode still runs: the next request waits for it instead of running beside it.
+    assert await batching.embed(["next"]) == HashingEmbedder(dim=32).embed(["next"])
+    assert inner.max_active == 1
+    assert inner.batches == [["lone"], ["next"]]
+    assert await batching.embed(["after"]) == HashingEmbedder(dim=32).embed(["after"])
+    assert batching.calls == 3
+
+
+async def test_a_failed_lone_encode_reaches_its_caller_and_frees_the_lane() -> None:
+    inner = SlowHashingEmbedder(fail_on="bad")
+    batching = BatchingEmbedder(inner)
+    failing = asyncio.create_task(batching.embed(["bad"]))
+    await asyncio.sleep(0)
+    queued = asyncio.create_task(batching.embed(["queued"]))
+    with pytest.raises(RuntimeError, match="boom"):
+        await failing
+    assert await queued == HashingEmbedder(dim=32).embed(["queued"])
+    assert inner.batches == [["bad"], ["queued"]]
+
+
 class GatedEmbedder(HashingEmbedder):
     """Bulk calls (more than the query lane takes) block until the test opens the gate."""
 

@@ -76,7 +76,7 @@ async def test_concurrent_upserts_on_lite_share_a_flush_that_follows_each_write(
             assert "flush" in events[written:returned], events
         # ...but the writers queued together share flushes instead of taking one each.
         assert 1 <= events.count("flush") < 8, events
-        [hits] = await store.search(store.compile_filter(tenant, None, None), embedder.embed(["note"]), 100)
+        [hits] = await store.search(store.compile_search(tenant, None, None), embedder.embed(["note"]), 100)
         assert len(hits) == 40
     finally:
         await store.close()

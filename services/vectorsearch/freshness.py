@@ -1,0 +1,79 @@
+"""Read-your-writes on a Milvus server without waiting for every write: which searches must read Session.
+
+A Session read waits until the query node has applied this client's latest write to the collection — any
+tenant's, any user's. The node applies writes on its time tick (~200 ms), so under a steady trickle of adds
+nearly every search waited for somebody else's write: measured at 20k memories with 5 clients (80% search,
+20% add), Session gave 32.5 ops/s and search p50 / p95 99 / 359 ms, Bounded 57.9 ops/s and 68 / 108 ms.
+
+`RecentWrites` remembers, for `window_seconds`, which tenants and users this process wrote to. A search reads
+Session only when a write in the window could be among its results: the same tenant and, when its filter pins
+the user ids, one of those users (a delete names ids, not users: it counts for the whole tenant). Any other
+search reads Bounded, which sees every write older than the server's `common.gracefulTime` (5 s by default):
+the window must be longer than that. Like Session itself, this covers the writes of this process only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+
+from libs.domain import Tenant
+from libs.filters import And, Condition, FilterNode, Op
+
+# Longer than Milvus' default common.gracefulTime (5 s), the staleness a Bounded read allows.
+DEFAULT_WINDOW_SECONDS = 6.0
+
+
+class RecentWrites:
+    def __init__(self, window_seconds: float = DEFAULT_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic):
+        self._window = window_seconds
+        self._clock = clock
+        # Last write time by key, oldest first: (org, project) for any write in a tenant, (org, project, user)
+        # for an upsert of that user's rows ("" for rows without a user), ("deleted", org, project) for a delete.
+        self._written: OrderedDict[Hashable, float] = OrderedDict()
+
+    def upserted(self, tenant: Tenant, user_ids: Iterable[str]) -> None:
+        keys: list[Hashable] = [(tenant.org_id, tenant.project_id)]
+        keys += [(tenant.org_id, tenant.project_id, user_id) for user_id in set(user_ids)]
+        self._mark(keys)
+
+    def deleted(self, tenant: Tenant) -> None:
+        self._mark([(tenant.org_id, tenant.project_id), ("deleted", tenant.org_id, tenant.project_id)])
+
+    def may_see_recent_write(self, tenant: Tenant, node: FilterNode | None) -> bool:
+        """True when a write of the last window could match a search of `tenant` under `node`."""
+        self._forget_old()
+        org, project = tenant.org_id, tenant.project_id
+        users = pinned_user_ids(node)
+        if users is None or ("deleted", org, project) in self._written:
+            return (org, project) in self._written
+        return any((org, project, user_id) in self._written for user_id in users)
+
+    def _mark(self, keys: list[Hashable]) -> None:
+        now = self._clock()
+        for key in keys:
+            self._written[key] = now
+            self._written.move_to_end(key)
+        self._forget_old()
+
+    def _forget_old(self) -> None:
+        oldest = self._clock() - self._window
+        while self._written and next(iter(self._written.values())) < oldest:
+            self._written.popitem(last=False)
+
+
+def pinned_user_ids(node: FilterNode | None) -> frozenset[str] | None:
+    """The user ids a filter restricts rows to (`user_id` eq / in, alone or ANDed), or None when it does not."""
+    if isinstance(node, Condition):
+        if node.field != "user_id":
+            return None
+        if node.op is Op.EQ and isinstance(node.value, str):
+            return frozenset([node.value])
+        if node.op is Op.IN and isinstance(node.value, tuple | list) and all(isinstance(v, str) for v in node.value):
+            return frozenset(node.value)
+        return None
+    if isinstance(node, And):
+        pinned = [users for users in map(pinned_user_ids, node.children) if users is not None]
+        return frozenset.intersection(*pinned) if pinned else None
+    return None

@@ -1,0 +1,175 @@
+"""Which searches read Session on a Milvus server: those a recent write of this process could answer.
+
+The policy (services/vectorsearch/freshness.py) with a fake clock, then the store on a real server: a user's
+search right after that user's upsert reads Session and finds the row; another user's search reads Bounded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from libs.domain import Scope, Tenant, VectorRecord
+from libs.filters import And, Condition, Not, Op, Or
+from services.vectorsearch.embedder import HashingEmbedder
+from services.vectorsearch.freshness import RecentWrites, pinned_user_ids
+from services.vectorsearch.models import StoredVector
+from services.vectorsearch.store import MilvusVectorStore
+
+from .support import on_server_only, server_uri
+
+ACME = Tenant(org_id="acme", project_id="p1")
+OTHER = Tenant(org_id="other", project_id="p1")
+SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def user(user_id: str) -> Condition:
+    return Condition("user_id", Op.EQ, user_id)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def recent(clock: Clock) -> RecentWrites:
+    return RecentWrites(window_seconds=6.0, clock=clock)
+
+
+def test_nothing_written_means_no_search_waits(recent: RecentWrites) -> None:
+    assert not recent.may_see_recent_write(ACME, None)
+    assert not recent.may_see_recent_write(ACME, user("alice"))
+
+
+def test_an_upsert_concerns_its_users_and_unpinned_searches_of_its_tenant_only(recent: RecentWrites) -> None:
+    recent.upserted(ACME, ["alice", "alice", ""])
+    assert recent.may_see_recent_write(ACME, user("alice"))
+    assert recent.may_see_recent_write(ACME, None)
+    assert recent.may_see_recent_write(ACME, Condition("agent_id", Op.EQ, "bot"))  # rows without a user
+    assert not recent.may_see_recent_write(ACME, user("bob"))
+    assert not recent.may_see_recent_write(OTHER, user("alice"))
+    assert not recent.may_see_recent_write(OTHER, None)
+
+
+def test_writes_are_forgotten_after_the_window(recent: RecentWrites, clock: Clock) -> None:
+    recent.upserted(ACME, ["alice"])
+    clock.now += 5.9
+    assert recent.may_see_recent_write(ACME, user("alice"))
+    recent.upserted(ACME, ["bob"])
+    clock.now += 0.2
+    assert not recent.may_see_recent_write(ACME, user("alice"))
+    assert recent.may_see_recent_write(ACME, user("bob"))
+    clock.now += 6.0
+    assert not recent.may_see_recent_write(ACME, None)
+
+
+def test_a_delete_names_no_users_so_it_concerns_every_search_of_its_tenant(recent: RecentWrites, clock: Clock) -> None:
+    recent.upserted(ACME, ["alice"])
+    clock.now += 3
+    recent.deleted(ACME)
+    assert recent.may_see_recent_write(ACME, user("bob"))
+    assert not recent.may_see_recent_write(OTHER, user("bob"))
+    clock.now += 4  # past the upsert's window, inside the delete's
+    assert recent.may_see_recent_write(ACME, user("carol"))
+    clock.now += 3
+    assert not recent.may_see_recent_write(ACME, user("carol"))
+
+
+def test_the_users_a_filter_pins() -> None:
+    dated = Condition("created_at", Op.GTE, SINCE)
+    assert pinned_user_ids(None) is None
+    assert pinned_user_ids(user("alice")) == {"alice"}
+    assert pinned_user_ids(Condition("user_id", Op.IN, ("alice", "bob"))) == {"alice", "bob"}
+    assert pinned_user_ids(And((user("alice"), dated))) == {"alice"}
+    assert pinned_user_ids(And((Condition("user_id", Op.IN, ("alice", "bob")), user("bob")))) == {"bob"}
+    assert pinned_user_ids(And((dated, Condition("agent_id", Op.EQ, "bot")))) is None
+    # Anything else may reach other users' rows: not pinned.
+    assert pinned_user_ids(Or((user("alice"), user("bob")))) is None
+    assert pinned_user_ids(Not((user("alice"),))) is None
+    assert pinned_user_ids(Condition("user_id", Op.NE, "alice")) is None
+    assert pinned_user_ids(Condition("user_id", Op.EXISTS)) is None
+    assert pinned_user_ids(Condition("user_id", Op.IN, ("alice", 7))) is None  # 7 is matched as "7"
+
+
+def _row(memory_id: str, user_id: str, embedder: HashingEmbedder) -> StoredVector:
+    text = f"{user_id} keeps notes about gardening"
+    record = VectorRecord(memory_id, text, Scope(user_id=user_id), SINCE, SINCE, [])
+    return StoredVector(record, embedder.embed([text])[0])
+
+
+def _open(uri: str, consistency_level: str) -> tuple[MilvusVectorStore, HashingEmbedder]:
+    embedder = HashingEmbedder()
+    store = MilvusVectorStore.open(
+        uri=uri,
+        token=None,
+        collection=f"t_{uuid.uuid4().hex}",
+        dim=embedder.dim,
+        embedder_name=embedder.name,
+        lite=False,
+        consistency_level=consistency_level,
+    )
+    return store, embedder
+
+
+@on_server_only
+async def test_on_a_server_only_searches_a_recent_write_could_answer_read_session() -> None:
+    store, embedder = _open(str(server_uri()), "Session")
+    tenant = Tenant(org_id=f"fresh-{uuid.uuid4().hex[:6]}", project_id="p")
+    try:
+        assert store.compile_search(tenant, user("alice"), None).consistency_level == "Bounded"
+        for round_ in range(5):
+            await store.upsert(tenant, [_row(f"alice-{round_}", "alice", embedder)])
+            search = store.compile_search(tenant, user("alice"), None)
+            assert search.consistency_level == "Session"
+            # Read-your-writes: the row written just now is found at once, every round.
+            [hits] = await store.search(search, embedder.embed(["gardening notes"]), 10)
+            assert {hit.memory_id for hit in hits} == {f"alice-{i}" for i in range(round_ + 1)}
+        assert store.compile_search(tenant, user("bob"), None).consistency_level == "Bounded"
+        assert store.compile_search(tenant, None, None).consistency_level == "Session"
+        await store.delete(tenant, ["alice-0"])
+        assert store.compile_search(tenant, user("bob"), None).consistency_level == "Session"
+    finally:
+        await store.close()
+
+
+@on_server_only
+async def test_on_a_server_any_other_configured_level_is_used_as_it_is() -> None:
+    store, embedder = _open(str(server_uri()), "Strong")
+    tenant = Tenant(org_id=f"fresh-{uuid.uuid4().hex[:6]}", project_id="p")
+    try:
+        await store.upsert(tenant, [_row("alice-0", "alice", embedder)])
+        assert store.compile_search(tenant, user("bob"), None).consistency_level == "Strong"
+        assert store.compile_search(tenant, user("alice"), None).consistency_level == "Strong"
+    finally:
+        await store.close()
+
+
+async def test_milvus_lite_reads_with_the_configured_level_whatever_was_written(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    store = MilvusVectorStore.open(
+        uri=str(tmp_path / "milvus.db"),
+        token=None,
+        collection="fresh",
+        dim=embedder.dim,
+        embedder_name=embedder.name,
+        lite=True,
+    )
+    try:
+        await store.upsert(ACME, [_row("alice-0", "alice", embedder)])
+        assert store.compile_search(ACME, user("bob"), None).consistency_level == "Session"
+        [hits] = await store.search(store.compile_search(ACME, user("alice"), None), embedder.embed(["notes"]), 5)
+        assert [hit.memory_id for hit in hits] == ["alice-0"]
+    finally:
+        await store.close()
