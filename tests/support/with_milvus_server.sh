@@ -6,7 +6,8 @@
 # MEMGRID_TEST_MILVUS_URI=http://127.0.0.1:19530. The namespace, the server and its data dir are removed
 # afterwards, also on failure. Needs root (ip netns).
 #
-# Usage: with_milvus_server.sh COMMAND [ARG...]     (MILVUS_SERVER: the milvus-server executable)
+# Usage: with_milvus_server.sh COMMAND [ARG...]     (MILVUS_SERVER: the milvus-server executable;
+#        MILVUS_EXTRA_CONFIG: more `key=value` server settings, space-separated, e.g. proxy.timeTickInterval=50)
 set -euo pipefail
 
 server_bin=${MILVUS_SERVER:-.venv-milvus/bin/milvus-server}
@@ -35,8 +36,9 @@ ip -n "$namespace" link set lo up
 
 # The interim IVF index Milvus builds on not-yet-indexed segments is approximate under filters (it
 # returned 16% of the true top-10 for one user in 1,000); without it those segments are scanned exactly.
-ip netns exec "$namespace" "$server_bin" --data "$data_dir" \
-    --extra-config queryNode.segcore.interimIndex.enableIndex=false >"$data_dir/server.log" 2>&1 &
+extra_config=(--extra-config queryNode.segcore.interimIndex.enableIndex=false)
+for setting in ${MILVUS_EXTRA_CONFIG:-}; do extra_config+=(--extra-config "$setting"); done
+ip netns exec "$namespace" "$server_bin" --data "$data_dir" "${extra_config[@]}" >"$data_dir/server.log" 2>&1 &
 server_pid=$!
 
 healthy() {
