@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import tempfile
 import time
@@ -25,6 +26,7 @@ from bench.ingest_profile import StageTimer
 from bench.stack import API_KEY, TENANT
 from gateway.clients import MetadataClient, VectorSearchClient
 from gateway.orchestrator import Orchestrator
+from libs.logging import configure_logging
 from services.vectorsearch.core import VectorSearch
 from services.vectorsearch.settings import VectorSearchSettings
 from tests.support.processes import Processes, free_ports
@@ -126,6 +128,9 @@ def main() -> None:
     parser.add_argument("--milvus-uri", help="a Milvus server instead of Milvus Lite")
     parser.add_argument("--pyinstrument", type=Path, help="also write a pyinstrument HTML profile of the searches")
     args = parser.parse_args()
+    # As `bench run`: the services' info logs (a line per internal call) are not part of what is measured.
+    configure_logging(service="bench", level="warning")
+    logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="memgrid-search-") as tmp:
         profiler = None
         if args.pyinstrument:

@@ -17,8 +17,10 @@ from libs.rpc.server import StartedService
 from memgrid.common.v1 import common_pb2
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2 as pb
 from memgrid.vectorsearch.v1 import vectorsearch_service_pb2_grpc as pb_grpc
+from services.vectorsearch.embedder import HashingEmbedder
 from services.vectorsearch.server import start_service
 from services.vectorsearch.settings import MILVUS_LITE_FILE, VectorSearchSettings
+from services.vectorsearch.store import MilvusVectorStore
 
 
 @dataclass
@@ -125,3 +127,20 @@ def item(
     message.created_at.FromDatetime(created_at or datetime(2024, 1, 1, tzinfo=UTC))
     message.updated_at.FromDatetime(updated_at or created_at or datetime(2024, 1, 1, tzinfo=UTC))
     return message
+
+
+def open_hashing_store(
+    uri: str, collection: str, *, lite: bool, consistency_level: str = "Session"
+) -> tuple[MilvusVectorStore, HashingEmbedder]:
+    """A store opened directly (no service around it) on a collection for the hashing embedder's vectors."""
+    embedder = HashingEmbedder()
+    store = MilvusVectorStore.open(
+        uri=uri,
+        token=None,
+        collection=collection,
+        dim=embedder.dim,
+        embedder_name=embedder.name,
+        lite=lite,
+        consistency_level=consistency_level,
+    )
+    return store, embedder

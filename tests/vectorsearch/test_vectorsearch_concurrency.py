@@ -14,11 +14,9 @@ from typing import Any
 
 from libs.domain import Scope, Tenant, VectorRecord
 from memgrid.common.v1 import common_pb2
-from services.vectorsearch.embedder import HashingEmbedder
 from services.vectorsearch.models import StoredVector
-from services.vectorsearch.store import MilvusVectorStore
 
-from .support import RunningVectorSearch, item, on_lite_only
+from .support import RunningVectorSearch, item, on_lite_only, open_hashing_store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -36,15 +34,7 @@ async def test_overlapping_upserts_and_deletes_all_succeed(hashing_server: Runni
 
 @on_lite_only
 async def test_concurrent_upserts_on_lite_share_a_flush_that_follows_each_write(tmp_path: Path) -> None:
-    embedder = HashingEmbedder()
-    store = MilvusVectorStore.open(
-        uri=str(tmp_path / "milvus.db"),
-        token=None,
-        collection="group",
-        dim=embedder.dim,
-        embedder_name=embedder.name,
-        lite=True,
-    )
+    store, embedder = open_hashing_store(str(tmp_path / "milvus.db"), "group", lite=True)
     events: list[str] = []  # appended from the worker threads the store runs pymilvus in
 
     def recorded(name: str, call: Any) -> Any:

@@ -19,7 +19,7 @@ from services.vectorsearch.freshness import RecentWrites, pinned_user_ids
 from services.vectorsearch.models import StoredVector
 from services.vectorsearch.store import MilvusVectorStore
 
-from .support import on_server_only, server_uri
+from .support import on_server_only, open_hashing_store, server_uri
 
 ACME = Tenant(org_id="acme", project_id="p1")
 OTHER = Tenant(org_id="other", project_id="p1")
@@ -110,17 +110,7 @@ def _row(memory_id: str, user_id: str, embedder: HashingEmbedder) -> StoredVecto
 
 
 def _open(uri: str, consistency_level: str) -> tuple[MilvusVectorStore, HashingEmbedder]:
-    embedder = HashingEmbedder()
-    store = MilvusVectorStore.open(
-        uri=uri,
-        token=None,
-        collection=f"t_{uuid.uuid4().hex}",
-        dim=embedder.dim,
-        embedder_name=embedder.name,
-        lite=False,
-        consistency_level=consistency_level,
-    )
-    return store, embedder
+    return open_hashing_store(uri, f"t_{uuid.uuid4().hex}", lite=False, consistency_level=consistency_level)
 
 
 @on_server_only
@@ -157,15 +147,7 @@ async def test_on_a_server_any_other_configured_level_is_used_as_it_is() -> None
 
 
 async def test_milvus_lite_reads_with_the_configured_level_whatever_was_written(tmp_path: Path) -> None:
-    embedder = HashingEmbedder()
-    store = MilvusVectorStore.open(
-        uri=str(tmp_path / "milvus.db"),
-        token=None,
-        collection="fresh",
-        dim=embedder.dim,
-        embedder_name=embedder.name,
-        lite=True,
-    )
+    store, embedder = open_hashing_store(str(tmp_path / "milvus.db"), "fresh", lite=True)
     try:
         await store.upsert(ACME, [_row("alice-0", "alice", embedder)])
         assert store.compile_search(ACME, user("bob"), None).consistency_level == "Session"
