@@ -5,11 +5,13 @@ tenant's, any user's. The node applies writes on its time tick (~200 ms), so und
 nearly every search waited for somebody else's write: measured at 20k memories with 5 clients (80% search,
 20% add), Session gave 32.5 ops/s and search p50 / p95 99 / 359 ms, Bounded 57.9 ops/s and 68 / 108 ms.
 
-`RecentWrites` remembers, for `window_seconds`, which tenants and users this process wrote to. A search reads
-Session only when a write in the window could be among its results: the same tenant and, when its filter pins
-the user ids, one of those users (a delete names ids, not users: it counts for the whole tenant). Any other
-search reads Bounded, which sees every write older than the server's `common.gracefulTime` (5 s by default):
-the window must be longer than that. Like Session itself, this covers the writes of this process only.
+`RecentWrites` remembers, for `window_seconds`, which tenants, users and memory ids this process wrote to. A
+search reads Session only when a write in the window could be among its results: the same tenant and, when
+it is restricted to candidate ids (a metadata filter the metadata service resolved), one of those ids, or
+when its filter pins the user ids, one of those users (a delete names ids of rows it did not read: it counts
+for the whole tenant). Any other search reads Bounded, which sees every write older than the server's
+`common.gracefulTime` (5 s by default): the window must be longer than that. Like Session itself, this covers
+the writes of this process only.
 """
 
 from __future__ import annotations
@@ -29,26 +31,39 @@ class RecentWrites:
     def __init__(self, window_seconds: float = DEFAULT_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic):
         self._window = window_seconds
         self._clock = clock
-        # Last write time by key, oldest first: (org, project) for any write in a tenant, (org, project, user)
-        # for an upsert of that user's rows ("" for rows without a user), ("deleted", org, project) for a delete.
+        # Last write time by key, oldest first: ("tenant", org, project) for any write in a tenant; ("user", org,
+        # project, user) and ("memory", org, project, id) for the rows of an upsert ("" for rows without a user);
+        # ("deleted", org, project) for a delete.
         self._written: OrderedDict[Hashable, float] = OrderedDict()
 
-    def upserted(self, tenant: Tenant, user_ids: Iterable[str]) -> None:
-        keys: list[Hashable] = [(tenant.org_id, tenant.project_id)]
-        keys += [(tenant.org_id, tenant.project_id, user_id) for user_id in set(user_ids)]
+    def upserted(self, tenant: Tenant, rows: Iterable[tuple[str, str]]) -> None:
+        """`rows`: (memory id, user id) of every row written."""
+        org, project = tenant.org_id, tenant.project_id
+        keys: list[Hashable] = [("tenant", org, project)]
+        for memory_id, user_id in rows:
+            keys += [("memory", org, project, memory_id), ("user", org, project, user_id)]
         self._mark(keys)
 
     def deleted(self, tenant: Tenant) -> None:
-        self._mark([(tenant.org_id, tenant.project_id), ("deleted", tenant.org_id, tenant.project_id)])
+        self._mark([("tenant", tenant.org_id, tenant.project_id), ("deleted", tenant.org_id, tenant.project_id)])
 
-    def may_see_recent_write(self, tenant: Tenant, node: FilterNode | None) -> bool:
-        """True when a write of the last window could match a search of `tenant` under `node`."""
+    def may_see_recent_write(
+        self, tenant: Tenant, node: FilterNode | None, candidate_ids: Iterable[str] | None = None
+    ) -> bool:
+        """True when a write of the last window could match a search of `tenant` under `node`, among
+        `candidate_ids` when given."""
         self._forget_old()
         org, project = tenant.org_id, tenant.project_id
+        if ("tenant", org, project) not in self._written:
+            return False
+        if ("deleted", org, project) in self._written:
+            return True
+        if candidate_ids is not None:
+            return any(("memory", org, project, memory_id) in self._written for memory_id in candidate_ids)
         users = pinned_user_ids(node)
-        if users is None or ("deleted", org, project) in self._written:
-            return (org, project) in self._written
-        return any((org, project, user_id) in self._written for user_id in users)
+        if users is None:
+            return True
+        return any(("user", org, project, user_id) in self._written for user_id in users)
 
     def _mark(self, keys: list[Hashable]) -> None:
         now = self._clock()

@@ -20,7 +20,8 @@ class MilvusSettings(BaseModel):
     collection: str = "memgrid_memories"
     # Milvus server only (Milvus Lite is always strong): Session gives read-your-writes per replica without
     # Strong's ~200 ms per search; only searches a write of the last 6 s could answer (same tenant and, if the
-    # filter pins users, same user) wait for it, the others read Bounded (services/vectorsearch/freshness.py).
+    # search is pinned to users or candidate ids, one of those) wait for it, the others read Bounded
+    # (services/vectorsearch/freshness.py).
     consistency_level: Literal["Strong", "Session", "Bounded", "Eventually"] = "Session"
 
 

@@ -187,7 +187,7 @@ class MilvusVectorStore:
         finally:
             # Also when the call failed: the write may have landed.
             if self._recent_writes is not None:
-                self._recent_writes.upserted(tenant, (row["user_id"] for row in data))
+                self._recent_writes.upserted(tenant, ((row["id"], row["user_id"]) for row in data))
         self._unflushed = True
         return len(data)
 
@@ -260,7 +260,9 @@ class MilvusVectorStore:
             None if candidate_ids is None else milvus_filter.ids_expr(candidate_ids),
         )
         consistency_level = self._consistency_level
-        if self._recent_writes is not None and not self._recent_writes.may_see_recent_write(tenant, node):
+        if self._recent_writes is not None and not self._recent_writes.may_see_recent_write(
+            tenant, node, candidate_ids
+        ):
             consistency_level = "Bounded"
         return CompiledSearch(expr, consistency_level)
 

@@ -54,7 +54,7 @@ def test_nothing_written_means_no_search_waits(recent: RecentWrites) -> None:
 
 
 def test_an_upsert_concerns_its_users_and_unpinned_searches_of_its_tenant_only(recent: RecentWrites) -> None:
-    recent.upserted(ACME, ["alice", "alice", ""])
+    recent.upserted(ACME, [("m1", "alice"), ("m2", "alice"), ("m3", "")])
     assert recent.may_see_recent_write(ACME, user("alice"))
     assert recent.may_see_recent_write(ACME, None)
     assert recent.may_see_recent_write(ACME, Condition("agent_id", Op.EQ, "bot"))  # rows without a user
@@ -63,11 +63,23 @@ def test_an_upsert_concerns_its_users_and_unpinned_searches_of_its_tenant_only(r
     assert not recent.may_see_recent_write(OTHER, None)
 
 
+def test_a_search_among_candidate_ids_waits_only_for_writes_of_those_ids(recent: RecentWrites) -> None:
+    recent.upserted(ACME, [("m1", "alice"), ("m2", "bob")])
+    assert recent.may_see_recent_write(ACME, None, ["m0", "m2"])
+    assert not recent.may_see_recent_write(ACME, None, ["m0", "m9"])
+    assert not recent.may_see_recent_write(ACME, None, [])
+    # The candidates decide, whatever users the filter names.
+    assert not recent.may_see_recent_write(ACME, user("alice"), ["m9"])
+    assert not recent.may_see_recent_write(OTHER, None, ["m1"])
+    recent.deleted(ACME)
+    assert recent.may_see_recent_write(ACME, None, ["m9"])
+
+
 def test_writes_are_forgotten_after_the_window(recent: RecentWrites, clock: Clock) -> None:
-    recent.upserted(ACME, ["alice"])
+    recent.upserted(ACME, [("m1", "alice")])
     clock.now += 5.9
     assert recent.may_see_recent_write(ACME, user("alice"))
-    recent.upserted(ACME, ["bob"])
+    recent.upserted(ACME, [("m2", "bob")])
     clock.now += 0.2
     assert not recent.may_see_recent_write(ACME, user("alice"))
     assert recent.may_see_recent_write(ACME, user("bob"))
@@ -76,7 +88,7 @@ def test_writes_are_forgotten_after_the_window(recent: RecentWrites, clock: Cloc
 
 
 def test_a_delete_names_no_users_so_it_concerns_every_search_of_its_tenant(recent: RecentWrites, clock: Clock) -> None:
-    recent.upserted(ACME, ["alice"])
+    recent.upserted(ACME, [("m1", "alice")])
     clock.now += 3
     recent.deleted(ACME)
     assert recent.may_see_recent_write(ACME, user("bob"))
@@ -128,6 +140,8 @@ async def test_on_a_server_only_searches_a_recent_write_could_answer_read_sessio
             assert {hit.memory_id for hit in hits} == {f"alice-{i}" for i in range(round_ + 1)}
         assert store.compile_search(tenant, user("bob"), None).consistency_level == "Bounded"
         assert store.compile_search(tenant, None, None).consistency_level == "Session"
+        assert store.compile_search(tenant, None, ["alice-4", "bob-1"]).consistency_level == "Session"
+        assert store.compile_search(tenant, None, ["bob-1"]).consistency_level == "Bounded"
         await store.delete(tenant, ["alice-0"])
         assert store.compile_search(tenant, user("bob"), None).consistency_level == "Session"
     finally:
