@@ -62,6 +62,7 @@ async def start_stack(
     metrics: MetricsSettings | None = None,
     tracing: TracingSettings | None = None,
     jobs: JobSettings | None = None,
+    vector_sync_seconds: float | None = None,
 ) -> InProcessStack:
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
@@ -73,7 +74,8 @@ async def start_stack(
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
     `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `webhook_settings` replaces the
     gateway's webhook dispatcher settings (tests use a tiny backoff). `jobs` replaces the gateway's job worker
-    settings (asynchronous adds). `metrics` and `tracing` are the settings of the services built here; by
+    settings (asynchronous adds). `vector_sync_seconds` is the gateway's vector-sync reconciler's interval and
+    minimum entry age (default 30 s each). `metrics` and `tracing` are the settings of the services built here; by
     default the backends serve their metrics on a free port each (`metrics_urls`). `span_exporter` turns tracing
     on in all four services, every span going to it."""
     observability = {"metrics": metrics or MetricsSettings(port=0), "tracing": tracing or TracingSettings()}
@@ -108,6 +110,14 @@ async def start_stack(
             **({"internal_tls": client_tls} if client_tls else {}),
             **({"webhooks": webhook_settings} if webhook_settings else {}),
             **({"jobs": jobs} if jobs else {}),
+            **(
+                {
+                    "vector_sync_interval_seconds": vector_sync_seconds,
+                    "vector_sync_min_age_seconds": vector_sync_seconds,
+                }
+                if vector_sync_seconds is not None
+                else {}
+            ),
         ),
         span_exporter=span_exporter,
     )

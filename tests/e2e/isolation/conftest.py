@@ -92,7 +92,9 @@ async def _seed(http: httpx.AsyncClient, project: Project) -> str:
 
 @pytest.fixture(scope="package")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    running = await start_stack(tmp_path_factory.mktemp("isolation"), API_KEYS)
+    # Writes made straight to the metadata service (the internal matrix) leave vector syncs for the reconciler:
+    # a short interval lets a project settle (World.settled_snapshot) in seconds, not a minute.
+    running = await start_stack(tmp_path_factory.mktemp("isolation"), API_KEYS, vector_sync_seconds=0.5)
     try:
         async with (
             httpx.AsyncClient(base_url=running.rest_url, timeout=60) as http,

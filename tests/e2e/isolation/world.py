@@ -254,8 +254,9 @@ class World:
 
     async def settled_snapshot(self, victim: Victim) -> dict[str, bytes]:
         """A snapshot once nothing is in flight for the victim: no queued or running add (an earlier test's
-        async add finishing later would change memories, events and vectors between two snapshots) and two
-        snapshots in a row agree."""
+        async add finishing later would change memories, events and vectors between two snapshots), no vector
+        sync of its own left for the reconciler (it would change its vectors later), and two snapshots in a row
+        agree."""
         deadline = asyncio.get_running_loop().time() + SETTLE_TIMEOUT_SECONDS
         previous = await self.snapshot(victim)
         while True:
@@ -265,10 +266,14 @@ class World:
                 self._metadata.ListEvents(md.ListEventsRequest(tenant=victim.project.tenant, page_size=1000))
             )
             busy = any(event.status in IN_FLIGHT for event in events.events)
-            if current == previous and not busy:
+            if current == previous and not busy and not await self._vector_syncs_pending(victim):
                 return current
             assert asyncio.get_running_loop().time() < deadline, "the project never settled"
             previous = current
+
+    async def _vector_syncs_pending(self, victim: Victim) -> bool:
+        pending = await call(self._metadata.ListPendingVectorSyncs(md.ListPendingVectorSyncsRequest(limit=10000)))
+        return any(sync.tenant == victim.project.tenant for sync in pending.syncs)
 
     async def learn_secrets(self, victim: Victim) -> None:
         """Every id and text the victim owns that the attacker must never see."""
