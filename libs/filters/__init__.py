@@ -13,6 +13,7 @@ from libs.filters.ast import (
     conjoin,
     fields_of,
     ids_equal,
+    pinned_values,
     runs_in_vector_store,
 )
 from libs.filters.parser import MAX_SUPPORTED_FILTER_DEPTH, SCOPE_FILTER_FIELDS, VECTOR_FILTER_OPS, parse_filters
@@ -31,5 +32,6 @@ __all__ = [
     "fields_of",
     "ids_equal",
     "parse_filters",
+    "pinned_values",
     "runs_in_vector_store",
 ]

@@ -82,3 +82,20 @@ def runs_in_vector_store(node: FilterNode | None, supported: dict[str, frozenset
 def fields_of(node: FilterNode | None) -> set[str]:
     """Every field name a filter refers to."""
     return set() if node is None else {condition.field for condition in walk(node)}
+
+
+def pinned_values(node: FilterNode | None, field: str) -> frozenset[str] | None:
+    """The values of `field` a filter restricts rows to (an eq / in of strings on it, alone or ANDed: the
+    intersection), or None when it does not pin that field."""
+    if isinstance(node, Condition):
+        if node.field != field:
+            return None
+        if node.op is Op.EQ and isinstance(node.value, str):
+            return frozenset([node.value])
+        if node.op is Op.IN and isinstance(node.value, tuple | list) and all(isinstance(v, str) for v in node.value):
+            return frozenset(node.value)
+        return None
+    if isinstance(node, And):
+        pinned = [values for child in node.children if (values := pinned_values(child, field)) is not None]
+        return frozenset.intersection(*pinned) if pinned else None
+    return None

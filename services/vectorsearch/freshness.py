@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 
 from libs.domain import Tenant
-from libs.filters import And, Condition, FilterNode, Op
+from libs.filters import FilterNode, pinned_values
 
 # Longer than Milvus' default common.gracefulTime (5 s), the staleness a Bounded read allows.
 DEFAULT_WINDOW_SECONDS = 6.0
@@ -60,7 +60,7 @@ class RecentWrites:
             return True
         if candidate_ids is not None:
             return any(("memory", org, project, memory_id) in self._written for memory_id in candidate_ids)
-        users = pinned_user_ids(node)
+        users = pinned_values(node, "user_id")
         if users is None:
             return True
         return any(("user", org, project, user_id) in self._written for user_id in users)
@@ -76,19 +76,3 @@ class RecentWrites:
         oldest = self._clock() - self._window
         while self._written and next(iter(self._written.values())) < oldest:
             self._written.popitem(last=False)
-
-
-def pinned_user_ids(node: FilterNode | None) -> frozenset[str] | None:
-    """The user ids a filter restricts rows to (`user_id` eq / in, alone or ANDed), or None when it does not."""
-    if isinstance(node, Condition):
-        if node.field != "user_id":
-            return None
-        if node.op is Op.EQ and isinstance(node.value, str):
-            return frozenset([node.value])
-        if node.op is Op.IN and isinstance(node.value, tuple | list) and all(isinstance(v, str) for v in node.value):
-            return frozenset(node.value)
-        return None
-    if isinstance(node, And):
-        pinned = [users for users in map(pinned_user_ids, node.children) if users is not None]
-        return frozenset.intersection(*pinned) if pinned else None
-    return None

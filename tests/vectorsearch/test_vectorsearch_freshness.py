@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from libs.domain import Scope, Tenant, VectorRecord
-from libs.filters import And, Condition, Not, Op, Or
+from libs.filters import And, Condition, Not, Op, Or, pinned_values
 from services.vectorsearch.embedder import HashingEmbedder
-from services.vectorsearch.freshness import RecentWrites, pinned_user_ids
+from services.vectorsearch.freshness import RecentWrites
 from services.vectorsearch.models import StoredVector
 from services.vectorsearch.store import MilvusVectorStore
 
@@ -101,18 +101,18 @@ def test_a_delete_names_no_users_so_it_concerns_every_search_of_its_tenant(recen
 
 def test_the_users_a_filter_pins() -> None:
     dated = Condition("created_at", Op.GTE, SINCE)
-    assert pinned_user_ids(None) is None
-    assert pinned_user_ids(user("alice")) == {"alice"}
-    assert pinned_user_ids(Condition("user_id", Op.IN, ("alice", "bob"))) == {"alice", "bob"}
-    assert pinned_user_ids(And((user("alice"), dated))) == {"alice"}
-    assert pinned_user_ids(And((Condition("user_id", Op.IN, ("alice", "bob")), user("bob")))) == {"bob"}
-    assert pinned_user_ids(And((dated, Condition("agent_id", Op.EQ, "bot")))) is None
+    assert pinned_values(None, "user_id") is None
+    assert pinned_values(user("alice"), "user_id") == {"alice"}
+    assert pinned_values(Condition("user_id", Op.IN, ("alice", "bob")), "user_id") == {"alice", "bob"}
+    assert pinned_values(And((user("alice"), dated)), "user_id") == {"alice"}
+    assert pinned_values(And((Condition("user_id", Op.IN, ("alice", "bob")), user("bob"))), "user_id") == {"bob"}
+    assert pinned_values(And((dated, Condition("agent_id", Op.EQ, "bot"))), "user_id") is None
     # Anything else may reach other users' rows: not pinned.
-    assert pinned_user_ids(Or((user("alice"), user("bob")))) is None
-    assert pinned_user_ids(Not((user("alice"),))) is None
-    assert pinned_user_ids(Condition("user_id", Op.NE, "alice")) is None
-    assert pinned_user_ids(Condition("user_id", Op.EXISTS)) is None
-    assert pinned_user_ids(Condition("user_id", Op.IN, ("alice", 7))) is None  # 7 is matched as "7"
+    assert pinned_values(Or((user("alice"), user("bob"))), "user_id") is None
+    assert pinned_values(Not((user("alice"),)), "user_id") is None
+    assert pinned_values(Condition("user_id", Op.NE, "alice"), "user_id") is None
+    assert pinned_values(Condition("user_id", Op.EXISTS), "user_id") is None
+    assert pinned_values(Condition("user_id", Op.IN, ("alice", 7)), "user_id") is None  # 7 is matched as "7"
 
 
 def _row(memory_id: str, user_id: str, embedder: HashingEmbedder) -> StoredVector:
