@@ -333,8 +333,10 @@ def vector_sync_from_proto(message: metadata_pb2.VectorSync, index: int) -> doma
         raise InvalidArgument(f"syncs[{index}].memory_id: must not be empty", field=f"syncs[{index}].memory_id")
     if not message.HasField("version"):
         raise InvalidArgument(f"syncs[{index}].version: is required", field=f"syncs[{index}].version")
-    version = timestamp_from_proto(message.version)
-    assert version is not None
+    field = f"syncs[{index}].version"
+    version = timestamp_from_proto(message.version, field=field)
+    if version is None:  # set, but to the epoch itself: no memory has that version
+        raise InvalidArgument(f"{field}: must be after 1970-01-01T00:00:00Z", field=field)
     return domain.VectorSync(tenant_from_proto(message.tenant), message.memory_id, version)
 
 

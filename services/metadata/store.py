@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -752,8 +752,10 @@ class SqlMetadataStore:
     ) -> list[Memory]:
         now = self._clock()
         actor = _actor_of(messages)
-        deleted = [memory_from_row(row) for row in rows]
-        await vector_outbox.queue(session, tenant, [(row.id, row.updated_at) for row in rows], now)
+        # A deletion is the memory's last change, with a version of its own: a late acknowledgement of the write
+        # before it (the same updated_at) must not take the deletion's outbox entry with it.
+        deleted = [replace(memory, updated_at=max(now, memory.updated_at)) for memory in map(memory_from_row, rows)]
+        await vector_outbox.queue(session, tenant, [(memory.id, memory.updated_at) for memory in deleted], now)
         await webhooks.queue(
             session, tenant, [(WebhookEventType.MEMORY_DELETE, memory, None) for memory in deleted], now
         )
@@ -941,6 +943,11 @@ class SqlMetadataStore:
         return await session.get_one(ProjectRow, (tenant.org_id, tenant.project_id))
 
     async def get_project(self, tenant: Tenant) -> Project:
+        # Every add(infer) reads its project: a read, without the writer's turn, unless the project is new.
+        async with self._read() as session:
+            row = await session.get(ProjectRow, (tenant.org_id, tenant.project_id))
+            if row is not None:
+                return _project_from_row(row)
         async with self._write() as session:
             return _project_from_row(await self._project_row(session, tenant))
 

@@ -221,6 +221,23 @@ async def test_pending_vector_syncs_with_an_age_out_of_range(fuzz_stack: InProce
     _assert_invalid(error, "min_age_seconds")
 
 
+@pytest.mark.parametrize(
+    "version",
+    [timestamp_pb2.Timestamp(), timestamp_pb2.Timestamp(seconds=2**40)],
+    ids=["the-epoch", "beyond-year-9999"],
+)
+async def test_vector_sync_acknowledgement_with_a_version_out_of_range(
+    fuzz_stack: InProcessStack, version: object
+) -> None:
+    """AckVectorSyncs with a version set to the epoch itself (seconds 0, nanos 0) failed an assertion (INTERNAL)."""
+    sync = md_pb2.VectorSync(tenant=TENANT, memory_id="\x80ack-regression", version=version)
+    async with grpc.aio.insecure_channel(fuzz_stack.metadata_target) as channel:
+        error = await _rpc_error(
+            md_grpc.MetadataServiceStub(channel).AckVectorSyncs, md_pb2.AckVectorSyncsRequest(syncs=[sync])
+        )
+    _assert_invalid(error, "syncs[0].version")
+
+
 @pytest.mark.parametrize("lease", [1e300, math.inf, math.nan, 0.0])
 async def test_webhook_claim_with_a_lease_out_of_range(fuzz_stack: InProcessStack, lease: float) -> None:
     """ClaimWebhookDeliveries checked only `lease_seconds > 0`: a huge lease would overflow `now + lease`."""

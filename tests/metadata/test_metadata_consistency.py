@@ -62,6 +62,21 @@ async def test_acknowledging_an_older_version_keeps_the_newer_change(stub, tenan
     assert left[0].version.ToDatetime() > first.version.ToDatetime()
 
 
+async def test_a_late_acknowledgement_of_the_last_write_keeps_the_deletion(stub, tenant) -> None:
+    (memory,) = await _create(stub, tenant, "Keeps bees", user_id="u1")
+    written = (await _pending(stub, tenant))[0]
+    deleted = await stub.DeleteMemories(pb.DeleteMemoriesRequest(tenant=tenant, memory_ids=[memory.id]))
+    # The create's acknowledgement arrives after the delete (the gateway sends them in the background).
+    await stub.AckVectorSyncs(pb.AckVectorSyncsRequest(syncs=[written]))
+    left = await _pending(stub, tenant)
+    assert [s.memory_id for s in left] == [memory.id]
+    assert left[0].version == deleted.memories[0].updated_at
+    assert deleted.memories[0].updated_at.ToDatetime() > written.version.ToDatetime()
+    # The deletion's own acknowledgement takes it.
+    await stub.AckVectorSyncs(pb.AckVectorSyncsRequest(syncs=left))
+    assert await _pending(stub, tenant) == []
+
+
 async def test_min_age_hides_fresh_entries(stub, tenant) -> None:
     await _create(stub, tenant, "Fresh", user_id="u1")
     response = await stub.ListPendingVectorSyncs(pb.ListPendingVectorSyncsRequest(min_age_seconds=3600, limit=100))

@@ -145,3 +145,14 @@ async def test_keys_made_before_roles_become_owner_keys(tmp_path):
         assert (caller.tenant.project_id, str(caller.role), caller.member_email) == ("p", "OWNER", None)
     finally:
         await engine.dispose()
+
+
+async def test_get_project_creates_a_new_project_once_and_reads_it_as_updated(stub, tenant, other_tenant):
+    first = (await call(stub.GetProject(pb.GetProjectRequest(tenant=tenant)))).project
+    assert (first.name, first.custom_instructions) == (tenant.project_id, "")
+    await call(stub.UpdateProject(pb.UpdateProjectRequest(tenant=tenant, custom_instructions="only food")))
+    again = (await call(stub.GetProject(pb.GetProjectRequest(tenant=tenant)))).project
+    assert again.custom_instructions == "only food"
+    assert again.created_at == first.created_at
+    other = (await call(stub.GetProject(pb.GetProjectRequest(tenant=other_tenant)))).project
+    assert other.custom_instructions == ""

@@ -264,7 +264,11 @@ async def test_delete_by_ids_writes_history_and_hides_the_memory(stub, tenant):
         )
     )
     assert [m.id for m in response.memories] == [first.id]
-    assert response.memories[0] == first
+    # As it was, but for updated_at: the deletion's time (its vector-sync version).
+    deleted = response.memories[0]
+    assert deleted.updated_at.ToDatetime() > first.updated_at.ToDatetime()
+    deleted.updated_at.CopyFrom(first.updated_at)
+    assert deleted == first
     got = await call(stub.GetMemories(pb.GetMemoriesRequest(tenant=tenant, memory_ids=[first.id, second.id])))
     assert [m.id for m in got.memories] == [second.id]
     listed = await call(stub.ListMemories(pb.ListMemoriesRequest(tenant=tenant, show_expired=True)))
