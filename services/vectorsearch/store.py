@@ -14,6 +14,8 @@ checks them against brute force):
   No partition key: measured at 100k rows over 1,000 users (sealed HNSW), user-scoped search was equally
   fast with or without a partition key on user_id (2.2 ms), lost exactness at ef 64 (recall 0.99), and
   unscoped search got 8x slower (2.8 -> 22.6 ms).
+- Milvus Lite: writes are flushed in the background, soon after they land (lite_flush.py); a write is durable
+  and searchable before that.
 - No flush after writes on a server: it seals segments itself (size, idle time) and rate-limits flush;
   reads use `consistency_level`. Session (the default) is read-your-writes through this process, and only the
   searches a recent write of this process could answer wait for the server to apply it (freshness.py).
@@ -36,6 +38,7 @@ from libs.errors import AlreadyExists, FailedPrecondition, InternalError, Memgri
 from libs.filters import FilterNode
 from services.vectorsearch import milvus_filter
 from services.vectorsearch.freshness import RecentWrites
+from services.vectorsearch.lite_flush import DeferredFlush, FlushGate
 from services.vectorsearch.models import (
     CATEGORY_MAX_BYTES,
     ID_MAX_BYTES,
@@ -56,6 +59,10 @@ HNSW_EF_CONSTRUCTION = 200
 HNSW_MIN_EF = 128
 # Collection property naming the embedder that filled it, so a restart with another model fails loudly.
 EMBEDDER_PROPERTY = "memgrid.embedder"
+# Milvus Lite: flush written rows at most this long after the first unflushed write, or at once when this many
+# are waiting (every search scans them in Python, ~0.035 ms a row: 256 rows add at most ~9 ms).
+LITE_FLUSH_DELAY_SECONDS = 0.5
+LITE_MAX_UNFLUSHED_ROWS = 256
 # The consistency of the cross-tenant id check before an upsert (see MilvusVectorStore._upsert).
 FOREIGN_ID_CONSISTENCY = "Eventually"
 # gRPC codes pymilvus reports when the server cannot be reached.
@@ -70,26 +77,36 @@ class MilvusVectorStore:
         client: MilvusClient,
         collection: str,
         *,
-        flush_after_write: bool,
+        lite: bool,
         consistency_level: str,
         index_type: str = "FLAT",
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         self._collection = collection
-        self._flush_after_write = flush_after_write
+        self._lite = lite
         self._consistency_level = consistency_level
-        # Session on a server: only searches that a recent write of this process could answer read Session.
-        self._recent_writes = RecentWrites() if consistency_level == "Session" and not flush_after_write else None
+        # On a server: the recent writes of this process. Under Session only the searches one of them could
+        # answer read Session; under any level, searches leave out what this process deleted moments ago.
+        self._recent_writes = None if lite else RecentWrites()
         self._index_type = index_type
         self._on_close = on_close
         # Milvus Lite 3.2.2 corrupts its sequence bookkeeping when two writes+flushes overlap
-        # ("current_seq is monotonic"), so writes to Lite go one at a time. A server handles its own.
-        self._write_lock: contextlib.AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if flush_after_write else contextlib.nullcontext()
-        )
-        # Lite: an upsert has landed that no flush has covered yet (see _flush_written).
-        self._unflushed = False
+        # ("current_seq is monotonic"), so writes and flushes to Lite go one at a time. A server handles its own.
+        lite_lock = asyncio.Lock()
+        self._write_lock: contextlib.AbstractAsyncContextManager[Any] = lite_lock if lite else contextlib.nullcontext()
+        # Lite: flushed in the background, never during a search (lite_flush.py).
+        self._flush_gate: FlushGate | None = None
+        self._deferred_flush: DeferredFlush | None = None
+        if lite:
+            self._flush_gate = FlushGate()
+            self._deferred_flush = DeferredFlush(
+                self._flush_lite,
+                lite_lock,
+                self._flush_gate,
+                delay_seconds=LITE_FLUSH_DELAY_SECONDS,
+                max_rows=LITE_MAX_UNFLUSHED_ROWS,
+            )
 
     # --- start-up -----------------------------------------------------------------------------
 
@@ -139,13 +156,15 @@ class MilvusVectorStore:
         return cls(
             client,
             collection,
-            flush_after_write=lite,
+            lite=lite,
             consistency_level=consistency_level,
             index_type=index_type,
             on_close=on_close,
         )
 
     async def close(self) -> None:
+        if self._deferred_flush is not None:
+            await self._deferred_flush.close()
         await asyncio.to_thread(self._close_blocking)
 
     def _close_blocking(self) -> None:
@@ -159,9 +178,7 @@ class MilvusVectorStore:
         if not rows:
             return 0
         async with self._write_lock:
-            count = await self._upsert(tenant, rows)
-        await self._flush_written()
-        return count
+            return await self._upsert(tenant, rows)
 
     async def _upsert(self, tenant: Tenant, rows: list[StoredVector]) -> int:
         ids = [row.record.memory_id for row in rows]
@@ -170,16 +187,9 @@ class MilvusVectorStore:
         # every upsert in flight for 15-29 s, twice in one run (REST adds got 504; bench/ingest_stalls.py,
         # bench/results/get-all-batches-ingest-stalls.md). This read only guards against another tenant's vector
         # under the same id (ids are minted by the gateway): what it cannot see is a row written moments ago.
-        foreign = await self._run(
-            self._client.query,
-            self._collection,
-            filter=f"({milvus_filter.ids_expr(ids)}) and not ({milvus_filter.tenant_expr(tenant)})",
-            output_fields=["id"],
-            limit=1,
-            consistency_level=FOREIGN_ID_CONSISTENCY,
-        )
-        if foreign:
-            taken = foreign[0]["id"]
+        owners = await self._owners(ids, FOREIGN_ID_CONSISTENCY)
+        taken = next((memory_id for memory_id, owner in owners.items() if owner != tenant), None)
+        if taken is not None:
             raise AlreadyExists(f"memory_id '{taken}' is already in use", field="items.memory_id")
         data = [_row(tenant, row) for row in rows]
         try:
@@ -188,65 +198,45 @@ class MilvusVectorStore:
             # Also when the call failed: the write may have landed.
             if self._recent_writes is not None:
                 self._recent_writes.upserted(tenant, ((row["id"], row["user_id"]) for row in data))
-        self._unflushed = True
+            if self._deferred_flush is not None:
+                self._deferred_flush.written(len(data))
         return len(data)
 
     async def delete(self, tenant: Tenant, memory_ids: list[str]) -> None:
         if not memory_ids:
             return
-        expr = milvus_filter.conjoin_exprs(milvus_filter.tenant_expr(tenant), milvus_filter.ids_expr(memory_ids))
         async with self._write_lock:
             # Resolve the tenant's ids first, then delete by primary key: Milvus 2.3 resolves a delete by
             # expression with its own read, which missed rows upserted just before (tests saw it on a server).
-            owned = await self._run(
-                self._client.query,
-                self._collection,
-                filter=expr,
-                output_fields=["id"],
-                limit=len(memory_ids),
-                consistency_level=self._consistency_level,
-            )
+            owners = await self._owners(memory_ids, self._consistency_level)
+            owned = [memory_id for memory_id, owner in owners.items() if owner == tenant]
             if not owned:
                 return
-            deleted = milvus_filter.ids_expr(row["id"] for row in owned)
+            deleted = milvus_filter.ids_expr(owned)
             try:
                 await self._run(self._client.delete, self._collection, filter=deleted)
             finally:
                 if self._recent_writes is not None:
-                    self._recent_writes.deleted(tenant)
-            await self._flush()
-            await self._await_deletes(deleted)
+                    self._recent_writes.deleted(tenant, owned)
+                if self._deferred_flush is not None:
+                    self._deferred_flush.written(len(owned))
 
-    async def _flush_written(self) -> None:
-        """Lite: return once a flush begun after this caller's upsert has finished (group commit).
+    async def _owners(self, memory_ids: list[str], consistency_level: str) -> dict[str, Tenant]:
+        """The tenant of each of these ids that has a vector. By primary key alone, the tenant compared here:
+        Milvus Lite answers a primary-key filter from its key index (0.9 ms at 10k rows) but evaluates one with
+        the tenant's fields row by row (10 ms at 10k rows, growing with the collection)."""
+        found = await self._run(
+            self._client.query,
+            self._collection,
+            filter=milvus_filter.ids_expr(memory_ids),
+            output_fields=["id", "org_id", "project_id"],
+            limit=len(memory_ids),
+            consistency_level=consistency_level,
+        )
+        return {str(row["id"]): Tenant(org_id=row["org_id"], project_id=row["project_id"]) for row in found}
 
-        Concurrent writers queue on the lock (FIFO) behind each other's upserts, so the first flush to run
-        covers all of them and the others find nothing left to flush: one flush per burst of writes, not one
-        per write. Writes and flushes still never overlap (Lite's "current_seq is monotonic")."""
-        if not self._flush_after_write:
-            return
-        async with self._write_lock:
-            if self._unflushed:
-                await self._flush()
-
-    async def _flush(self) -> None:
-        # Milvus Lite scans unflushed rows in Python (slow); a Milvus server seals segments itself.
-        if self._flush_after_write:
-            await self._run(self._client.flush, self._collection)
-            self._unflushed = False
-
-    async def _await_deletes(self, deleted: str) -> None:
-        # Milvus 2.3 answers a delete without a timestamp, so Session reads of this client would not wait
-        # for it: one Strong read (~200 ms, deletes only) lets every later read see the deletion.
-        if not self._flush_after_write:
-            await self._run(
-                self._client.query,
-                self._collection,
-                filter=deleted,
-                output_fields=["id"],
-                limit=1,
-                consistency_level="Strong",
-            )
+    async def _flush_lite(self) -> None:
+        await self._run(self._client.flush, self._collection)
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -254,14 +244,20 @@ class MilvusVectorStore:
         self, tenant: Tenant, node: FilterNode | None, candidate_ids: list[str] | None
     ) -> CompiledSearch:
         """The full search expression and its consistency. Raises InvalidArgument."""
+        # Milvus 2.3 answers a delete without a timestamp, so no read waits for it: what this process deleted
+        # moments ago is left out by id (freshness.py).
+        gone = self._recent_writes.deleted_ids(tenant) if self._recent_writes is not None else []
         expr = milvus_filter.conjoin_exprs(
             milvus_filter.tenant_expr(tenant),
             milvus_filter.to_milvus_expr(node),
             None if candidate_ids is None else milvus_filter.ids_expr(candidate_ids),
+            f"not ({milvus_filter.ids_expr(gone)})" if gone else None,
         )
         consistency_level = self._consistency_level
-        if self._recent_writes is not None and not self._recent_writes.may_see_recent_write(
-            tenant, node, candidate_ids
+        if (
+            consistency_level == "Session"
+            and self._recent_writes is not None
+            and not self._recent_writes.may_see_recent_write(tenant, node, candidate_ids)
         ):
             consistency_level = "Bounded"
         return CompiledSearch(expr, consistency_level)
@@ -269,16 +265,17 @@ class MilvusVectorStore:
     async def search(self, search: CompiledSearch, vectors: list[list[float]], top_k: int) -> list[list[VectorHit]]:
         if not vectors:
             return []
-        results = await self._run(
-            self._client.search,
-            self._collection,
-            data=vectors,
-            filter=search.expr,
-            limit=top_k,
-            anns_field="vector",
-            search_params={"metric_type": "COSINE", "params": search_params(self._index_type, top_k)},
-            consistency_level=search.consistency_level,
-        )
+        async with self._flush_gate.searching() if self._flush_gate else contextlib.nullcontext():
+            results = await self._run(
+                self._client.search,
+                self._collection,
+                data=vectors,
+                filter=search.expr,
+                limit=top_k,
+                anns_field="vector",
+                search_params={"metric_type": "COSINE", "params": search_params(self._index_type, top_k)},
+                consistency_level=search.consistency_level,
+            )
         # The primary keys and distances as pymilvus decoded them, not looked up hit by hit through its Hit dicts.
         return [
             [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_a_search_among_candidate_ids_waits_only_for_writes_of_those_ids(recent:
     # The candidates decide, whatever users the filter names.
     assert not recent.may_see_recent_write(ACME, user("alice"), ["m9"])
     assert not recent.may_see_recent_write(OTHER, None, ["m1"])
-    recent.deleted(ACME)
+    recent.deleted(ACME, ["m1"])
     assert recent.may_see_recent_write(ACME, None, ["m9"])
 
 
@@ -90,13 +91,28 @@ def test_writes_are_forgotten_after_the_window(recent: RecentWrites, clock: Cloc
 def test_a_delete_names_no_users_so_it_concerns_every_search_of_its_tenant(recent: RecentWrites, clock: Clock) -> None:
     recent.upserted(ACME, [("m1", "alice")])
     clock.now += 3
-    recent.deleted(ACME)
+    recent.deleted(ACME, ["m1"])
     assert recent.may_see_recent_write(ACME, user("bob"))
     assert not recent.may_see_recent_write(OTHER, user("bob"))
     clock.now += 4  # past the upsert's window, inside the delete's
     assert recent.may_see_recent_write(ACME, user("carol"))
     clock.now += 3
     assert not recent.may_see_recent_write(ACME, user("carol"))
+
+
+def test_the_ids_deleted_in_a_tenant_are_named_for_the_window(recent: RecentWrites, clock: Clock) -> None:
+    assert recent.deleted_ids(ACME) == []
+    recent.deleted(ACME, ["m1", "m2"])
+    clock.now += 3
+    recent.deleted(ACME, ["m3"])
+    recent.deleted(OTHER, ["o1"])
+    recent.upserted(ACME, [("m4", "alice")])
+    assert recent.deleted_ids(ACME) == ["m1", "m2", "m3"]
+    assert recent.deleted_ids(OTHER) == ["o1"]
+    clock.now += 3.5  # past m1's and m2's window
+    assert recent.deleted_ids(ACME) == ["m3"]
+    clock.now += 3
+    assert recent.deleted_ids(ACME) == [] and recent.deleted_ids(OTHER) == []
 
 
 def test_the_users_a_filter_pins() -> None:
@@ -144,6 +160,42 @@ async def test_on_a_server_only_searches_a_recent_write_could_answer_read_sessio
         assert store.compile_search(tenant, None, ["bob-1"]).consistency_level == "Bounded"
         await store.delete(tenant, ["alice-0"])
         assert store.compile_search(tenant, user("bob"), None).consistency_level == "Session"
+    finally:
+        await store.close()
+
+
+@on_server_only
+@pytest.mark.parametrize("consistency_level", ["Session", "Bounded"])
+async def test_on_a_server_a_deleted_row_is_gone_from_the_next_search_without_a_strong_read(
+    consistency_level: str,
+) -> None:
+    """Milvus 2.3 gives a delete no timestamp, so no read waits for it: the store leaves the ids it deleted out
+    of its searches (the Strong read it made after every delete is gone)."""
+    store, embedder = _open(str(server_uri()), consistency_level)
+    levels: list[str] = []
+    query = store._client.query
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        levels.append(kwargs.get("consistency_level", ""))
+        return query(*args, **kwargs)
+
+    store._client.query = recorded  # type: ignore[method-assign]
+    tenant = Tenant(org_id=f"fresh-{uuid.uuid4().hex[:6]}", project_id="p")
+    try:
+        await store.upsert(tenant, [_row(f"alice-{i}", "alice", embedder) for i in range(4)])
+        for doomed in ("alice-0", "alice-1"):
+            await store.delete(tenant, [doomed])
+            search = store.compile_search(tenant, user("alice"), None)
+            [hits] = await store.search(search, embedder.embed(["gardening notes"]), 10)
+            assert doomed not in {hit.memory_id for hit in hits}
+        assert "Strong" not in levels
+        # Settled, after the delete: Session reads see the rows that are left (and Bounded ones, once the
+        # upserts are older than the server's gracefulTime).
+        search = store.compile_search(tenant, user("alice"), None)
+        [hits] = await store.search(search, embedder.embed(["gardening notes"]), 10)
+        if consistency_level == "Session":
+            assert {hit.memory_id for hit in hits} == {"alice-2", "alice-3"}
+        assert {hit.memory_id for hit in hits} <= {"alice-2", "alice-3"}
     finally:
         await store.close()
 
