@@ -32,7 +32,7 @@ from gateway.limits import InputLimits
 from gateway.query import without_entity_names
 from gateway.ranking import HYBRID_CANDIDATES, fuse_rrf
 from gateway.rerank import RerankCandidate, Reranker, RerankSettings, TemporalBoost, rerank_candidates
-from gateway.vector_sync import acknowledge, vector_record
+from gateway.vector_sync import Acknowledger, vector_record
 from libs import domain
 from libs.domain import Candidate, Fact, MemoryAction, MemoryPatch, NewMemory, VectorHit
 from libs.errors import AlreadyExists, InvalidArgument, MemgridError, NotFound
@@ -171,10 +171,13 @@ class Orchestrator:
         limits: InputLimits,
         reranker: Reranker,
         rerank_settings: RerankSettings,
+        acknowledger: Acknowledger,
         on_job_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self._metadata = metadata
         self._vectors = vectors
+        # Vector-sync acknowledgements go out in the background, after the write has answered.
+        self._acks = acknowledger
         self._extraction = extraction
         self._idempotency = idempotency
         self._limits = limits
@@ -491,12 +494,12 @@ class Orchestrator:
         except MemgridError:
             ids = [m.id for m in stored]
             deleted = await self._metadata.delete_memories(tenant, ids=ids)
-            # The vector write may have landed before it failed (e.g. at the flush): take it back too.
+            # The vector write may have landed before it failed (e.g. the answer was lost): take it back too.
             with contextlib.suppress(MemgridError):
                 await self._vectors.delete(tenant, ids)
-                await acknowledge(self._metadata, tenant, deleted)
+                self._acks.acknowledge(tenant, deleted)
             raise
-        await acknowledge(self._metadata, tenant, stored)
+        self._acks.acknowledge(tenant, stored)
         return stored
 
     async def _apply_updates(
@@ -507,7 +510,7 @@ class Orchestrator:
         updated = await self._metadata.update_memories(tenant, patches, messages)
         if updated:
             await self._vectors.upsert(tenant, [vector_record(memory) for memory, _ in updated])
-            await acknowledge(self._metadata, tenant, [memory for memory, _ in updated])
+            self._acks.acknowledge(tenant, [memory for memory, _ in updated])
         return updated
 
     async def _delete(
@@ -530,7 +533,7 @@ class Orchestrator:
         )
         if deleted:
             await self._vectors.delete(tenant, [memory.id for memory in deleted])
-            await acknowledge(self._metadata, tenant, deleted)
+            self._acks.acknowledge(tenant, deleted)
         return deleted
 
     # --- read -------------------------------------------------------------------------------
@@ -770,7 +773,7 @@ class Orchestrator:
             raise NotFound(f"{kind.value} {name} not found", field="entity_id")
         if memories:
             await self._vectors.delete(tenant, [m.id for m in memories])
-            await acknowledge(self._metadata, tenant, memories)
+            self._acks.acknowledge(tenant, memories)
         return memories
 
     async def reset(self, tenant: domain.Tenant) -> int:

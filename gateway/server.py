@@ -26,7 +26,7 @@ from gateway.orchestrator import Orchestrator
 from gateway.rerank import build_reranker
 from gateway.rest.app import create_app
 from gateway.settings import GatewaySettings
-from gateway.vector_sync import VectorSyncReconciler
+from gateway.vector_sync import Acknowledger, VectorSyncReconciler
 from gateway.webhooks import WebhookDispatcher
 from libs.observability.telemetry import start_telemetry
 from libs.rpc.client import open_channel
@@ -84,6 +84,7 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
     vectors = VectorSearchClient(channels[1], timeout)
     reranker = build_reranker(settings.rerank, settings.llm)
     wake_workers = asyncio.Event()
+    acknowledger = Acknowledger(metadata)
     orchestrator = Orchestrator(
         metadata=metadata,
         vectors=vectors,
@@ -92,6 +93,7 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
         limits=settings.limits,
         reranker=reranker,
         rerank_settings=settings.rerank,
+        acknowledger=acknowledger,
         on_job_queued=wake_workers.set,
     )
     workers = JobWorker(metadata, orchestrator, settings.jobs, wake_workers)
@@ -157,7 +159,16 @@ async def start_service(settings: GatewaySettings, *, span_exporter: SpanExporte
 
     return StartedService(
         running=running,
-        closers=[observed.close, close_channels, stop_background_tasks, stop_workers, stop_http, reranker.aclose],
+        # Run in reverse: no requests or jobs first, then the background work, then the channels it uses.
+        closers=[
+            observed.close,
+            close_channels,
+            acknowledger.close,
+            stop_background_tasks,
+            stop_workers,
+            stop_http,
+            reranker.aclose,
+        ],
         extra_ports={"http": http_port},
     )
 

@@ -11,6 +11,8 @@ them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,14 +53,54 @@ class SyncReport:
     acknowledged: int = 0
 
 
-async def acknowledge(metadata: MetadataClient, tenant: domain.Tenant, memories: Sequence[domain.Memory]) -> None:
-    """Tell the outbox these memories' vectors now match; a failure only leaves work for the reconciler."""
-    if not memories:
-        return
-    try:
-        await metadata.ack_vector_syncs([VectorSync(tenant, m.id, m.updated_at) for m in memories])
-    except MemgridError as error:
-        log.warning("vector_sync.ack_failed", count=len(memories), error=str(error))
+# A write's acknowledgement waits this long for the acknowledgements of concurrent writes to join it.
+ACK_GATHER_SECONDS = 0.02
+
+
+class Acknowledger:
+    """Tells the outbox that memories' vectors now match, off the request's time.
+
+    A write returns once its vector has landed; its acknowledgement (a metadata write) follows in the background
+    moments later, with those of the writes made meanwhile in one call. A failure, or a crash before it is sent,
+    only leaves work for the reconciler, which finds the entry in the outbox and re-applies it (idempotently).
+    `close` sends what is waiting."""
+
+    def __init__(self, metadata: MetadataClient, *, gather_seconds: float = ACK_GATHER_SECONDS) -> None:
+        self._metadata = metadata
+        self._gather_seconds = gather_seconds
+        self._waiting: list[VectorSync] = []
+        self._sender: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()  # the sender's: set, it sends without gathering longer
+
+    def acknowledge(self, tenant: domain.Tenant, memories: Sequence[domain.Memory]) -> None:
+        if not memories:
+            return
+        self._waiting.extend(VectorSync(tenant, m.id, m.updated_at) for m in memories)
+        if self._sender is None or self._sender.done():
+            self._closing = asyncio.Event()
+            # A context of its own: not the request's deadline, request id or span.
+            self._sender = asyncio.create_task(
+                self._send(self._closing), name="vector-sync-acks", context=contextvars.Context()
+            )
+
+    async def close(self) -> None:
+        """Send what is waiting now."""
+        if self._sender is not None and not self._sender.done():
+            self._closing.set()
+            await self._sender
+
+    async def _send(self, closing: asyncio.Event) -> None:
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closing.wait(), self._gather_seconds)
+            while self._waiting:
+                batch, self._waiting = self._waiting[:SYNC_BATCH], self._waiting[SYNC_BATCH:]
+                try:
+                    await self._metadata.ack_vector_syncs(batch)
+                except MemgridError as error:
+                    log.warning("vector_sync.ack_failed", count=len(batch), error=str(error))
+        finally:
+            self._sender = None
 
 
 class VectorSyncReconciler:
