@@ -16,6 +16,8 @@ the writes of this process only.
 Deletes get no timestamp from Milvus 2.3, so no consistency level makes a search wait for one: `deleted_ids`
 names the ids this process deleted in a tenant within the window, and the store leaves them out of that
 tenant's searches (instead of a Strong read after every delete, which waited ~200-400 ms for the time tick).
+Up to `max_deleted_ids` per tenant: beyond that the expression would grow too long, so `deleted` answers False
+and the store makes the Strong read after all.
 """
 
 from __future__ import annotations
@@ -29,12 +31,20 @@ from libs.filters import FilterNode, pinned_values
 
 # Longer than Milvus' default common.gracefulTime (5 s), the staleness a Bounded read allows.
 DEFAULT_WINDOW_SECONDS = 6.0
+# Ids deleted in the window that a tenant's searches leave out by id (`not (id in [...])`), at most.
+DEFAULT_MAX_DELETED_IDS = 2000
 
 
 class RecentWrites:
-    def __init__(self, window_seconds: float = DEFAULT_WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        window_seconds: float = DEFAULT_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        max_deleted_ids: int = DEFAULT_MAX_DELETED_IDS,
+    ):
         self._window = window_seconds
         self._clock = clock
+        self._max_deleted_ids = max_deleted_ids
         # Last write time by key, oldest first: ("tenant", org, project) for any write in a tenant; ("user", org,
         # project, user) and ("memory", org, project, id) for the rows of an upsert ("" for rows without a user);
         # ("deleted", org, project) for a delete.
@@ -50,14 +60,19 @@ class RecentWrites:
             keys += [("memory", org, project, memory_id), ("user", org, project, user_id)]
         self._mark(keys)
 
-    def deleted(self, tenant: Tenant, memory_ids: Iterable[str]) -> None:
+    def deleted(self, tenant: Tenant, memory_ids: Iterable[str]) -> bool:
+        """Remember a delete; False when its ids are too many to leave out of searches by id."""
         org, project = tenant.org_id, tenant.project_id
-        now = self._clock()
-        for memory_id in memory_ids:
-            key = (org, project, memory_id)
-            self._deleted[key] = now
-            self._deleted.move_to_end(key)
+        ids = list(memory_ids)
+        remembered = len(self.deleted_ids(tenant)) + len(ids) <= self._max_deleted_ids
+        if remembered:
+            now = self._clock()
+            for memory_id in ids:
+                key = (org, project, memory_id)
+                self._deleted[key] = now
+                self._deleted.move_to_end(key)
         self._mark([("tenant", org, project), ("deleted", org, project)])
+        return remembered
 
     def deleted_ids(self, tenant: Tenant) -> list[str]:
         """The ids this process deleted in `tenant` within the window (a search must not return them)."""

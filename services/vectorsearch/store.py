@@ -84,7 +84,6 @@ class MilvusVectorStore:
     ) -> None:
         self._client = client
         self._collection = collection
-        self._lite = lite
         self._consistency_level = consistency_level
         # On a server: the recent writes of this process. Under Session only the searches one of them could
         # answer read Session; under any level, searches leave out what this process deleted moments ago.
@@ -208,18 +207,32 @@ class MilvusVectorStore:
         async with self._write_lock:
             # Resolve the tenant's ids first, then delete by primary key: Milvus 2.3 resolves a delete by
             # expression with its own read, which missed rows upserted just before (tests saw it on a server).
-            owners = await self._owners(memory_ids, self._consistency_level)
+            # At least Session: a delete must find this process's own writes, whatever staleness searches allow.
+            lookup = "Strong" if self._consistency_level == "Strong" else "Session"
+            owners = await self._owners(memory_ids, lookup)
             owned = [memory_id for memory_id, owner in owners.items() if owner == tenant]
             if not owned:
                 return
             deleted = milvus_filter.ids_expr(owned)
+            left_out = False
             try:
                 await self._run(self._client.delete, self._collection, filter=deleted)
             finally:
                 if self._recent_writes is not None:
-                    self._recent_writes.deleted(tenant, owned)
+                    left_out = self._recent_writes.deleted(tenant, owned)
                 if self._deferred_flush is not None:
                     self._deferred_flush.written(len(owned))
+            if self._recent_writes is not None and not left_out:
+                # Too many ids to leave out of searches by id: one Strong read (~200-400 ms, the time tick) lets
+                # every later read see the deletion.
+                await self._run(
+                    self._client.query,
+                    self._collection,
+                    filter=deleted,
+                    output_fields=["id"],
+                    limit=1,
+                    consistency_level="Strong",
+                )
 
     async def _owners(self, memory_ids: list[str], consistency_level: str) -> dict[str, Tenant]:
         """The tenant of each of these ids that has a vector. By primary key alone, the tenant compared here:

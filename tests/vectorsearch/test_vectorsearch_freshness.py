@@ -115,6 +115,17 @@ def test_the_ids_deleted_in_a_tenant_are_named_for_the_window(recent: RecentWrit
     assert recent.deleted_ids(ACME) == [] and recent.deleted_ids(OTHER) == []
 
 
+def test_past_the_cap_a_delete_is_not_left_out_by_id(clock: Clock) -> None:
+    recent = RecentWrites(clock=clock, max_deleted_ids=3)
+    assert recent.deleted(ACME, ["m1", "m2"])
+    assert not recent.deleted(ACME, ["m3", "m4"])  # 4 > 3: the caller must make the deletion visible itself
+    assert recent.deleted_ids(ACME) == ["m1", "m2"]
+    assert recent.may_see_recent_write(ACME, user("bob"))  # the tenant's searches still read Session
+    assert recent.deleted(OTHER, ["o1", "o2", "o3"])
+    clock.now += 7
+    assert recent.deleted(ACME, ["m5", "m6", "m7"])
+
+
 def test_the_users_a_filter_pins() -> None:
     dated = Condition("created_at", Op.GTE, SINCE)
     assert pinned_values(None, "user_id") is None
@@ -189,6 +200,13 @@ async def test_on_a_server_a_deleted_row_is_gone_from_the_next_search_without_a_
             [hits] = await store.search(search, embedder.embed(["gardening notes"]), 10)
             assert doomed not in {hit.memory_id for hit in hits}
         assert "Strong" not in levels
+        # Too many deleted ids to leave out by id: the delete makes one Strong read instead.
+        store._recent_writes = RecentWrites(max_deleted_ids=1)
+        await store.delete(tenant, ["alice-2", "alice-3"])
+        assert levels[-1] == "Strong"
+        [hits] = await store.search(store.compile_search(tenant, user("alice"), None), embedder.embed(["notes"]), 10)
+        assert hits == []
+        await store.upsert(tenant, [_row("alice-2", "alice", embedder), _row("alice-3", "alice", embedder)])
         # Settled, after the delete: Session reads see the rows that are left (and Bounded ones, once the
         # upserts are older than the server's gracefulTime).
         search = store.compile_search(tenant, user("alice"), None)

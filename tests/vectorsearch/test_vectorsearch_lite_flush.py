@@ -46,6 +46,15 @@ async def ids_found(store: MilvusVectorStore, embedder: HashingEmbedder, top_k: 
     return {hit.memory_id for hit in hits}
 
 
+async def ids_after_reopening(path: Path, embedder: HashingEmbedder) -> set[str]:
+    """What a store opened afresh on the same Milvus Lite directory finds."""
+    store, _ = open_hashing_store(str(path), "deferred", lite=True)
+    try:
+        return await ids_found(store, embedder)
+    finally:
+        await store.close()
+
+
 class CallLog:
     """Records when the store's pymilvus calls start and end (they run in worker threads)."""
 
@@ -124,11 +133,7 @@ async def test_concurrent_writes_share_flushes_and_never_overlap_one(tmp_path: P
     # ...and writes and flushes one at a time (Lite's "current_seq is monotonic"): every start is followed by its end.
     for started, ended in zip(calls.events[::2], calls.events[1::2], strict=True):
         assert started.removesuffix(" start") == ended.removesuffix(" end"), calls.events
-    reopened, _ = open_hashing_store(str(tmp_path / "milvus.db"), "deferred", lite=True)
-    try:
-        assert len(await ids_found(reopened, embedder)) == 12 * batch
-    finally:
-        await reopened.close()
+    assert len(await ids_after_reopening(tmp_path / "milvus.db", embedder)) == 12 * batch
 
 
 @on_lite_only
@@ -137,11 +142,7 @@ async def test_close_flushes_what_is_waiting(tmp_path: Path) -> None:
     await store.upsert(TENANT, stored(embedder, "w", 3))
     await store.close()
     assert calls.count("flush end") == 1
-    reopened, _ = open_hashing_store(str(tmp_path / "milvus.db"), "deferred", lite=True)
-    try:
-        assert await ids_found(reopened, embedder) == {"w-0", "w-1", "w-2"}
-    finally:
-        await reopened.close()
+    assert await ids_after_reopening(tmp_path / "milvus.db", embedder) == {"w-0", "w-1", "w-2"}
 
 
 @on_lite_only
@@ -167,11 +168,8 @@ async def test_unflushed_writes_survive_a_killed_process(tmp_path: Path) -> None
     command = [sys.executable, "-c", script]
     finished = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=90, cwd=REPO)
     assert finished.returncode == 0, finished.stderr[-2000:]
-    store, embedder = open_hashing_store(str(tmp_path / "milvus.db"), "deferred", lite=True)
-    try:
-        assert await ids_found(store, embedder) == {"k-0", "k-1", "k-2"}
-    finally:
-        await store.close()
+    embedder = HashingEmbedder()
+    assert await ids_after_reopening(tmp_path / "milvus.db", embedder) == {"k-0", "k-1", "k-2"}
 
 
 @on_lite_only
@@ -211,15 +209,7 @@ def test_a_store_written_in_one_event_loop_flushes_and_closes_in_the_next(tmp_pa
     asyncio.run(store.upsert(TENANT, stored(embedder, "m", 2)))
     assert store._deferred_flush is not None and store._deferred_flush.pending_rows == 4
     asyncio.run(store.close())
-    reopened, _ = open_hashing_store(str(tmp_path / "milvus.db"), "deferred", lite=True)
-
-    async def found() -> set[str]:
-        try:
-            return await ids_found(reopened, embedder)
-        finally:
-            await reopened.close()
-
-    assert asyncio.run(found()) == {"l-0", "l-1", "m-0", "m-1"}
+    assert asyncio.run(ids_after_reopening(tmp_path / "milvus.db", embedder)) == {"l-0", "l-1", "m-0", "m-1"}
 
 
 # --- the policy alone --------------------------------------------------------------------------------------------
