@@ -11,8 +11,6 @@ them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ import structlog
 
 from gateway.clients import MetadataClient, VectorSearchClient
 from libs import domain
+from libs.debounce import Debounced
 from libs.domain import VectorRecord, VectorSync
 from libs.errors import MemgridError
 from libs.observability.metrics import ServiceMetrics
@@ -67,40 +66,26 @@ class Acknowledger:
 
     def __init__(self, metadata: MetadataClient, *, gather_seconds: float = ACK_GATHER_SECONDS) -> None:
         self._metadata = metadata
-        self._gather_seconds = gather_seconds
         self._waiting: list[VectorSync] = []
-        self._sender: asyncio.Task[None] | None = None
-        self._closing = asyncio.Event()  # the sender's: set, it sends without gathering longer
+        self._soon = Debounced(self._send, delay_seconds=gather_seconds, name="vector-sync-acks")
 
     def acknowledge(self, tenant: domain.Tenant, memories: Sequence[domain.Memory]) -> None:
         if not memories:
             return
         self._waiting.extend(VectorSync(tenant, m.id, m.updated_at) for m in memories)
-        if self._sender is None or self._sender.done():
-            self._closing = asyncio.Event()
-            # A context of its own: not the request's deadline, request id or span.
-            self._sender = asyncio.create_task(
-                self._send(self._closing), name="vector-sync-acks", context=contextvars.Context()
-            )
+        self._soon.request()
 
     async def close(self) -> None:
         """Send what is waiting now."""
-        if self._sender is not None and not self._sender.done():
-            self._closing.set()
-            await self._sender
+        await self._soon.close()
 
-    async def _send(self, closing: asyncio.Event) -> None:
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closing.wait(), self._gather_seconds)
-            while self._waiting:
-                batch, self._waiting = self._waiting[:SYNC_BATCH], self._waiting[SYNC_BATCH:]
-                try:
-                    await self._metadata.ack_vector_syncs(batch)
-                except MemgridError as error:
-                    log.warning("vector_sync.ack_failed", count=len(batch), error=str(error))
-        finally:
-            self._sender = None
+    async def _send(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:SYNC_BATCH], self._waiting[SYNC_BATCH:]
+            try:
+                await self._metadata.ack_vector_syncs(batch)
+            except MemgridError as error:
+                log.warning("vector_sync.ack_failed", count=len(batch), error=str(error))
 
 
 class VectorSyncReconciler:

@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
 
+from libs.debounce import Debounced
+
 log = structlog.get_logger()
 
 
@@ -71,11 +73,9 @@ class DeferredFlush:
         self._flush = flush
         self._write_lock = write_lock
         self._gate = gate
-        self._delay_seconds = delay_seconds
         self._max_rows = max_rows
         self._pending_rows = 0
-        self._task: asyncio.Task[None] | None = None
-        self._due = asyncio.Event()  # the task's: set, it flushes without waiting out the delay
+        self._soon = Debounced(self._flush_pending, delay_seconds=delay_seconds, name="milvus-lite-flush")
 
     @property
     def pending_rows(self) -> int:
@@ -84,36 +84,21 @@ class DeferredFlush:
     def written(self, rows: int) -> None:
         """Rows were just upserted or deleted. Call with the write lock held."""
         self._pending_rows += rows
-        # A task that is done without having flushed was cancelled with its event loop (tests run a store in
-        # several loops, one after the other): the next flush gets a task, and an event, of this loop.
-        if self._task is None or self._task.done():
-            self._due = asyncio.Event()
-            self._task = asyncio.create_task(self._flush_when_due(self._due), name="milvus-lite-flush")
-        if self._pending_rows >= self._max_rows:
-            self._due.set()
+        self._soon.request(now=self._pending_rows >= self._max_rows)
 
     async def close(self) -> None:
         """Flush what is waiting now (never cancels a flush under way: the thread would go on without the lock)."""
-        if self._task is not None and not self._task.done():
-            self._due.set()
-            await self._task
-        async with self._write_lock:
-            if self._pending_rows:
-                await self._flush_pending()
-
-    async def _flush_when_due(self, due: asyncio.Event) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(due.wait(), self._delay_seconds)
-        async with self._write_lock:
-            # Writes wait for the lock: from here on a write schedules the next flush.
-            self._task = None
-            await self._flush_pending()
+        await self._soon.close()
+        await self._flush_pending()
 
     async def _flush_pending(self) -> None:
-        rows, self._pending_rows = self._pending_rows, 0
-        try:
-            async with self._gate.flushing():
-                await self._flush()
-        except Exception as error:
-            self._pending_rows += rows
-            log.warning("vectors.flush_failed", rows=rows, error=str(error))
+        async with self._write_lock:
+            if not self._pending_rows:
+                return
+            rows, self._pending_rows = self._pending_rows, 0
+            try:
+                async with self._gate.flushing():
+                    await self._flush()
+            except Exception as error:
+                self._pending_rows += rows
+                log.warning("vectors.flush_failed", rows=rows, error=str(error))
