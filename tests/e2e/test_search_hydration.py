@@ -19,6 +19,22 @@ TEXTS = [f"I went hiking on mountain trail number {n} with my dog" for n in rang
 QUERY = "hiking on a mountain trail with my dog"
 
 
+# Milvus may return a row's score a float32 ulp apart from one search to the next (Milvus Lite's scores move by
+# ~6e-8 as flushes regroup rows into segments), which the API's 6 decimals show now and then: scores compare to this.
+SCORE_TOLERANCE = 1e-5
+
+
+def _same(found: list[dict[str, Any]], expected: list[dict[str, Any]]) -> bool:
+    """The same memories in the same order, every field equal, scores within SCORE_TOLERANCE."""
+
+    def without_score(result: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in result.items() if key != "score"}
+
+    return [without_score(r) for r in found] == [without_score(r) for r in expected] and all(
+        f["score"] == pytest.approx(e["score"], abs=SCORE_TOLERANCE) for f, e in zip(found, expected, strict=True)
+    )
+
+
 async def _search(client: httpx.AsyncClient, user: str, **options: Any) -> list[dict[str, Any]]:
     body = {"query": QUERY, "filters": {"user_id": user}, **options}
     response = await client.post("/v3/memories/search/", json=body)
@@ -58,10 +74,10 @@ async def test_expired_best_hits_do_not_shorten_or_reorder_results(
     assert len(alive) == len(TEXTS) - len(expired) and not expired & {r["id"] for r in alive}
     if not keyword_search:
         # Dense scores do not depend on the other candidates: the same memories, scores and order as before.
-        assert alive == [r for r in before if r["id"] not in expired]
+        assert _same(alive, [r for r in before if r["id"] not in expired])
     for top_k in (1, 4, 7, len(TEXTS)):
         found = await _search(client, user, top_k=top_k, threshold=0.0, keyword_search=keyword_search)
-        assert found == alive[:top_k]
+        assert _same(found, alive[:top_k])
 
 
 async def test_threshold_cuts_the_best_first_list_the_same_way(client: httpx.AsyncClient) -> None:
@@ -70,7 +86,9 @@ async def test_threshold_cuts_the_best_first_list_the_same_way(client: httpx.Asy
     await _expire(client, [before[0]["id"]])
     alive = await _search(client, user, top_k=50, threshold=0.0)
     # A threshold between two scores further down: everything above it, nothing below, however large top_k.
-    assert alive[5]["score"] > alive[6]["score"]
-    cut = (alive[5]["score"] + alive[6]["score"]) / 2
+    # Fused (hybrid) scores can tie (two memories with swapped dense and full-text ranks): cut between the
+    # first two distinct ones from the sixth on.
+    last = next(i for i in range(5, len(alive) - 1) if alive[i]["score"] - alive[i + 1]["score"] > 2 * SCORE_TOLERANCE)
+    cut = (alive[last]["score"] + alive[last + 1]["score"]) / 2
     found = await _search(client, user, top_k=20, threshold=cut)
-    assert found == alive[:6]
+    assert _same(found, alive[: last + 1])
