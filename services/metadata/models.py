@@ -252,7 +252,11 @@ class EventRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     latency_ms: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
 
-    __table_args__ = (sa.Index("ix_events_tenant_status_created", "org_id", "project_id", "status", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_events_tenant_status_created", "org_id", "project_id", "status", "created_at"),
+        # Retention (retention.py): finished events by age, across tenants.
+        sa.Index("ix_events_status_created", "status", "created_at"),
+    )
 
 
 class VectorOutboxRow(Base):
@@ -340,6 +344,7 @@ class WebhookDeliveryRow(Base):
     __table_args__ = (
         sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         sa.Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
+        sa.Index("ix_webhook_deliveries_status_created", "status", "created_at"),
     )
 
 
@@ -366,7 +371,10 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
-    __table_args__ = (sa.Index("ix_jobs_status_due", "status", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_jobs_status_due", "status", "due_at"),
+        sa.Index("ix_jobs_status_updated", "status", "updated_at"),
+    )
 
 
 class MemoryExportRow(Base):

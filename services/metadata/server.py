@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import structlog
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -11,9 +14,10 @@ from memgrid.metadata.v1 import metadata_service_pb2, metadata_service_pb2_grpc
 from services.metadata.database import create_engine, require_head, run_migrations
 from services.metadata.db_timing import time_statements
 from services.metadata.request_guard import RequestGuardInterceptor
+from services.metadata.retention import Retention
 from services.metadata.servicer import MetadataServicer
 from services.metadata.settings import MetadataSettings
-from services.metadata.store import SqlMetadataStore
+from services.metadata.store import SqlMetadataStore, utc_now
 
 log = structlog.get_logger()
 
@@ -58,7 +62,26 @@ async def start_service(settings: MetadataSettings, *, span_exporter: SpanExport
         await engine.dispose()
         observed.close()
         raise
-    return StartedService(running=running, closers=[observed.close, engine.dispose], extra_ports=observed.extra_ports())
+    closers = [observed.close, engine.dispose]
+    if settings.event_retention_days > 0:
+        retention = Retention(
+            store,
+            days=settings.event_retention_days,
+            interval_seconds=settings.retention_interval_seconds,
+            clock=utc_now,
+        )
+        closers.append(_stopper(retention, asyncio.create_task(retention.run_forever())))
+    return StartedService(running=running, closers=closers, extra_ports=observed.extra_ports())
+
+
+def _stopper(retention: Retention, task: asyncio.Task[None]) -> Callable[[], Awaitable[None]]:
+    """Stop the retention pass after its current batch (a transaction is never cancelled halfway)."""
+
+    async def stop() -> None:
+        retention.stop()
+        await task
+
+    return stop
 
 
 async def serve(settings: MetadataSettings) -> None:

@@ -31,6 +31,10 @@ class MetadataSettings(BaseServiceSettings):
     # Migrate the schema to head at start-up. False (Kubernetes: a migrations Job runs first) only checks
     # that the schema is at head and refuses to start otherwise.
     auto_migrate: bool = True
+    # Finished events, jobs and webhook deliveries are deleted this many days after they were written
+    # (services/metadata/retention.py); 0 keeps them forever. A pass at start-up, then every interval.
+    event_retention_days: float = Field(default=30.0, ge=0)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
     # MEMGRID_API_KEYS: "key1=org1/projA,key2=org1/projB", upserted (hashed) at start-up. Checked by
     # bootstrap_keys() (called first thing by start_service), not by a pydantic validator, because pydantic
     # errors echo the input value, i.e. the keys.

@@ -64,7 +64,7 @@ from libs.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticate
 from libs.filters.ast import FilterNode
 from libs.filters.proto import filter_from_proto, filter_to_proto
 from memgrid.common.v1 import common_pb2
-from services.metadata import fulltext, idempotency, jobs, vector_outbox, webhooks
+from services.metadata import fulltext, idempotency, jobs, retention, vector_outbox, webhooks
 from services.metadata.durations import check_claim, checked_seconds
 from services.metadata.models import (
     EMAIL_LENGTH,
@@ -1052,6 +1052,15 @@ class SqlMetadataStore:
                 .limit(window.size)
             )
             return [event_from_row(row) for row in rows], int(total or 0)
+
+    async def prune_finished_logs(self, cutoff: datetime, limit: int) -> dict[str, int]:
+        """Delete up to `limit` finished events, jobs and webhook deliveries each that are older than `cutoff`
+        (retention.py), a transaction per table; how many rows went, per table."""
+        pruned: dict[str, int] = {}
+        for table in retention.LOGS:
+            async with self._write() as session:
+                pruned[table.name] = await retention.delete_finished_batch(session, table, cutoff, limit)
+        return pruned
 
     # --- API keys -------------------------------------------------------------------------------
 
