@@ -35,13 +35,13 @@ PRUNE_BATCH = 1_000
 
 @dataclass(frozen=True, slots=True)
 class _Log:
-    """One log table: which rows are finished, and the time their age is counted from."""
+    """One log table: which rows are finished, and the column their age is counted from."""
 
     name: str
     model: Any
     status: Any
     finished: tuple[str, ...]
-    finished_at: Any
+    age_from: Any
 
 
 LOGS = (
@@ -67,7 +67,7 @@ async def delete_finished_batch(session: AsyncSession, table: _Log, cutoff: date
     """Delete up to `limit` finished rows of `table` older than `cutoff`; how many went."""
     doomed = (
         sa.select(table.model.id)
-        .where(table.status.in_(table.finished), table.finished_at < cutoff)
+        .where(table.status.in_(table.finished), table.age_from < cutoff)
         .limit(limit)
         .scalar_subquery()
     )
