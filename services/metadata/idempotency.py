@@ -2,8 +2,8 @@
 
 A claim whose request died (no result after `lease`) or failed (released) is taken over by the next request with
 the key, which keeps the claim id (so it can find what the earlier run wrote); keys are forgotten after
-`retention` (24 h by default). The same key with other parameters (another fingerprint) is refused while a
-request holds it or after it succeeded.
+`retention` (24 h by default), and deleted by the retention pass (retention.py) once past it. The same key with
+other parameters (another fingerprint) is refused while a request holds it or after it succeeded.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ async def begin(
                 result=None,
                 created_at=now,
                 claimed_at=now,
+                expires_at=now + retention,
             )
         )
         await session.flush()
@@ -68,7 +69,7 @@ async def begin(
     if expired or abandoned:
         row.fingerprint, row.completed, row.result, row.claimed_at = fingerprint, False, None, now
         if expired:
-            row.created_at, row.claim_id = now, str(uuid.uuid4())
+            row.created_at, row.claim_id, row.expires_at = now, str(uuid.uuid4()), now + retention
         return IdempotencyClaim(IdempotencyState.STARTED, row.claim_id)
     if row.fingerprint != fingerprint:
         raise InvalidArgument(
@@ -96,3 +97,17 @@ async def finish(session: AsyncSession, tenant: Tenant, key: str, *, succeeded: 
         # Released, not forgotten: the next request with the key takes it over at once and keeps its claim id,
         # so it finds whatever the failed run wrote before it failed instead of writing it again.
         await session.execute(sa.update(IdempotencyKeyRow).where(where).values(claimed_at=RELEASED))
+
+
+async def delete_expired_batch(session: AsyncSession, now: datetime, limit: int) -> int:
+    """Delete up to `limit` keys past their retention (keys from before their expiry was kept: past the longest
+    retention), unless a request still holds one (an unfinished claim within the longest lease); how many went."""
+    key = (IdempotencyKeyRow.org_id, IdempotencyKeyRow.project_id, IdempotencyKeyRow.key)
+    expired = sa.or_(
+        IdempotencyKeyRow.expires_at < now,
+        sa.and_(IdempotencyKeyRow.expires_at.is_(None), IdempotencyKeyRow.created_at < now - MAX_RETENTION),
+    )
+    idle = sa.or_(IdempotencyKeyRow.completed.is_(True), IdempotencyKeyRow.claimed_at < now - MAX_LEASE)
+    doomed = sa.select(*key).where(expired, idle).limit(limit)
+    result = await session.execute(sa.delete(IdempotencyKeyRow).where(sa.tuple_(*key).in_(doomed)))
+    return int(result.rowcount or 0)

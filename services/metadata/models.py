@@ -296,6 +296,11 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     # When the claim was taken or renewed; a running claim older than its lease is abandoned.
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # created_at + the request's retention: forgotten after that, and deleted by the retention pass. NULL for keys
+    # written before migration 0013 (their retention was not kept: deleted after the longest one, a year).
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (sa.Index("ix_idempotency_keys_expires", "expires_at"),)
 
 
 class WebhookRow(Base):

@@ -3,10 +3,10 @@
 Every add, update and delete writes an event (with the memories it changed in `results`), every queued add a
 job, every webhook event a delivery per webhook; nothing else ever removes them, so without retention they grow
 with every request forever, keep the texts of memories deleted long ago, and make every `GET /v1/events/` count
-them all. A background pass in the metadata service (start-up, then every interval) deletes the finished ones
-older than the retention, a batch per transaction so that no request waits behind one long delete. Memories and
-their history are never touched; PENDING/RUNNING events and jobs and deliveries still being retried are kept
-whatever their age.
+them all. A background pass in the metadata service (a minute after start-up, then every interval) deletes the
+finished ones older than the retention, a batch per transaction so that no request waits behind one long delete.
+Memories and their history are never touched; PENDING/RUNNING events and jobs and deliveries still being retried
+are kept whatever their age. The same pass deletes idempotency keys past their own retention (idempotency.py).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ log = structlog.get_logger()
 
 # Rows deleted per transaction (SQLite has one writer: requests wait for at most one batch).
 PRUNE_BATCH = 1_000
+# The first pass waits this long (or the interval, if shorter): a service that has just started serves first.
+FIRST_PASS_DELAY_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,7 @@ class Prunable(Protocol):
 
 
 class Retention:
-    """The background pass: `run_forever` prunes at start-up and then every `interval_seconds`, a batch per
+    """The background pass: `run_forever` prunes soon after start-up and then every `interval_seconds`, a batch per
     table at a time until none is full; `stop` ends it between two batches (never inside a transaction)."""
 
     def __init__(self, store: Prunable, *, days: float, interval_seconds: float, clock: Callable[[], datetime]) -> None:
@@ -93,11 +95,11 @@ class Retention:
     async def run_once(self) -> dict[str, int]:
         """Prune everything finished before now minus the retention; how many rows went, per table."""
         cutoff = self._clock() - self._keep
-        pruned: dict[str, int] = {table.name: 0 for table in LOGS}
+        pruned: dict[str, int] = {}
         while not self._stopping.is_set():
             batch = await self._store.prune_finished_logs(cutoff, PRUNE_BATCH)
             for name, count in batch.items():
-                pruned[name] += count
+                pruned[name] = pruned.get(name, 0) + count
             if all(count < PRUNE_BATCH for count in batch.values()):
                 break
         if any(pruned.values()):
@@ -105,14 +107,20 @@ class Retention:
         return pruned
 
     async def run_forever(self) -> None:
-        """Until `stop`. Errors (a database that is away) wait for the next pass."""
-        while not self._stopping.is_set():
+        """Until `stop`: the first pass soon after start-up (not during it), then one every interval. Errors (a
+        database that is away) wait for the next pass."""
+        delay = min(self._interval_seconds, FIRST_PASS_DELAY_SECONDS)
+        while not await self._stopped_within(delay):
             try:
                 await self.run_once()
             except (MemgridError, sa.exc.SQLAlchemyError, OSError) as error:
                 log.warning("retention.pass_failed", error=str(error))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval_seconds)
+            delay = self._interval_seconds
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -1055,11 +1055,15 @@ class SqlMetadataStore:
 
     async def prune_finished_logs(self, cutoff: datetime, limit: int) -> dict[str, int]:
         """Delete up to `limit` finished events, jobs and webhook deliveries each that are older than `cutoff`
-        (retention.py), a transaction per table; how many rows went, per table."""
+        (retention.py), and idempotency keys past their own retention, a transaction per table; how many rows
+        went, per table."""
         pruned: dict[str, int] = {}
         for table in retention.LOGS:
             async with self._write() as session:
                 pruned[table.name] = await retention.delete_finished_batch(session, table, cutoff, limit)
+        # Idempotency keys carry their own retention (the request's).
+        async with self._write() as session:
+            pruned["idempotency_keys"] = await idempotency.delete_expired_batch(session, self._clock(), limit)
         return pruned
 
     # --- API keys -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf import timestamp_pb2
 from pydantic import ValidationError
 
@@ -21,6 +22,7 @@ from memgrid.metadata.v1 import metadata_service_pb2 as pb
 from memgrid.metadata.v1 import metadata_service_pb2_grpc as pb_grpc
 from services.metadata import retention
 from services.metadata.database import create_engine
+from services.metadata.models import IdempotencyKeyRow
 from services.metadata.server import start_service
 from services.metadata.settings import MetadataSettings
 from services.metadata.store import SqlMetadataStore
@@ -126,12 +128,18 @@ async def test_finished_logs_older_than_the_cutoff_go_and_everything_else_stays(
         "events": 0,
         "jobs": 0,
         "webhook_deliveries": 0,
+        "idempotency_keys": 0,
     }
     assert await _event_exists(stub, tenant, succeeded)
 
     # A cutoff in the future: every finished row is old enough.
     pruned = await _prune(store, datetime.now(UTC) + timedelta(minutes=1))
-    assert pruned == {"events": 3, "jobs": 1, "webhook_deliveries": 1}  # events: succeeded, failed, done_job's
+    assert pruned == {
+        "events": 3,
+        "jobs": 1,
+        "webhook_deliveries": 1,
+        "idempotency_keys": 0,
+    }  # events: succeeded, failed, done_job's
     for gone in (succeeded, failed, done_job):
         assert not await _event_exists(stub, tenant, gone)
     for kept in (pending, waiting_job):
@@ -206,3 +214,41 @@ def test_retention_settings_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="retention_interval_seconds"):
         MetadataSettings(data_dir=tmp_path, retention_interval_seconds=0)
     assert MetadataSettings(data_dir=tmp_path).event_retention_days == 30
+
+
+async def _begin(stub: pb_grpc.MetadataServiceStub, tenant: common_pb2.Tenant, key: str, retention: float) -> None:
+    request = pb.BeginIdempotentRequestRequest(
+        tenant=tenant, key=key, fingerprint="f", lease_seconds=60, retention_seconds=retention
+    )
+    assert (await stub.BeginIdempotentRequest(request)).state == pb.IDEMPOTENCY_STATE_STARTED
+
+
+async def _keys(store: SqlMetadataStore, tenant: common_pb2.Tenant) -> set[str]:
+    async with store._engine.connect() as connection:
+        rows = await connection.execute(
+            sa.select(IdempotencyKeyRow.key).where(IdempotencyKeyRow.org_id == tenant.org_id)
+        )
+        return {key for (key,) in rows}
+
+
+async def test_idempotency_keys_go_once_past_their_own_retention_unless_a_request_holds_them(
+    stub: pb_grpc.MetadataServiceStub, store: SqlMetadataStore, tenant: common_pb2.Tenant
+) -> None:
+    finish = pb.FinishIdempotentRequestRequest
+    await _begin(stub, tenant, "done-short", retention=1)
+    await stub.FinishIdempotentRequest(finish(tenant=tenant, key="done-short", succeeded=True, result="{}"))
+    await _begin(stub, tenant, "failed-short", retention=1)  # released: a retry could take it over
+    await stub.FinishIdempotentRequest(finish(tenant=tenant, key="failed-short", succeeded=False))
+    await _begin(stub, tenant, "running-short", retention=1)  # its request is still running
+    await _begin(stub, tenant, "done-default", retention=0)  # 24 h
+    await stub.FinishIdempotentRequest(finish(tenant=tenant, key="done-default", succeeded=True, result="{}"))
+    everything = {"done-short", "failed-short", "running-short", "done-default"}
+    # The cutoff of finished logs does not apply to keys: each has its own expiry.
+    far_future = datetime.now(UTC) + timedelta(days=400)
+    assert (await _prune(store, far_future))["idempotency_keys"] == 0
+    assert await _keys(store, tenant) == everything
+    await asyncio.sleep(1.2)
+    assert (await _prune(store, datetime.now(UTC) - timedelta(days=30)))["idempotency_keys"] == 2
+    assert await _keys(store, tenant) == {"running-short", "done-default"}
+    # A key that went is new again: the next request with it runs.
+    await _begin(stub, tenant, "done-short", retention=1)
