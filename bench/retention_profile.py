@@ -5,7 +5,7 @@ database in a temporary directory with one project whose `--events` finished eve
 writes them) are spread over the last 60 days, all but the newest `--keep` older than the 30-day retention.
 It times, side by side before and after: `list_events` page 1 (what `GET /v1/events/` and the dashboard's
 activity view call; it counts the project's events) and `get_event` by id; and the retention pass itself
-(rows per second, and the longest batch: one transaction per table, each holding SQLite's one writer).
+(rows per second, and the longest batch: one transaction, holding SQLite's one writer).
 """
 
 from __future__ import annotations
@@ -92,16 +92,16 @@ async def profile(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
 
         before = await timings()
         batches: list[float] = []
-        prune = store.prune_finished_logs
+        prune = store.prune_log
 
-        async def timed_batch(cutoff: datetime, limit: int) -> dict[str, int]:
+        async def timed_batch(table: retention.LogTable, cutoff: datetime, limit: int) -> int:
             started = time.perf_counter()
             try:
-                return await prune(cutoff, limit)
+                return await prune(table, cutoff, limit)
             finally:
                 batches.append(time.perf_counter() - started)
 
-        store.prune_finished_logs = timed_batch  # type: ignore[method-assign]
+        store.prune_log = timed_batch  # type: ignore[method-assign]
         started = time.perf_counter()
         pruned = await retention.Retention(
             store, days=30, interval_seconds=3600, clock=lambda: datetime.now(UTC)
@@ -134,7 +134,7 @@ def main() -> None:
     print(
         f"{result['events']:,} finished events, {result['pruned']:,} older than 30 days: pruned in "
         f"{result['prune seconds']:.1f} s ({result['pruned per second']:,.0f} rows/s, longest batch of "
-        f"{retention.PRUNE_BATCH:,} rows per table {result['longest batch ms']:.0f} ms), {result['left']:,} left"
+        f"{retention.PRUNE_BATCH:,} rows {result['longest batch ms']:.0f} ms), {result['left']:,} left"
     )
     for name in result["before"]:
         print(f"  {name:<24} before {result['before'][name]:8.2f}   after {result['after'][name]:8.2f}")

@@ -99,15 +99,12 @@ async def finish(session: AsyncSession, tenant: Tenant, key: str, *, succeeded: 
         await session.execute(sa.update(IdempotencyKeyRow).where(where).values(claimed_at=RELEASED))
 
 
-async def delete_expired_batch(session: AsyncSession, now: datetime, limit: int) -> int:
-    """Delete up to `limit` keys past their retention (keys from before their expiry was kept: past the longest
-    retention), unless a request still holds one (an unfinished claim within the longest lease); how many went."""
-    key = (IdempotencyKeyRow.org_id, IdempotencyKeyRow.project_id, IdempotencyKeyRow.key)
+def forgotten(now: datetime) -> sa.ColumnElement[bool]:
+    """Keys past their retention (keys from before their expiry was kept: past the longest retention) that no
+    request still holds (an unfinished claim within the longest lease): the retention pass deletes them."""
     expired = sa.or_(
         IdempotencyKeyRow.expires_at < now,
         sa.and_(IdempotencyKeyRow.expires_at.is_(None), IdempotencyKeyRow.created_at < now - MAX_RETENTION),
     )
     idle = sa.or_(IdempotencyKeyRow.completed.is_(True), IdempotencyKeyRow.claimed_at < now - MAX_LEASE)
-    doomed = sa.select(*key).where(expired, idle).limit(limit)
-    result = await session.execute(sa.delete(IdempotencyKeyRow).where(sa.tuple_(*key).in_(doomed)))
-    return int(result.rowcount or 0)
+    return sa.and_(expired, idle)

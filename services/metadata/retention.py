@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.domain import DeliveryStatus, EventStatus
 from libs.errors import MemgridError
-from services.metadata import jobs
-from services.metadata.models import EventRow, JobRow, WebhookDeliveryRow
+from services.metadata import idempotency, jobs
+from services.metadata.models import EventRow, IdempotencyKeyRow, JobRow, WebhookDeliveryRow
 
 log = structlog.get_logger()
 
@@ -36,54 +36,71 @@ FIRST_PASS_DELAY_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
-class _Log:
-    """One log table: which rows are finished, and the column their age is counted from."""
+class LogTable:
+    """One table the pass trims: its key columns, and which rows may go given the cutoff and the time now."""
 
     name: str
     model: Any
-    status: Any
-    finished: tuple[str, ...]
-    age_from: Any
+    key: tuple[Any, ...]
+    doomed: Callable[[datetime, datetime], sa.ColumnElement[bool]]
+
+
+def _finished_before_cutoff(status: Any, finished: tuple[str, ...], age_from: Any) -> Any:
+    """Rows in a finished status whose age (counted from `age_from`) is past the cutoff."""
+    return lambda cutoff, _now: sa.and_(status.in_(finished), age_from < cutoff)
 
 
 LOGS = (
-    _Log(
+    LogTable(
         "events",
         EventRow,
-        EventRow.status,
-        (str(EventStatus.SUCCEEDED), str(EventStatus.FAILED)),
-        EventRow.created_at,
+        (EventRow.id,),
+        _finished_before_cutoff(
+            EventRow.status, (str(EventStatus.SUCCEEDED), str(EventStatus.FAILED)), EventRow.created_at
+        ),
     ),
-    _Log("jobs", JobRow, JobRow.status, (jobs.DONE, jobs.FAILED), JobRow.updated_at),
-    _Log(
+    LogTable(
+        "jobs",
+        JobRow,
+        (JobRow.id,),
+        _finished_before_cutoff(JobRow.status, (jobs.DONE, jobs.FAILED), JobRow.updated_at),
+    ),
+    LogTable(
         "webhook_deliveries",
         WebhookDeliveryRow,
-        WebhookDeliveryRow.status,
-        (str(DeliveryStatus.SUCCEEDED), str(DeliveryStatus.FAILED)),
-        WebhookDeliveryRow.created_at,
+        (WebhookDeliveryRow.id,),
+        _finished_before_cutoff(
+            WebhookDeliveryRow.status,
+            (str(DeliveryStatus.SUCCEEDED), str(DeliveryStatus.FAILED)),
+            WebhookDeliveryRow.created_at,
+        ),
+    ),
+    # Idempotency keys carry their own retention (the request's): the cutoff does not apply to them.
+    LogTable(
+        "idempotency_keys",
+        IdempotencyKeyRow,
+        (IdempotencyKeyRow.org_id, IdempotencyKeyRow.project_id, IdempotencyKeyRow.key),
+        lambda _cutoff, now: idempotency.forgotten(now),
     ),
 )
 
 
-async def delete_finished_batch(session: AsyncSession, table: _Log, cutoff: datetime, limit: int) -> int:
-    """Delete up to `limit` finished rows of `table` older than `cutoff`; how many went."""
-    doomed = (
-        sa.select(table.model.id)
-        .where(table.status.in_(table.finished), table.age_from < cutoff)
-        .limit(limit)
-        .scalar_subquery()
-    )
-    result = await session.execute(sa.delete(table.model).where(table.model.id.in_(doomed)))
+async def delete_batch(session: AsyncSession, table: LogTable, cutoff: datetime, now: datetime, limit: int) -> int:
+    """Delete up to `limit` rows of `table` that may go; how many went."""
+    doomed = sa.select(*table.key).where(table.doomed(cutoff, now)).limit(limit)
+    chosen = table.key[0].in_(doomed) if len(table.key) == 1 else sa.tuple_(*table.key).in_(doomed)
+    result = await session.execute(sa.delete(table.model).where(chosen))
     return int(result.rowcount or 0)
 
 
 class Prunable(Protocol):
-    async def prune_finished_logs(self, cutoff: datetime, limit: int) -> dict[str, int]: ...
+    async def prune_log(self, table: LogTable, cutoff: datetime, limit: int) -> int: ...
 
 
 class Retention:
-    """The background pass: `run_forever` prunes soon after start-up and then every `interval_seconds`, a batch per
-    table at a time until none is full; `stop` ends it between two batches (never inside a transaction)."""
+    """The background pass: once `start`ed it prunes soon after start-up and then every `interval_seconds`, table
+    by table, a batch at a time until one is not full; `close` ends it between two batches (never inside a
+    transaction)."""
 
     def __init__(self, store: Prunable, *, days: float, interval_seconds: float, clock: Callable[[], datetime]) -> None:
         self._store = store
@@ -91,23 +108,34 @@ class Retention:
         self._interval_seconds = interval_seconds
         self._clock = clock
         self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> dict[str, int]:
         """Prune everything finished before now minus the retention; how many rows went, per table."""
         cutoff = self._clock() - self._keep
         pruned: dict[str, int] = {}
-        while not self._stopping.is_set():
-            batch = await self._store.prune_finished_logs(cutoff, PRUNE_BATCH)
-            for name, count in batch.items():
-                pruned[name] = pruned.get(name, 0) + count
-            if all(count < PRUNE_BATCH for count in batch.values()):
-                break
+        for table in LOGS:
+            pruned[table.name] = 0
+            while not self._stopping.is_set():
+                deleted = await self._store.prune_log(table, cutoff, PRUNE_BATCH)
+                pruned[table.name] += deleted
+                if deleted < PRUNE_BATCH:
+                    break
         if any(pruned.values()):
             log.info("retention.pruned", retention_days=self._keep.total_seconds() / 86400, **pruned)
         return pruned
 
-    async def run_forever(self) -> None:
-        """Until `stop`: the first pass soon after start-up (not during it), then one every interval. Errors (a
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run_forever(), name="retention")
+
+    async def close(self) -> None:
+        """Stop after the batch under way, if any."""
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run_forever(self) -> None:
+        """Until `close`: the first pass soon after start-up (not during it), then one every interval. Errors (a
         database that is away) wait for the next pass."""
         delay = min(self._interval_seconds, FIRST_PASS_DELAY_SECONDS)
         while not await self._stopped_within(delay):
@@ -121,6 +149,3 @@ class Retention:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
         return self._stopping.is_set()
-
-    def stop(self) -> None:
-        self._stopping.set()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
 import structlog
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -70,18 +67,9 @@ async def start_service(settings: MetadataSettings, *, span_exporter: SpanExport
             interval_seconds=settings.retention_interval_seconds,
             clock=utc_now,
         )
-        closers.append(_stopper(retention, asyncio.create_task(retention.run_forever())))
+        retention.start()
+        closers.append(retention.close)
     return StartedService(running=running, closers=closers, extra_ports=observed.extra_ports())
-
-
-def _stopper(retention: Retention, task: asyncio.Task[None]) -> Callable[[], Awaitable[None]]:
-    """Stop the retention pass after its current batch (a transaction is never cancelled halfway)."""
-
-    async def stop() -> None:
-        retention.stop()
-        await task
-
-    return stop
 
 
 async def serve(settings: MetadataSettings) -> None:

@@ -1053,18 +1053,11 @@ class SqlMetadataStore:
             )
             return [event_from_row(row) for row in rows], int(total or 0)
 
-    async def prune_finished_logs(self, cutoff: datetime, limit: int) -> dict[str, int]:
-        """Delete up to `limit` finished events, jobs and webhook deliveries each that are older than `cutoff`
-        (retention.py), and idempotency keys past their own retention, a transaction per table; how many rows
-        went, per table."""
-        pruned: dict[str, int] = {}
-        for table in retention.LOGS:
-            async with self._write() as session:
-                pruned[table.name] = await retention.delete_finished_batch(session, table, cutoff, limit)
-        # Idempotency keys carry their own retention (the request's).
+    async def prune_log(self, table: retention.LogTable, cutoff: datetime, limit: int) -> int:
+        """One batch of the retention pass (retention.py) in a transaction of its own: up to `limit` rows of
+        `table` that may go, given the cutoff of finished logs and the time now; how many went."""
         async with self._write() as session:
-            pruned["idempotency_keys"] = await idempotency.delete_expired_batch(session, self._clock(), limit)
-        return pruned
+            return await retention.delete_batch(session, table, cutoff, self._clock(), limit)
 
     # --- API keys -------------------------------------------------------------------------------
 

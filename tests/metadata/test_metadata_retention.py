@@ -169,18 +169,20 @@ async def test_pruning_goes_a_batch_at_a_time_across_tenants(
 ) -> None:
     monkeypatch.setattr(retention, "PRUNE_BATCH", 2)
     ids = [await _record_event(stub, owner, EVENT_SUCCEEDED) for owner in (tenant, other_tenant) for _ in range(3)]
-    batches: list[dict[str, int]] = []
-    prune = store.prune_finished_logs
+    batches: list[tuple[str, int]] = []
+    prune = store.prune_log
 
-    async def counted(cutoff: datetime, limit: int) -> dict[str, int]:
-        batches.append(await prune(cutoff, limit))
-        return batches[-1]
+    async def counted(table: retention.LogTable, cutoff: datetime, limit: int) -> int:
+        batches.append((table.name, await prune(table, cutoff, limit)))
+        return batches[-1][1]
 
-    monkeypatch.setattr(store, "prune_finished_logs", counted)
+    monkeypatch.setattr(store, "prune_log", counted)
     pruned = await _prune(store, datetime.now(UTC) + timedelta(minutes=1))
     assert pruned["events"] == 6
-    # Full batches of events go on; the first with none full (here: empty) ends the pass.
-    assert [batch["events"] for batch in batches] == [2, 2, 2, 0]
+    # Full batches of events go on; the first that is not full (here: empty) ends the table's turn.
+    assert [deleted for name, deleted in batches if name == "events"] == [2, 2, 2, 0]
+    # The other tables, with nothing to prune, get one batch each.
+    assert [name for name, _ in batches if name != "events"] == ["jobs", "webhook_deliveries", "idempotency_keys"]
     for event_id in ids:
         owner = tenant if event_id in ids[:3] else other_tenant
         assert not await _event_exists(stub, owner, event_id)
