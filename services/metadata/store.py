@@ -357,8 +357,15 @@ def _history_row(
 class SqlMetadataStore:
     """The system of record over an async SQLAlchemy engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        match_budget: int = fulltext.MATCH_BUDGET,
+    ) -> None:
         self._engine = engine
+        self._match_budget = match_budget
         self._dialect = engine.dialect.name
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._filters = SqlFilterTranslator(self._dialect)
@@ -633,9 +640,7 @@ class SqlMetadataStore:
         where = self._memory_where(tenant, node, show_expired=show_expired)
         scope = fulltext.search_scope(tenant, node)
         async with self._read() as session:
-            # Pinned to a few entities, ranking touches only their matches; otherwise it may touch the project's.
-            if not scope.pinned:
-                terms = await fulltext.discriminating_terms(session, self._dialect, terms)
+            terms = await fulltext.affordable_terms(session, self._dialect, terms, scope, budget=self._match_budget)
             if not terms:
                 return []
             rows = await session.execute(fulltext.ranked_ids(self._dialect, terms, where, limit, scope))

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
+import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.domain import NewMemory, Scope, Tenant
 from libs.filters.parser import parse_filters
@@ -126,32 +126,66 @@ async def test_migration_indexes_memories_stored_before_it(tmp_path: Path) -> No
         await engine.dispose()
 
 
-async def test_terms_in_most_memories_are_left_out_of_the_ranking(tmp_path: Path) -> None:
-    """A word in more than half of the indexed memories has a bm25 IDF of ~0: ranking its matches would cost a
-    pass over all of them for nothing, so above PRUNE_MIN_DOCUMENTS memories it is dropped from the query."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+def test_the_rarest_terms_are_ranked_while_their_matches_fit_the_budget() -> None:
+    terms = ["likes", "coffee", "tea", "lisbon"]
+    # Rarest first (lisbon 2, tea 10, coffee 30): 2 + 10 fit in 15, coffee would not; query order is kept.
+    assert fulltext.within_budget(terms, [43, 30, 10, 2], 15) == ["tea", "lisbon"]
+    assert fulltext.within_budget(terms, [43, 30, 10, 2], 85) == terms
+    # A term alone over the budget is never ranked, even the only one.
+    assert fulltext.within_budget(["likes"], [16], 15) == []
+    # Terms without matches cost nothing.
+    assert fulltext.within_budget(["zebra", "likes"], [0, 15], 15) == ["zebra", "likes"]
+
+
+def test_an_entitys_share_of_the_memories_is_estimated_as_postgresqls_planner_does() -> None:
+    stats = {"values": ["bot", "u0"], "freqs": [0.9, 0.02], "nulls": 0.05, "distinct": -0.5}
+    assert fulltext.entity_share(stats, "bot", 100) == 0.9
+    # Not among the most common: the rest (1 - 0.92 - 0.05) over the other 50 - 2 distinct values.
+    assert fulltext.entity_share(stats, "u7", 100) == pytest.approx(0.03 / 48)
+    assert fulltext.entity_share({"values": None, "freqs": None, "nulls": 0, "distinct": 1000}, "u", 10**6) == 0.001
+    # No statistics of the column: the entity may hold every memory.
+    assert fulltext.entity_share(None, "u", 100) == 1.0
+
+
+async def test_words_too_common_to_rank_are_left_out_of_searches_over_many_memories(database_url: str) -> None:
+    """Ranking costs per match: at 1M memories a common word matched hundreds of thousands and a project-wide
+    search took up to 1.6 s. A search ranks the rarest terms while their matches fit the budget: SQLite counts
+    them within the search's scope tokens, PostgreSQL estimates them from its statistics (after ANALYZE). A
+    search pinned to an entity with few memories still ranks common words; one with most of them does not."""
+    engine = create_engine(database_url)
     try:
         await run_migrations(engine)
-        store = SqlMetadataStore(engine)
+        store = SqlMetadataStore(engine, match_budget=15)
         tenant = Tenant("o", "p")
         texts = [f"likes coffee number {n}" for n in range(30)] + [f"likes tea number {n}" for n in range(10)]
         await store.create_memories(
             tenant,
-            [NewMemory(id=f"m{n}", text=text, scope=Scope(user_id="u")) for n, text in enumerate(texts)],
+            [
+                NewMemory(id=f"m{n}", text=text, scope=Scope(user_id=f"u{n % 4}", agent_id="bot"))
+                for n, text in enumerate(texts)
+            ]
+            + [NewMemory(id=f"solo{n}", text=f"likes coffee solo {n}", scope=Scope(user_id="solo")) for n in range(3)],
         )
-        async with engine.connect() as connection:
-            session = AsyncSession(bind=connection)
-            # 40 memories: "likes" is in all, "coffee" in 30, "tea" in 10 (half or fewer stay).
-            kept = await fulltext.discriminating_terms(session, "sqlite", ["likes", "coffee", "tea"], min_documents=40)
-            assert kept == ["tea"]
-            # Below the threshold every term is kept.
-            every = ["likes", "coffee", "tea"]
-            assert await fulltext.discriminating_terms(session, "sqlite", every, min_documents=41) == every
-            assert await fulltext.discriminating_terms(session, "postgresql", every, min_documents=0) == every
-            await session.close()
-        # The store's default threshold (1,000) is not reached here: common words still rank.
-        hits = await store.search_text(tenant, "likes tea", None, 50)
-        assert len(hits) == 40 and {memory_id for memory_id, _ in hits[:10]} == {f"m{n}" for n in range(30, 40)}
+        tea = {f"m{n}" for n in range(30, 40)}
+        solo = parse_filters({"user_id": "solo"})
+        if engine.dialect.name == "postgresql":
+            # No statistics yet (43 rows are below autovacuum's threshold): a young table ranks every term.
+            assert len(await store.search_text(tenant, "likes tea", None, 100)) == 43
+            async with engine.begin() as connection:
+                await connection.execute(sa.text("ANALYZE memories"))
+        # 43 memories like, 33 coffee, 10 tea: only "tea" fits in 15 matches.
+        hits = await store.search_text(tenant, "likes tea", None, 100)
+        assert {memory_id for memory_id, _ in hits} == tea
+        assert await store.search_text(tenant, "likes coffee", None, 100) == []
+        # Pinned to an agent that holds most memories: the same as the whole tenant.
+        shared = await store.search_text(tenant, "likes tea", parse_filters({"agent_id": "bot"}), 100)
+        assert {memory_id for memory_id, _ in shared} == tea
+        # Pinned to a user with 3 memories: "likes" and "coffee" still rank there.
+        pinned = await store.search_text(tenant, "likes coffee", solo, 100)
+        assert {memory_id for memory_id, _ in pinned} == {"solo0", "solo1", "solo2"}
+        # The default budget ranks them all.
+        everything = await SqlMetadataStore(engine).search_text(tenant, "likes tea", None, 100)
+        assert len(everything) == 43 and {memory_id for memory_id, _ in everything[:10]} == tea
     finally:
         await engine.dispose()
 
@@ -257,5 +291,5 @@ def test_filters_that_pin_no_entity_search_the_tenant() -> None:
         {"user_id": "*"},
     ):
         scope = fulltext.search_scope(tenant, parse_filters(raw))
-        assert scope == fulltext.SearchScope((fulltext.scope_token(tenant),), pinned=False), raw
+        assert scope == fulltext.SearchScope((fulltext.scope_token(tenant),)), raw
     assert fulltext.search_scope(tenant, None).pinned is False
