@@ -1,8 +1,8 @@
 """Full-text ranking of memory texts: the lexical half of hybrid search, on the SQL side.
 
-SQLite: an FTS5 index (`memory_fts`, Porter-stemmed) ranked by its BM25; PostgreSQL: a GIN index on
-`to_tsvector('english', text)` ranked by ts_rank. Both are created and kept in sync by migration 0003 (SQLite
-triggers; PostgreSQL indexes the expression itself), so every write path keeps them current. The statement
+SQLite: an FTS5 index (`memory_fts`, Porter-stemmed) ranked by its BM25, kept in sync by the triggers of
+migration 0005; PostgreSQL: a generated column `text_tsv` = to_tsvector('english', text) with a GIN index
+(migration 0014) ranked by ts_rank. Every write path keeps them current. The statement
 composes with the same where-clause as every other memory query, so tenancy, entity and metadata filters
 and expiry apply to the lexical side exactly as to listing.
 
@@ -108,8 +108,8 @@ def _pinned_entities(node: FilterNode) -> list[tuple[str, str]] | None:
 # a search over an agent's or a project's 1M memories took 0.15-1.6 s on SQLite, 0.08-1.2 s on PostgreSQL. A word
 # that common says little about which memory is meant (its IDF is low), and the dense half still ranks by meaning.
 MATCH_BUDGET = 5_000
-# PostgreSQL's statistics of the text index: its most common lexemes and their frequencies (ANALYZE keeps them).
-PG_TEXT_INDEX = "ix_memories_text_fts"
+# PostgreSQL: the stored tsvector of each memory's text (migration 0014); ANALYZE keeps its most common lexemes.
+PG_TEXT_COLUMN = "text_tsv"
 
 
 def within_budget(terms: list[str], matches: list[float], budget: int) -> list[str]:
@@ -132,7 +132,7 @@ async def affordable_terms(
 
     SQLite counts each term's matches among the memories carrying the scope's tokens, stopping past the budget
     (one statement; at 1M memories at most ~1 ms a term, 0.1 ms pinned to a user). PostgreSQL estimates them
-    from its own statistics (one statement on pg_stats): a term's share of all memories (the text index's most
+    from its own statistics (one statement on pg_stats): a term's share of all memories (the stored tsvector's most
     common lexemes; any other counts as rare) times the memories, times the pinned entities' share of them (the
     entity column's most common values, as the planner estimates an equality), 1 for a tenant-wide search."""
     if not terms:
@@ -161,7 +161,8 @@ _PG_ESTIMATE = sa.text(
     "  'freqs', e.most_common_freqs, 'nulls', e.null_frac, 'distinct', e.n_distinct))"
     "  FROM pg_stats e WHERE e.schemaname = current_schema() AND e.tablename = 'memories'"
     "  AND e.attname = ANY(CAST(:fields AS text[])))"
-    " FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = :index"
+    " FROM pg_class c LEFT JOIN pg_stats s"
+    "  ON s.schemaname = current_schema() AND s.tablename = 'memories' AND s.attname = :column"
     " WHERE c.oid = CAST('memories' AS regclass)"
 )
 
@@ -170,7 +171,7 @@ async def _estimated_matches(session: AsyncSession, terms: list[str], scope: Sea
     fields = sorted({field for field, _ in scope.entities})
     row = (
         await session.execute(
-            _PG_ESTIMATE, {"config": PG_TEXT_CONFIG, "terms": terms, "index": PG_TEXT_INDEX, "fields": fields}
+            _PG_ESTIMATE, {"config": PG_TEXT_CONFIG, "terms": terms, "column": PG_TEXT_COLUMN, "fields": fields}
         )
     ).one()
     elements, frequencies, rows, lexemes, entity_stats = row
@@ -240,8 +241,8 @@ def _sqlite(terms: list[str], where: sa.ColumnElement[bool], limit: int, scope: 
 
 
 def _postgresql(terms: list[str], where: sa.ColumnElement[bool], limit: int) -> sa.Select:
-    config = sa.literal_column(f"'{PG_TEXT_CONFIG}'::regconfig")  # a literal, so the expression index applies
-    document = sa.func.to_tsvector(config, MemoryRow.text)
+    config = sa.literal_column(f"'{PG_TEXT_CONFIG}'::regconfig")
+    document = sa.literal_column(f"{MemoryRow.__tablename__}.{PG_TEXT_COLUMN}")
     query = sa.func.to_tsquery(config, " | ".join(terms))
     relevance = sa.func.ts_rank(document, query).label("relevance")
     return (

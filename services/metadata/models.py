@@ -41,9 +41,10 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# Schema objects only migrations know: the full-text index of memory texts (migration 0005; an FTS5 table with
-# its shadow tables and key table on SQLite, an expression index on PostgreSQL). Schema comparison skips them.
-MIGRATION_ONLY_PREFIXES = ("memory_fts", "ix_memories_text_fts")
+# Schema objects only migrations know: the full-text index of memory texts (migration 0005: an FTS5 table with
+# its shadow tables and key table on SQLite; migration 0014: on PostgreSQL a generated tsvector column and its
+# index). Schema comparison skips them.
+MIGRATION_ONLY_PREFIXES = ("memory_fts", "text_tsv", "ix_memories_text_tsv")
 
 
 def include_in_schema_comparison(_object: Any, name: str | None, _type: str, _reflected: bool, _other: Any) -> bool:

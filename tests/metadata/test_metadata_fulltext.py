@@ -102,8 +102,10 @@ async def test_query_syntax_is_never_interpreted(stub, tenant):
         assert [h.memory_id for h in hits] in ([], [memory_id]), query
 
 
-async def test_migration_indexes_memories_stored_before_it(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+async def test_migrations_index_memories_stored_before_them(database_url: str) -> None:
+    """A memory stored at revision 0002 is found after every later migration (0005's index, 0010's scope tokens,
+    0014's stored tsvector on PostgreSQL)."""
+    engine = create_engine(database_url)
     try:
         await run_migrations(engine, "0002")
         async with engine.begin() as connection:
@@ -111,7 +113,7 @@ async def test_migration_indexes_memories_stored_before_it(tmp_path: Path) -> No
                 sa.text(
                     "INSERT INTO memories (id, org_id, project_id, user_id, text, hash, categories, immutable,"
                     " created_at, updated_at) VALUES ('m-old', 'o', 'p', 'u', 'Collects vintage typewriters',"
-                    " 'h', '[]', 0, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                    " 'h', '[]', false, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
                 )
             )
         await run_migrations(engine)
@@ -293,3 +295,29 @@ def test_filters_that_pin_no_entity_search_the_tenant() -> None:
         scope = fulltext.search_scope(tenant, parse_filters(raw))
         assert scope == fulltext.SearchScope((fulltext.scope_token(tenant),)), raw
     assert fulltext.search_scope(tenant, None).pinned is False
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_postgresql_ranks_the_stored_tsvector_without_parsing_texts(database_url: str) -> None:
+    """Migration 0014 stores each text's tsvector: the ranking statement reads it (to_tsvector on every row the
+    search read cost ~6 us each: a user's search at 1M memories 7.8-11.2 ms, 1.0-1.1 ms with the stored one)."""
+    engine = create_engine(database_url)
+    statements: list[str] = []
+
+    def grab(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        statements.append(statement)
+
+    try:
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine)
+        await store.create_memories(
+            Tenant("o", "p"), [NewMemory(id="m", text="Collects vintage typewriters", scope=Scope(user_id="u"))]
+        )
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
+        hits = await store.search_text(Tenant("o", "p"), "typewriter", parse_filters({"user_id": "u"}), 5)
+        assert len(hits) == 1 and hits[0][1] > 0
+        ranking = [statement for statement in statements if "ts_rank" in statement]
+        assert len(ranking) == 1 and "memories.text_tsv" in ranking[0] and "to_tsvector" not in ranking[0]
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
+        await engine.dispose()
