@@ -2,19 +2,23 @@
 
 SQLite: an FTS5 index (`memory_fts`, Porter-stemmed) ranked by its BM25, kept in sync by the triggers of
 migration 0005; PostgreSQL: a generated column `text_tsv` = to_tsvector('english', text) with a GIN index
-(migration 0014) ranked by ts_rank. Every write path keeps them current. The statement
-composes with the same where-clause as every other memory query, so tenancy, entity and metadata filters
-and expiry apply to the lexical side exactly as to listing.
+(migration 0014) ranked by ts_rank. Every write path keeps them current. The statement composes with the same
+where-clause as every other memory query, so tenancy, entity and metadata filters and expiry apply to the
+lexical side exactly as to listing.
 
 SQLite's index is shared by every tenant, so on its own FTS5 would rank every match in the index before the
 where-clause keeps one user's. Its `scope` column (migration 0010) holds tokens for the memory's tenant and
 entity ids; the MATCH names the tokens the filter pins (`search_scope`), and FTS5 ranks only the memories
-carrying them. The where-clause still decides: the tokens narrow, they never widen.
+carrying them (unless the scope is large and the words rare everywhere: `plan_text_query`). The where-clause
+still decides: the tokens narrow, they never widen.
+
+Ranking costs per match, so a search ranks only the query's rarest words, within MATCH_BUDGET matches.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,31 +129,63 @@ def within_budget(terms: list[str], matches: list[float], budget: int) -> list[s
     return [term for term in terms if term in kept]
 
 
-async def affordable_terms(
+@dataclass(frozen=True, slots=True)
+class TextQuery:
+    """What a lexical search ranks: the query's affordable terms, and the scope tokens its MATCH names (SQLite;
+    none: the text alone, and the where-clause keeps the scope's memories)."""
+
+    terms: list[str]
+    scope: SearchScope
+
+
+async def plan_text_query(
     session: AsyncSession, dialect: str, terms: list[str], scope: SearchScope, *, budget: int = MATCH_BUDGET
-) -> list[str]:
-    """The query terms a search ranks within `budget` matches (see within_budget).
+) -> TextQuery:
+    """The query terms a search ranks within `budget` matches (see within_budget), and how SQLite matches them.
 
     SQLite counts each term's matches among the memories carrying the scope's tokens, stopping past the budget
-    (one statement; at 1M memories at most ~1 ms a term, 0.1 ms pinned to a user). PostgreSQL estimates them
-    from its own statistics (one statement on pg_stats): a term's share of all memories (the stored tsvector's most
-    common lexemes; any other counts as rare) times the memories, times the pinned entities' share of them (the
-    entity column's most common values, as the planner estimates an equality), 1 for a tenant-wide search."""
+    (one statement; at 1M memories at most ~1 ms a term, 0.1 ms pinned to a user). Its bm25 computes the IDF of
+    every phrase of the MATCH, the scope token's too: a scope of 1M memories cost ~28 ms for that alone. So when
+    the scope holds more memories than the budget and the kept terms match at most the budget in the whole index
+    (counted in a second statement), the MATCH names the text alone: the same scores, 0.1 ms.
+    PostgreSQL estimates the counts from its own statistics (one statement on pg_stats): a term's share of all
+    memories (the stored tsvector's most common lexemes; any other counts as rare) times the memories, times the
+    pinned entities' share of them (the entity column's most common values, as the planner estimates an
+    equality), 1 for a tenant-wide search."""
     if not terms:
-        return terms
+        return TextQuery(terms, scope)
     if dialect == "postgresql":
-        return within_budget(terms, await _estimated_matches(session, terms, scope), budget)
-    return within_budget(terms, await _counted_matches(session, terms, scope, budget), budget)
+        return TextQuery(within_budget(terms, await _estimated_matches(session, terms, scope), budget), scope)
+    *counts, scope_size = await _counted_matches(session, terms, scope.tokens, budget)
+    kept = within_budget(terms, counts, budget)
+    if kept and scope_size > budget and sum(await _counted_matches(session, kept, (), budget)) <= budget:
+        return TextQuery(kept, SearchScope(()))
+    return TextQuery(kept, scope)
 
 
-async def _counted_matches(session: AsyncSession, terms: list[str], scope: SearchScope, budget: int) -> list[float]:
+def _any_of(items: Sequence[str]) -> str:
+    """FTS5 alternatives, each quoted: \\w+ words and hex tokens, never FTS5 query syntax."""
+    return " OR ".join(f'"{item}"' for item in items)
+
+
+def _match(tokens: Sequence[str], words: Sequence[str]) -> str:
+    """An FTS5 query: any of `words` in the text, of memories carrying any of the scope `tokens` (if any)."""
+    text = f"text : ({_any_of(words)})"
+    return f"scope : ({_any_of(tokens)}) AND {text}" if tokens else text
+
+
+async def _counted_matches(
+    session: AsyncSession, terms: list[str], tokens: tuple[str, ...], budget: int
+) -> list[float]:
+    """Each term's matches among the memories carrying `tokens` (all memories: none), and with tokens, how many
+    carry them; every count stops past `budget`."""
+    queries = [_match(tokens, [term]) for term in terms] + ([f"scope : ({_any_of(tokens)})"] if tokens else [])
     counts = ", ".join(
         f"(SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m{index} LIMIT :cap))"
-        for index in range(len(terms))
+        for index in range(len(queries))
     )
-    scopes = " OR ".join(f'"{token}"' for token in scope.tokens)
-    matches = {f"m{index}": f'scope : ({scopes}) AND text : ("{term}")' for index, term in enumerate(terms)}
-    row = (await session.execute(sa.text(f"SELECT {counts}"), {**matches, "cap": budget + 1})).one()
+    parameters = {f"m{index}": query for index, query in enumerate(queries)}
+    row = (await session.execute(sa.text(f"SELECT {counts}"), {**parameters, "cap": budget + 1})).one()
     return [float(count) for count in row]
 
 
@@ -202,23 +238,18 @@ def entity_share(stats: dict[str, Any] | None, value: str, rows: float) -> float
     return max(rest, 0.0) / others if others >= 1 else 0.0
 
 
-def ranked_ids(
-    dialect: str, terms: list[str], where: sa.ColumnElement[bool], limit: int, scope: SearchScope
-) -> sa.Select:
-    """(memory id, relevance > 0) of the memories matching any term and `where`, best first; on SQLite only
-    memories carrying a token of `scope` are ranked (`where` must imply it)."""
+def ranked_ids(dialect: str, query: TextQuery, where: sa.ColumnElement[bool], limit: int) -> sa.Select:
+    """(memory id, relevance > 0) of the memories matching any of the query's terms and `where`, best first; on
+    SQLite only memories carrying a token of its scope are ranked (`where` must imply it)."""
     if dialect == "postgresql":
-        return _postgresql(terms, where, limit)
-    return _sqlite(terms, where, limit, scope)
+        return _postgresql(query.terms, where, limit)
+    return _sqlite(query, where, limit)
 
 
-def _sqlite(terms: list[str], where: sa.ColumnElement[bool], limit: int, scope: SearchScope) -> sa.Select:
+def _sqlite(query: TextQuery, where: sa.ColumnElement[bool], limit: int) -> sa.Select:
     fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
     keys = sa.table(FTS_KEYS_TABLE, sa.column("seq", sa.Integer), sa.column("memory_id", sa.String))
-    # \w+ words and hex tokens, quoted: never FTS5 query syntax.
-    words = " OR ".join(f'"{term}"' for term in terms)
-    scopes = " OR ".join(f'"{token}"' for token in scope.tokens)
-    match = f"scope : ({scopes}) AND text : ({words})"
+    match = _match(query.scope.tokens, query.terms)
     # bm25() is negative, more negative is better; the scope column weighs nothing.
     relevance = (-sa.func.bm25(sa.literal_column(FTS_TABLE), 1.0, 0.0)).label("relevance")
     # The matches first, once: joined in one query, SQLite walked a selective index of `where` (user + date

@@ -640,10 +640,10 @@ class SqlMetadataStore:
         where = self._memory_where(tenant, node, show_expired=show_expired)
         scope = fulltext.search_scope(tenant, node)
         async with self._read() as session:
-            terms = await fulltext.affordable_terms(session, self._dialect, terms, scope, budget=self._match_budget)
-            if not terms:
+            text_query = await fulltext.plan_text_query(session, self._dialect, terms, scope, budget=self._match_budget)
+            if not text_query.terms:
                 return []
-            rows = await session.execute(fulltext.ranked_ids(self._dialect, terms, where, limit, scope))
+            rows = await session.execute(fulltext.ranked_ids(self._dialect, text_query, where, limit))
             return [(memory_id, float(relevance)) for memory_id, relevance in rows]
 
     async def update_memories(

@@ -321,3 +321,45 @@ async def test_postgresql_ranks_the_stored_tsvector_without_parsing_texts(databa
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
         await engine.dispose()
+
+
+async def test_a_search_over_many_memories_for_rare_words_matches_the_text_alone(tmp_path: Path) -> None:
+    """SQLite's bm25 computes the IDF of every phrase of the MATCH, the scope token's too (~28 ms for a scope of
+    1M memories). When the scope holds more memories than the budget and the kept words are rare in the whole
+    index, the MATCH names the text alone and the where-clause keeps the scope: same hits, same scores."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    matches: list[str] = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if "bm25(" in statement:
+            matches.extend(value for value in parameters if isinstance(value, str) and "text : " in value)
+
+    try:
+        await run_migrations(engine)
+        store = SqlMetadataStore(engine, match_budget=15)
+        tenant, other = Tenant("o", "p"), Tenant("o", "q")
+        await store.create_memories(
+            tenant,
+            [
+                NewMemory(id=f"m{n}", text=f"likes coffee number {n}", scope=Scope(user_id=f"u{n % 4}"))
+                for n in range(40)
+            ]
+            + [NewMemory(id=f"z{n}", text=f"sailing to Zanzibar {n}", scope=Scope(user_id="u0")) for n in range(2)],
+        )
+        await store.create_memories(other, [NewMemory(id="q0", text="Zanzibar again", scope=Scope(user_id="u0"))])
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
+        # 42 memories in the tenant (more than 15), "zanzibar" in 3 of the index: the text alone.
+        hits = await store.search_text(tenant, "zanzibar coffee", None, 10)
+        assert matches == ['text : ("zanzibar")']
+        assert {memory_id for memory_id, _ in hits} == {"z0", "z1"}
+        # The scoped MATCH (a budget the tenant is within) ranks them the same.
+        matches.clear()
+        assert await SqlMetadataStore(engine, match_budget=100).search_text(tenant, "zanzibar", None, 10) == hits
+        assert len(matches) == 1 and matches[0].startswith("scope : (")
+        # A scope within the budget (u1: 10 memories) keeps its tokens in the MATCH.
+        matches.clear()
+        pinned = await store.search_text(tenant, "coffee", parse_filters({"user_id": "u1"}), 20)
+        assert len(pinned) == 10 and len(matches) == 1 and matches[0].startswith("scope : (")
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
+        await engine.dispose()
