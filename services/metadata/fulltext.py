@@ -9,7 +9,7 @@ lexical side exactly as to listing.
 SQLite's index is shared by every tenant, so on its own FTS5 would rank every match in the index before the
 where-clause keeps one user's. Its `scope` column (migration 0010) holds tokens for the memory's tenant and
 entity ids; the MATCH names the tokens the filter pins (`search_scope`), and FTS5 ranks only the memories
-carrying them (unless the scope is large and the words rare everywhere: `plan_text_query`). The where-clause
+carrying them (unless the scope is large and the words rare everywhere: `TextSearchPlanner`). The where-clause
 still decides: the tokens narrow, they never widen.
 
 Ranking costs per match, so a search ranks only the query's rarest words, within MATCH_BUDGET matches.
@@ -17,8 +17,10 @@ Ranking costs per match, so a search ranks only the query's rarest words, within
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,29 +140,108 @@ class TextQuery:
     scope: SearchScope
 
 
-async def plan_text_query(
-    session: AsyncSession, dialect: str, terms: list[str], scope: SearchScope, *, budget: int = MATCH_BUDGET
-) -> TextQuery:
-    """The query terms a search ranks within `budget` matches (see within_budget), and how SQLite matches them.
+# PostgreSQL's statistics change only when ANALYZE runs (autovacuum: after a tenth of a table changed); a store
+# reads them at most this often (reading pg_stats cost ~3 ms a search).
+PG_STATISTICS_SECONDS = 60.0
+# Query words whose lexemes a store remembers (the text search configuration never changes).
+PG_LEXEMES_REMEMBERED = 10_000
 
-    SQLite counts each term's matches among the memories carrying the scope's tokens, stopping past the budget
-    (one statement; at 1M memories at most ~1 ms a term, 0.1 ms pinned to a user). Its bm25 computes the IDF of
+
+@dataclass(frozen=True, slots=True)
+class PgTextStatistics:
+    """What PostgreSQL's statistics say of the memories: each most common lexeme's share of them, their number,
+    and the statistics of the entity columns (most common values, their shares, null share, distinct values)."""
+
+    lexemes: dict[str, float]
+    memories: float
+    entities: dict[str, dict[str, Any]]
+
+
+class TextSearchPlanner:
+    """Plans a store's lexical searches: the query words a search ranks within `budget` matches (see
+    within_budget), and what SQLite's MATCH names.
+
+    SQLite counts each word's matches among the memories carrying the scope's tokens, stopping past the budget
+    (one statement; at 1M memories at most ~1 ms a word, 0.1 ms pinned to a user). Its bm25 computes the IDF of
     every phrase of the MATCH, the scope token's too: a scope of 1M memories cost ~28 ms for that alone. So when
-    the scope holds more memories than the budget and the kept terms match at most the budget in the whole index
+    the scope holds more memories than the budget and the kept words match at most the budget in the whole index
     (counted in a second statement), the MATCH names the text alone: the same scores, 0.1 ms.
-    PostgreSQL estimates the counts from its own statistics (one statement on pg_stats): a term's share of all
-    memories (the stored tsvector's most common lexemes; any other counts as rare) times the memories, times the
-    pinned entities' share of them (the entity column's most common values, as the planner estimates an
-    equality), 1 for a tenant-wide search."""
-    if not terms:
-        return TextQuery(terms, scope)
-    if dialect == "postgresql":
-        return TextQuery(within_budget(terms, await _estimated_matches(session, terms, scope), budget), scope)
-    *counts, scope_size = await _counted_matches(session, terms, scope.tokens, budget)
-    kept = within_budget(terms, counts, budget)
-    if kept and scope_size > budget and sum(await _counted_matches(session, kept, (), budget)) <= budget:
-        return TextQuery(kept, SearchScope(()))
-    return TextQuery(kept, scope)
+
+    PostgreSQL estimates the counts from its own statistics: a word's share of all memories (the stored tsvector's
+    most common lexemes; any other counts as rare) times the memories, times the pinned entities' share of them
+    (the entity column's most common values, as the planner estimates an equality), 1 for a tenant-wide search.
+    The statistics are read at most every `statistics_max_age` seconds, the lexemes of query words remembered."""
+
+    def __init__(
+        self,
+        dialect: str,
+        *,
+        budget: int = MATCH_BUDGET,
+        statistics_max_age: float = PG_STATISTICS_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._dialect = dialect
+        self._budget = budget
+        self._statistics_max_age = statistics_max_age
+        self._clock = clock
+        self._statistics: PgTextStatistics | None = None
+        self._statistics_read_at = -math.inf
+        self._lexemes: dict[str, str] = {}
+
+    async def plan(self, session: AsyncSession, terms: list[str], scope: SearchScope) -> TextQuery:
+        if not terms:
+            return TextQuery(terms, scope)
+        if self._dialect == "postgresql":
+            return TextQuery(
+                within_budget(terms, await self._estimated_matches(session, terms, scope), self._budget), scope
+            )
+        *counts, scope_size = await _counted_matches(session, terms, scope.tokens, self._budget)
+        kept = within_budget(terms, counts, self._budget)
+        if (
+            kept
+            and scope_size > self._budget
+            and sum(await _counted_matches(session, kept, (), self._budget)) <= self._budget
+        ):
+            return TextQuery(kept, SearchScope(()))
+        return TextQuery(kept, scope)
+
+    async def _estimated_matches(self, session: AsyncSession, terms: list[str], scope: SearchScope) -> list[float]:
+        statistics = await self._pg_statistics(session)
+        if statistics is None:  # never analysed: a young table, every word is affordable
+            return [0.0] * len(terms)
+        lexemes = await self._lexemes_of(session, terms)
+        memories = statistics.memories
+        if scope.pinned:
+            shares = (entity_share(statistics.entities.get(field), value, memories) for field, value in scope.entities)
+            memories *= min(1.0, sum(shares))
+        return [statistics.lexemes.get(lexeme, 0.0) * memories for lexeme in lexemes]
+
+    async def _pg_statistics(self, session: AsyncSession) -> PgTextStatistics | None:
+        now = self._clock()
+        if now - self._statistics_read_at >= self._statistics_max_age:
+            elements, frequencies, rows, entities = (
+                await session.execute(_PG_STATISTICS, {"column": PG_TEXT_COLUMN, "fields": list(ENTITY_TOKEN_PREFIXES)})
+            ).one()
+            self._statistics = (
+                PgTextStatistics(
+                    dict(zip(elements, frequencies, strict=False)),
+                    max(float(rows), 0.0),
+                    {stats["field"]: stats for stats in entities or []},
+                )
+                if elements
+                else None
+            )
+            self._statistics_read_at = now
+        return self._statistics
+
+    async def _lexemes_of(self, session: AsyncSession, terms: list[str]) -> list[str]:
+        missing = [term for term in terms if term not in self._lexemes]
+        if missing:
+            if len(self._lexemes) + len(missing) > PG_LEXEMES_REMEMBERED:
+                self._lexemes.clear()
+            rows = await session.execute(_PG_LEXEMES, {"config": PG_TEXT_CONFIG, "terms": missing})
+            self._lexemes.update({term: lexemes for term, lexemes in rows})
+        return [self._lexemes[term] for term in terms]
 
 
 def _any_of(items: Sequence[str]) -> str:
@@ -189,10 +270,8 @@ async def _counted_matches(
     return [float(count) for count in row]
 
 
-_PG_ESTIMATE = sa.text(
+_PG_STATISTICS = sa.text(
     "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples,"
-    " (SELECT array_agg(array_to_string(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), t)), ' ')"
-    "  ORDER BY n) FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS u(t, n)),"
     " (SELECT json_agg(json_build_object('field', e.attname, 'values', e.most_common_vals::text::text[],"
     "  'freqs', e.most_common_freqs, 'nulls', e.null_frac, 'distinct', e.n_distinct))"
     "  FROM pg_stats e WHERE e.schemaname = current_schema() AND e.tablename = 'memories'"
@@ -201,24 +280,11 @@ _PG_ESTIMATE = sa.text(
     "  ON s.schemaname = current_schema() AND s.tablename = 'memories' AND s.attname = :column"
     " WHERE c.oid = CAST('memories' AS regclass)"
 )
-
-
-async def _estimated_matches(session: AsyncSession, terms: list[str], scope: SearchScope) -> list[float]:
-    fields = sorted({field for field, _ in scope.entities})
-    row = (
-        await session.execute(
-            _PG_ESTIMATE, {"config": PG_TEXT_CONFIG, "terms": terms, "column": PG_TEXT_COLUMN, "fields": fields}
-        )
-    ).one()
-    elements, frequencies, rows, lexemes, entity_stats = row
-    if not elements:  # never analysed: a young table, every term is affordable
-        return [0.0] * len(terms)
-    memories = max(float(rows), 0.0)
-    if scope.pinned:
-        by_field = {stats["field"]: stats for stats in entity_stats or []}
-        memories *= min(1.0, sum(entity_share(by_field.get(field), value, memories) for field, value in scope.entities))
-    frequency = dict(zip(elements, frequencies, strict=False))
-    return [frequency.get(lexeme, 0.0) * memories for lexeme in lexemes]
+# Each word's lexemes as the stored tsvector has them (none for a stopword; "a b" when the parser splits it).
+_PG_LEXEMES = sa.text(
+    "SELECT t, array_to_string(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), t)), ' ')"
+    " FROM unnest(CAST(:terms AS text[])) AS t"
+)
 
 
 def entity_share(stats: dict[str, Any] | None, value: str, rows: float) -> float:

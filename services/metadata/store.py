@@ -365,8 +365,8 @@ class SqlMetadataStore:
         match_budget: int = fulltext.MATCH_BUDGET,
     ) -> None:
         self._engine = engine
-        self._match_budget = match_budget
         self._dialect = engine.dialect.name
+        self._text_search = fulltext.TextSearchPlanner(self._dialect, budget=match_budget)
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._filters = SqlFilterTranslator(self._dialect)
         self._clock = clock
@@ -640,7 +640,7 @@ class SqlMetadataStore:
         where = self._memory_where(tenant, node, show_expired=show_expired)
         scope = fulltext.search_scope(tenant, node)
         async with self._read() as session:
-            text_query = await fulltext.plan_text_query(session, self._dialect, terms, scope, budget=self._match_budget)
+            text_query = await self._text_search.plan(session, terms, scope)
             if not text_query.terms:
                 return []
             rows = await session.execute(fulltext.ranked_ids(self._dialect, text_query, where, limit))

@@ -8,6 +8,7 @@ from pathlib import Path
 import grpc
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.domain import NewMemory, Scope, Tenant
 from libs.filters.parser import parse_filters
@@ -175,6 +176,8 @@ async def test_words_too_common_to_rank_are_left_out_of_searches_over_many_memor
             assert len(await store.search_text(tenant, "likes tea", None, 100)) == 43
             async with engine.begin() as connection:
                 await connection.execute(sa.text("ANALYZE memories"))
+            # A store reads the statistics at most once a minute: a new one reads them now.
+            store = SqlMetadataStore(engine, match_budget=15)
         # 43 memories like, 33 coffee, 10 tea: only "tea" fits in 15 matches.
         hits = await store.search_text(tenant, "likes tea", None, 100)
         assert {memory_id for memory_id, _ in hits} == tea
@@ -360,6 +363,43 @@ async def test_a_search_over_many_memories_for_rare_words_matches_the_text_alone
         matches.clear()
         pinned = await store.search_text(tenant, "coffee", parse_filters({"user_id": "u1"}), 20)
         assert len(pinned) == 10 and len(matches) == 1 and matches[0].startswith("scope : (")
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_postgresql_statistics_are_read_at_most_once_a_minute(database_url: str) -> None:
+    """Reading pg_stats cost ~3 ms a search; the statistics change only when ANALYZE runs. A planner reads them
+    again once PG_STATISTICS_SECONDS have passed, and remembers the lexemes of the words it has seen."""
+    engine = create_engine(database_url)
+    statements: list[str] = []
+
+    def grab(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        statements.append(statement)
+
+    try:
+        await run_migrations(engine)
+        tenant = Tenant("o", "p")
+        await SqlMetadataStore(engine).create_memories(
+            tenant, [NewMemory(id=f"m{n}", text=f"likes coffee {n}", scope=Scope(user_id="u")) for n in range(3)]
+        )
+        async with engine.begin() as connection:
+            await connection.execute(sa.text("ANALYZE memories"))
+        now = [0.0]
+        planner = fulltext.TextSearchPlanner("postgresql", budget=1, clock=lambda: now[0])
+        scope = fulltext.search_scope(tenant, None)
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
+        async with engine.connect() as connection:
+            session = AsyncSession(bind=connection)
+            # "coffee" is in all 3 memories, over a budget of 1; "zebra" is not among the common lexemes.
+            assert (await planner.plan(session, ["coffee", "zebra"], scope)).terms == ["zebra"]
+            assert (await planner.plan(session, ["zebra", "coffee"], scope)).terms == ["zebra"]
+            now[0] = fulltext.PG_STATISTICS_SECONDS
+            assert (await planner.plan(session, ["coffee"], scope)).terms == []
+            await session.close()
+        assert sum("pg_stats" in statement for statement in statements) == 2
+        assert sum("to_tsvector" in statement for statement in statements) == 1
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
         await engine.dispose()
