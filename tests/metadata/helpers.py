@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -79,8 +80,9 @@ async def expect_error(pending: Awaitable[Any], code: grpc.StatusCode, *fragment
     return details
 
 
-async def query_plans(engine: Any, action: Callable[[], Awaitable[Any]]) -> list[str]:
-    """EXPLAIN QUERY PLAN (SQLite) of every statement `action()` runs on `engine`, its detail lines in order."""
+@contextlib.contextmanager
+def recorded_statements(engine: Any) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement run on `engine` (an async engine) inside the block, with its parameters, in order."""
     statements: list[tuple[str, Any]] = []
 
     def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:
@@ -88,9 +90,15 @@ async def query_plans(engine: Any, action: Callable[[], Awaitable[Any]]) -> list
 
     sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
     try:
-        await action()
+        yield statements
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
+
+
+async def query_plans(engine: Any, action: Callable[[], Awaitable[Any]]) -> list[str]:
+    """EXPLAIN QUERY PLAN (SQLite) of every statement `action()` runs on `engine`, its detail lines in order."""
+    with recorded_statements(engine) as statements:
+        await action()
     details: list[str] = []
     async with engine.connect() as connection:
         for statement, parameters in statements:

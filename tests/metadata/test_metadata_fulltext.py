@@ -19,7 +19,7 @@ from services.metadata import fulltext
 from services.metadata.database import create_engine, run_migrations
 from services.metadata.store import SqlMetadataStore
 
-from .helpers import expect_error, filter_of, new_memory, query_plans
+from .helpers import expect_error, filter_of, new_memory, query_plans, recorded_statements
 
 
 async def _create(stub, tenant, *memories: pb.NewMemory) -> list[str]:
@@ -305,24 +305,18 @@ async def test_postgresql_ranks_the_stored_tsvector_without_parsing_texts(databa
     """Migration 0014 stores each text's tsvector: the ranking statement reads it (to_tsvector on every row the
     search read cost ~6 us each: a user's search at 1M memories 7.8-11.2 ms, 1.0-1.1 ms with the stored one)."""
     engine = create_engine(database_url)
-    statements: list[str] = []
-
-    def grab(_conn, _cursor, statement, _parameters, _context, _many) -> None:
-        statements.append(statement)
-
     try:
         await run_migrations(engine)
         store = SqlMetadataStore(engine)
         await store.create_memories(
             Tenant("o", "p"), [NewMemory(id="m", text="Collects vintage typewriters", scope=Scope(user_id="u"))]
         )
-        sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
-        hits = await store.search_text(Tenant("o", "p"), "typewriter", parse_filters({"user_id": "u"}), 5)
+        with recorded_statements(engine) as statements:
+            hits = await store.search_text(Tenant("o", "p"), "typewriter", parse_filters({"user_id": "u"}), 5)
         assert len(hits) == 1 and hits[0][1] > 0
-        ranking = [statement for statement in statements if "ts_rank" in statement]
+        ranking = [statement for statement, _ in statements if "ts_rank" in statement]
         assert len(ranking) == 1 and "memories.text_tsv" in ranking[0] and "to_tsvector" not in ranking[0]
     finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
         await engine.dispose()
 
 
@@ -331,11 +325,19 @@ async def test_a_search_over_many_memories_for_rare_words_matches_the_text_alone
     1M memories). When the scope holds more memories than the budget and the kept words are rare in the whole
     index, the MATCH names the text alone and the where-clause keeps the scope: same hits, same scores."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
-    matches: list[str] = []
 
-    def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        if "bm25(" in statement:
-            matches.extend(value for value in parameters if isinstance(value, str) and "text : " in value)
+    async def matches_of(store: SqlMetadataStore, query: str, raw: dict | None, limit: int) -> tuple[list, list[str]]:
+        """The hits, and what the ranking statement's MATCH named."""
+        with recorded_statements(engine) as statements:
+            hits = await store.search_text(tenant, query, None if raw is None else parse_filters(raw), limit)
+        named = [
+            value
+            for statement, parameters in statements
+            if "bm25(" in statement
+            for value in parameters
+            if isinstance(value, str) and "text : " in value
+        ]
+        return hits, named
 
     try:
         await run_migrations(engine)
@@ -350,21 +352,17 @@ async def test_a_search_over_many_memories_for_rare_words_matches_the_text_alone
             + [NewMemory(id=f"z{n}", text=f"sailing to Zanzibar {n}", scope=Scope(user_id="u0")) for n in range(2)],
         )
         await store.create_memories(other, [NewMemory(id="q0", text="Zanzibar again", scope=Scope(user_id="u0"))])
-        sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
         # 42 memories in the tenant (more than 15), "zanzibar" in 3 of the index: the text alone.
-        hits = await store.search_text(tenant, "zanzibar coffee", None, 10)
-        assert matches == ['text : ("zanzibar")']
+        hits, named = await matches_of(store, "zanzibar coffee", None, 10)
+        assert named == ['text : ("zanzibar")']
         assert {memory_id for memory_id, _ in hits} == {"z0", "z1"}
         # The scoped MATCH (a budget the tenant is within) ranks them the same.
-        matches.clear()
-        assert await SqlMetadataStore(engine, match_budget=100).search_text(tenant, "zanzibar", None, 10) == hits
-        assert len(matches) == 1 and matches[0].startswith("scope : (")
+        scoped, named = await matches_of(SqlMetadataStore(engine, match_budget=100), "zanzibar", None, 10)
+        assert scoped == hits and len(named) == 1 and named[0].startswith("scope : (")
         # A scope within the budget (u1: 10 memories) keeps its tokens in the MATCH.
-        matches.clear()
-        pinned = await store.search_text(tenant, "coffee", parse_filters({"user_id": "u1"}), 20)
-        assert len(pinned) == 10 and len(matches) == 1 and matches[0].startswith("scope : (")
+        pinned, named = await matches_of(store, "coffee", {"user_id": "u1"}, 20)
+        assert len(pinned) == 10 and len(named) == 1 and named[0].startswith("scope : (")
     finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
         await engine.dispose()
 
 
@@ -373,11 +371,6 @@ async def test_postgresql_statistics_are_read_at_most_once_a_minute(database_url
     """Reading pg_stats cost ~3 ms a search; the statistics change only when ANALYZE runs. A planner reads them
     again once PG_STATISTICS_SECONDS have passed, and remembers the lexemes of the words it has seen."""
     engine = create_engine(database_url)
-    statements: list[str] = []
-
-    def grab(_conn, _cursor, statement, _parameters, _context, _many) -> None:
-        statements.append(statement)
-
     try:
         await run_migrations(engine)
         tenant = Tenant("o", "p")
@@ -389,17 +382,16 @@ async def test_postgresql_statistics_are_read_at_most_once_a_minute(database_url
         now = [0.0]
         planner = fulltext.TextSearchPlanner("postgresql", budget=1, clock=lambda: now[0])
         scope = fulltext.search_scope(tenant, None)
-        sa.event.listen(engine.sync_engine, "before_cursor_execute", grab)
-        async with engine.connect() as connection:
-            session = AsyncSession(bind=connection)
-            # "coffee" is in all 3 memories, over a budget of 1; "zebra" is not among the common lexemes.
-            assert (await planner.plan(session, ["coffee", "zebra"], scope)).terms == ["zebra"]
-            assert (await planner.plan(session, ["zebra", "coffee"], scope)).terms == ["zebra"]
-            now[0] = fulltext.PG_STATISTICS_SECONDS
-            assert (await planner.plan(session, ["coffee"], scope)).terms == []
-            await session.close()
-        assert sum("pg_stats" in statement for statement in statements) == 2
-        assert sum("to_tsvector" in statement for statement in statements) == 1
+        with recorded_statements(engine) as statements:
+            async with engine.connect() as connection:
+                session = AsyncSession(bind=connection)
+                # "coffee" is in all 3 memories, over a budget of 1; "zebra" is not among the common lexemes.
+                assert (await planner.plan(session, ["coffee", "zebra"], scope)).terms == ["zebra"]
+                assert (await planner.plan(session, ["zebra", "coffee"], scope)).terms == ["zebra"]
+                now[0] = fulltext.PG_STATISTICS_SECONDS
+                assert (await planner.plan(session, ["coffee"], scope)).terms == []
+                await session.close()
+        assert sum("pg_stats" in statement for statement, _ in statements) == 2
+        assert sum("to_tsvector" in statement for statement, _ in statements) == 1
     finally:
-        sa.event.remove(engine.sync_engine, "before_cursor_execute", grab)
         await engine.dispose()
