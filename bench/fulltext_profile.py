@@ -147,7 +147,8 @@ async def measure(url: str, dataset: Dataset, rounds: int, budget: int) -> list[
         await engine.dispose()
 
 
-async def profile(args: argparse.Namespace) -> dict[str, Any]:
+async def profile(args: argparse.Namespace, cluster: PostgresCluster | None = None) -> dict[str, Any]:
+    """The report of `args`; PostgreSQL in `cluster` (a database of its own, dropped after), else a throwaway one."""
     dataset = build_dataset(args.memories, args.users)
     report: dict[str, Any] = {
         "memories": dataset.memory_count,
@@ -168,18 +169,7 @@ async def profile(args: argparse.Namespace) -> dict[str, Any]:
             print(f"sqlite: {dataset.memory_count:,} memories loaded in {time.perf_counter() - started:.0f} s")
             report["backends"]["sqlite"] = await measure(url, dataset, args.rounds, args.budget)
     if args.backend in ("postgresql", "both"):
-        cluster = PostgresCluster.start()
-        try:
-            database = cluster.create_database("fulltext")
-            engine = create_engine(cluster.url(database))
-            await run_migrations(engine)
-            await engine.dispose()
-            started = time.perf_counter()
-            load_postgresql(cluster, database, dataset)
-            print(f"postgresql {cluster.version}: loaded in {time.perf_counter() - started:.0f} s")
-            report["backends"]["postgresql"] = await measure(cluster.url(database), dataset, args.rounds, args.budget)
-        finally:
-            cluster.stop()
+        report["backends"]["postgresql"] = await _measure_postgresql(cluster, dataset, args)
     return report
 
 
@@ -204,6 +194,25 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {backend} | {row['scope']} | {row['query']} | {cells[0]} | {cells[1]} |")
     lines += ["", "Reproduce: `python -m bench.fulltext_profile --out bench/results/fulltext-1m.json`", ""]
     return "\n".join(lines)
+
+
+async def _measure_postgresql(
+    cluster: PostgresCluster | None, dataset: Dataset, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    running = cluster or PostgresCluster.start()
+    database = running.create_database()
+    try:
+        engine = create_engine(running.url(database))
+        await run_migrations(engine)
+        await engine.dispose()
+        started = time.perf_counter()
+        load_postgresql(running, database, dataset)
+        print(f"postgresql {running.version}: loaded in {time.perf_counter() - started:.0f} s")
+        return await measure(running.url(database), dataset, args.rounds, args.budget)
+    finally:
+        running.drop_database(database)
+        if cluster is None:
+            running.stop()
 
 
 def main() -> None:

@@ -1,41 +1,26 @@
-"""`python -m bench.fulltext_profile` on a small data set with a budget it exceeds, on both backends: common
-words are left out of the searches over many memories (and only there), a rare word still ranks its memories
-first, and the report and its table say so."""
+"""`python -m bench.fulltext_profile` on a small data set with a budget it exceeds, on both backends (PostgreSQL in
+the session's cluster): common words are left out of the searches over many memories (and only there), a rare word
+still ranks its memories first, and the report and its table say so."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bench import fulltext_profile
-from tests.support.postgres import PostgresUnavailable, find_pg_bin
+from tests.support.postgres import PostgresCluster
 
 RARE_QUERY = fulltext_profile.QUERIES[0]
 COMMON_QUERY = "What happens every weekend with friends?"
 
 
-def _backends() -> str:
-    try:
-        find_pg_bin()
-    except PostgresUnavailable:
-        if os.environ.get("CI"):
-            raise
-        return "sqlite"
-    return "both"
-
-
-async def test_the_budget_leaves_out_common_words_only_where_they_are_common() -> None:
-    args = argparse.Namespace(memories=3_000, users=30, backend=_backends(), rounds=1, budget=200)
-    report = await fulltext_profile.profile(args)
+async def test_the_budget_leaves_out_common_words_only_where_they_are_common(postgres: PostgresCluster) -> None:
+    args = argparse.Namespace(memories=3_000, users=30, backend="both", rounds=1, budget=200)
+    report = await fulltext_profile.profile(args, postgres)
     assert report["memories"] == 3_000 and report["match_budget"] == 200
-    if args.backend == "sqlite":
-        pytest.skip("PostgreSQL server binaries missing: measured SQLite only")
     assert set(report["backends"]) == {"sqlite", "postgresql"}
     for backend, rows in report["backends"].items():
         cell = {(row["scope"], row["query"]): row for row in rows}
