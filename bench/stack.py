@@ -17,12 +17,12 @@ async def start_bench_stack(
     data_dir: Path, *, llm: LLMSettings | None = None, milvus_uri: str | None = None, collection: str | None = None
 ) -> InProcessStack:
     """The stack; with `llm`, its extraction service extracts and reconciles with that LLM (else offline rules);
-    with `milvus_uri`, vectors go to that Milvus server, into `collection` (else Milvus Lite in `data_dir`)."""
+    with `milvus_uri`, vectors go to that Milvus server, into `collection` (else Milvus Lite in `data_dir`).
+    vectorsearch's other settings are the service's own: its defaults, or MEMGRID_* variables (MEMGRID_EMBEDDER
+    compares embedders)."""
     extraction = None if llm is None else ExtractionSettings(data_dir=data_dir, extraction_port=0, llm=llm)
-    vectors = None
-    if milvus_uri:
-        milvus = {"uri": milvus_uri, **({"collection": collection} if collection else {})}
-        vectors = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, milvus=milvus)
+    milvus = {"uri": milvus_uri, **({"collection": collection} if collection else {})} if milvus_uri else {}
+    vectors = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, **({"milvus": milvus} if milvus else {}))
     return await start_stack(
         data_dir,
         f"{API_KEY}={TENANT.org_id}/{TENANT.project_id}",
