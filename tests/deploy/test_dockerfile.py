@@ -176,3 +176,22 @@ def test_the_builder_keeps_bytecode_for_a_read_only_runtime(parser):
     """pip writes .pyc files at install time; with PYTHONDONTWRITEBYTECODE in the builder every start would
     compile the whole dependency tree in memory (the runtime cannot write them under readOnlyRootFilesystem)."""
     assert not any("PYTHONDONTWRITEBYTECODE" in env for env in values(stages(parser)[0], "ENV"))
+
+
+def test_the_image_holds_the_default_embedders_graphs(parser, tmp_path, shared_models_dir):
+    """vectorsearch runs on a read-only root file system with MEMGRID_MODELS_DIR in the image: the builder's
+    RUN must leave there every graph the default embedder loads, or the pod could not start."""
+    from services.vectorsearch.onnx_embedder import INT8_ONNX_FILE, ONNX_FILE, OnnxMiniLMEmbedder
+    from services.vectorsearch.settings import VectorSearchSettings
+
+    env = " ".join(values(final_stage(parser), "ENV"))
+    models_dir = "/opt/memgrid/models"
+    assert f"MEMGRID_MODELS_DIR={models_dir}" in env
+    (build,) = [r for r in values(stages(parser)[0], "RUN") if models_dir in r]
+    code = build.split('python -c "', 1)[1].rsplit('"', 1)[0].replace("\\\n", "")
+    # The fp32 export as the session built it (exporting loads torch: ~15 s); the RUN builds what is missing.
+    OnnxMiniLMEmbedder(model_dir=shared_models_dir)
+    shutil.copy(shared_models_dir / ONNX_FILE, tmp_path / ONNX_FILE)
+    subprocess.run([sys.executable, "-c", code.replace(models_dir, str(tmp_path))], check=True, timeout=300)
+    assert VectorSearchSettings.model_fields["embedder"].default == "minilm-onnx-int8"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ONNX_FILE, INT8_ONNX_FILE])

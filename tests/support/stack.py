@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -25,7 +24,7 @@ from services.extraction.settings import ExtractionSettings
 from services.metadata.server import start_service as start_metadata
 from services.metadata.settings import MetadataSettings
 from services.vectorsearch.server import start_service as start_vectorsearch
-from services.vectorsearch.settings import VectorSearchSettings
+from services.vectorsearch.settings import EmbedderKind, VectorSearchSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,7 @@ async def start_stack(
     api_keys: str,
     *,
     extraction_settings: ExtractionSettings | None = None,
-    embedder: Literal["minilm", "minilm-onnx", "hashing"] = "minilm-onnx",
+    embedder: EmbedderKind = "minilm-onnx-int8",
     server_tls: TlsSettings | None = None,
     client_tls: TlsSettings | None = None,
     database_url: str | None = None,
@@ -67,9 +66,9 @@ async def start_stack(
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
     `extraction_settings` replaces the extraction service's default settings (offline rules on port 0), e.g. to
-    point it at an LLM; it should bind port 0. `embedder` is vectorsearch's (default: MiniLM on ONNX Runtime, as
-    in production); "hashing" swaps MiniLM for the deterministic test embedder (the fuzzers use it: they test
-    input handling, not search quality). `server_tls` / `client_tls`
+    point it at an LLM; it should bind port 0. `embedder` is vectorsearch's (default: MiniLM on ONNX Runtime
+    with int8 weights, as in production); "hashing" swaps MiniLM for the deterministic test embedder (the
+    fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
     turn on mutual TLS between the gateway (client) and the three internal services (servers).
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
     `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `webhook_settings` replaces the

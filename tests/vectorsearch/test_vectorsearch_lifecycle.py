@@ -126,7 +126,7 @@ def test_default_settings_use_milvus_lite_in_data_dir(monkeypatch: pytest.Monkey
         monkeypatch.delenv(name, raising=False)
     settings = VectorSearchSettings(data_dir=tmp_path / "nested" / "dir")
     assert settings.vectorsearch_port == 50062
-    assert settings.embedder == "minilm-onnx"
+    assert settings.embedder == "minilm-onnx-int8"
     assert settings.model_dir() == tmp_path / "nested" / "dir" / "models"
     assert settings.milvus.collection == "memgrid_memories"
     assert settings.uses_milvus_lite()
