@@ -75,7 +75,9 @@ bench: $(STAMP) ## Benchmark: 10k memories, 1k users, 50 clients x 60 s (NAME=..
 bench-quick: $(STAMP) ## Quick benchmark run (~45 s)
 	$(PY) -m bench run --quick $(ARGS)
 
+# The private namespace has no network: with --mem0-baseline, mem0's venv is created from the package index first.
 bench-milvus-server: $(STAMP) $(MILVUS_STAMP) ## Benchmark on a real Milvus server in a private netns (NAME=..., ARGS=...)
+	$(if $(findstring --mem0-baseline,$(ARGS)),$(PY) -m bench.mem0_baseline.venv)
 	$(WITH_MILVUS) bash -c '$(PY) -m bench run --milvus-uri "$$MEMGRID_TEST_MILVUS_URI" $(if $(NAME),--name $(NAME)) $(ARGS)'
 
 bench-add-infer: $(STAMP) ## add(infer=true) vs a 200 ms scripted LLM, beside the mem0 OSS library (own venv)
