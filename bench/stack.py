@@ -21,8 +21,10 @@ async def start_bench_stack(
     vectorsearch's other settings are the service's own: its defaults, or MEMGRID_* variables (MEMGRID_EMBEDDER
     compares embedders)."""
     extraction = None if llm is None else ExtractionSettings(data_dir=data_dir, extraction_port=0, llm=llm)
-    milvus = {"uri": milvus_uri, **({"collection": collection} if collection else {})} if milvus_uri else {}
-    vectors = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, **({"milvus": milvus} if milvus else {}))
+    vectors = None
+    if milvus_uri:
+        milvus = {"uri": milvus_uri, **({"collection": collection} if collection else {})}
+        vectors = VectorSearchSettings(data_dir=data_dir, vectorsearch_port=0, milvus=milvus)
     return await start_stack(
         data_dir,
         f"{API_KEY}={TENANT.org_id}/{TENANT.project_id}",

@@ -51,7 +51,7 @@ async def start_stack(
     api_keys: str,
     *,
     extraction_settings: ExtractionSettings | None = None,
-    embedder: EmbedderKind = "minilm-onnx-int8",
+    embedder: EmbedderKind | None = None,
     server_tls: TlsSettings | None = None,
     client_tls: TlsSettings | None = None,
     database_url: str | None = None,
@@ -66,10 +66,11 @@ async def start_stack(
     """Start metadata (with the bootstrap `api_keys`, "key=org/project,..."), vectorsearch, extraction, gateway.
 
     `extraction_settings` replaces the extraction service's default settings (offline rules on port 0), e.g. to
-    point it at an LLM; it should bind port 0. `embedder` is vectorsearch's (default: MiniLM on ONNX Runtime
-    with int8 weights, as in production); "hashing" swaps MiniLM for the deterministic test embedder (the
-    fuzzers use it: they test input handling, not search quality). `server_tls` / `client_tls`
-    turn on mutual TLS between the gateway (client) and the three internal services (servers).
+    point it at an LLM; it should bind port 0. `embedder` is vectorsearch's (None: the service's own setting,
+    MEMGRID_EMBEDDER or its default, as in production; `make eval` compares embedders that way); "hashing" swaps
+    MiniLM for the deterministic test embedder (the fuzzers use it: they test input handling, not search quality).
+    `server_tls` / `client_tls` turn on mutual TLS between the gateway (client) and the three internal services
+    (servers).
     `database_url` is the metadata database (MEMGRID_DATABASE_URL); None means the SQLite file in `data_dir`.
     `vector_settings` replaces vectorsearch's settings (e.g. a Milvus server). `webhook_settings` replaces the
     gateway's webhook dispatcher settings (tests use a tiny backoff). `jobs` replaces the gateway's job worker
@@ -90,7 +91,7 @@ async def start_stack(
         span_exporter=span_exporter,
     )
     vector_settings = vector_settings or VectorSearchSettings(
-        data_dir=data_dir, vectorsearch_port=0, embedder=embedder, **internal
+        data_dir=data_dir, vectorsearch_port=0, **({"embedder": embedder} if embedder else {}), **internal
     )
     vectors = await start_vectorsearch(vector_settings, span_exporter=span_exporter)
     extraction = await start_extraction(
